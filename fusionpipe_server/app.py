@@ -1,0 +1,137 @@
+"""The jupyter_server extension: settings, handler table, start and stop hooks."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Integer, Unicode, default
+
+from .embedded_db import EmbeddedPostgres
+from .errors import Unavailable
+from .handlers import handlers
+from .service import Service, Settings
+from .store.database import Database, check_schema
+
+
+class FusionpipeApp(ExtensionApp):
+    """fusionpipe: pipelines of nodes, drawn and run inside JupyterLab."""
+
+    name = "fusionpipe"
+    load_other_extensions = True
+
+    database_url = Unicode(
+        help="""PostgreSQL database (libpq keyword DSN or URI). Empty: an embedded PostgreSQL
+        started on demand in `embedded_db_path`. Defaults to $DATABASE_URL.""",
+    ).tag(config=True)
+
+    embedded_db_path = Unicode(
+        help="""Folder of the embedded PostgreSQL used when no database_url is given.
+        Defaults to fusionpipe/postgres in the user's Jupyter data folder.""",
+    ).tag(config=True)
+
+    data_path = Unicode(
+        help="""Folder holding every node folder (<data_path>/<project_id>/<node_id>).
+        Defaults to $FUSIONPIPE_DATA_PATH, else a fusionpipe-data folder in the server's root.""",
+    ).tag(config=True)
+
+    matlab_runner_path = Unicode(
+        help="""MATLAB executable for matlab nodes. Defaults to $FP_MATLAB_RUNNER_PATH, else
+        `matlab` or `octave` found on PATH.""",
+    ).tag(config=True)
+
+    uv_cache_dir = Unicode(
+        help="Cache shared by the uv builds of node environments. Defaults to $UV_CACHE_DIR.",
+    ).tag(config=True)
+
+    ray_address = Unicode(
+        help="""Ray cluster for nodes with run_mode: ray. Empty: a local Ray started on first
+        use. Defaults to $RAY_ADDRESS.""",
+    ).tag(config=True)
+
+    max_parallel_nodes = Integer(
+        help="How many independent nodes may run at once. Defaults to the number of CPUs.",
+    ).tag(config=True)
+
+    @default("database_url")
+    def _default_database_url(self) -> str:
+        return os.environ.get("DATABASE_URL", "")
+
+    @default("embedded_db_path")
+    def _default_embedded_db_path(self) -> str:
+        return str(Path(jupyter_data_dir()) / "fusionpipe" / "postgres")
+
+    @default("data_path")
+    def _default_data_path(self) -> str:
+        root = self.serverapp.root_dir if self.serverapp else os.getcwd()
+        return os.environ.get("FUSIONPIPE_DATA_PATH") or str(Path(root) / "fusionpipe-data")
+
+    @default("matlab_runner_path")
+    def _default_matlab_runner_path(self) -> str:
+        return os.environ.get("FP_MATLAB_RUNNER_PATH", "")
+
+    @default("uv_cache_dir")
+    def _default_uv_cache_dir(self) -> str:
+        return os.environ.get("UV_CACHE_DIR", "")
+
+    @default("ray_address")
+    def _default_ray_address(self) -> str:
+        return os.environ.get("RAY_ADDRESS", "")
+
+    @default("max_parallel_nodes")
+    def _default_max_parallel_nodes(self) -> int:
+        return os.cpu_count() or 1
+
+    _embedded: EmbeddedPostgres | None = None
+    _database: Database | None = None
+
+    def initialize_settings(self) -> None:
+        # The database is made ready while the server loads, not in the start hook: a server
+        # without its database is useless, and jupyter_server only logs errors raised by start
+        # hooks, so this is the one place where "refuse to start" can really refuse.
+        try:
+            dsn = self._prepare_database()
+        except Unavailable as err:
+            self.log.critical("fusionpipe: %s", err.message)
+            self._stop_embedded()
+            sys.exit(1)
+        self._database = Database(dsn)
+        settings = Settings(data_path=Path(self.data_path).expanduser().resolve())
+        self.settings.update({"fusionpipe_service": Service(self._database, settings)})
+        self.log.info("fusionpipe: data folder %s", settings.data_path)
+
+    def _prepare_database(self) -> str:
+        if self.database_url:
+            check_schema(self.database_url, migrate=False)
+            self.log.info("fusionpipe: using the database at DATABASE_URL")
+            return self.database_url
+        self._embedded = EmbeddedPostgres(Path(self.embedded_db_path).expanduser())
+        dsn = self._embedded.start()
+        applied = check_schema(dsn, migrate=True)
+        self.log.info(
+            "fusionpipe: embedded PostgreSQL in %s%s",
+            self.embedded_db_path,
+            f", schema migrations {applied} applied" if applied else "",
+        )
+        return dsn
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(handlers())
+
+    async def _start_jupyter_server_extension(self, serverapp: object) -> None:
+        assert self._database is not None
+        await self._database.open()
+
+    async def stop_extension(self) -> None:
+        if self._database is not None:
+            await self._database.close()
+            self._database = None
+        self._stop_embedded()
+
+    def _stop_embedded(self) -> None:
+        if self._embedded is not None:
+            self._embedded.stop()
+            self._embedded = None

