@@ -1,0 +1,61 @@
+# The README's commands: `make lab` (install + open JupyterLab), `make test` (install + every test).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+STAMP := $(VENV)/.fusionpipe-installed
+UI_STAMP := ui-tests/node_modules/.fusionpipe-installed
+FRONTEND := $(shell find src style -type f 2>/dev/null) package.json tsconfig.json
+
+.PHONY: install lab test test-python test-ui lint format bench system-deps clean
+
+install: $(STAMP) labextension/package.json
+
+# The virtual environment with fusionpipe installed in development mode: the server extension
+# is enabled and the lab extension is linked, so `jlpm build` is all a frontend change needs.
+$(STAMP): pyproject.toml package.json yarn.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable ".[test,dev]"
+	$(BIN)/jupyter labextension develop --overwrite .
+	$(BIN)/jupyter server extension enable --sys-prefix fusionpipe_server
+	touch $@
+
+labextension/package.json: $(STAMP) $(FRONTEND)
+	$(BIN)/jlpm build
+	touch $@
+
+lab: install
+	$(BIN)/jupyter lab
+
+system-deps:
+	scripts/install-system-deps.sh
+
+$(UI_STAMP): ui-tests/package.json ui-tests/yarn.lock
+	cd ui-tests && $(BIN)/jlpm install
+	touch $@
+
+test: install system-deps $(UI_STAMP) test-python test-ui
+
+test-python: install
+	$(BIN)/python -m pytest
+
+test-ui: install $(UI_STAMP)
+	cd ui-tests && $(BIN)/jlpm test
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/jlpm lint:check
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/jlpm lint
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules ui-tests/node_modules labextension lib tsconfig.tsbuildinfo
