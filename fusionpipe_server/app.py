@@ -12,6 +12,7 @@ from traitlets import Integer, Unicode, default
 
 from .embedded_db import EmbeddedPostgres
 from .errors import Unavailable
+from .events import EventHub
 from .handlers import handlers
 from .service import Service, Settings
 from .store.database import Database, check_schema
@@ -87,6 +88,7 @@ class FusionpipeApp(ExtensionApp):
 
     _embedded: EmbeddedPostgres | None = None
     _database: Database | None = None
+    _events: EventHub | None = None
 
     def initialize_settings(self) -> None:
         # The database is made ready while the server loads, not in the start hook: a server
@@ -99,8 +101,14 @@ class FusionpipeApp(ExtensionApp):
             self._stop_embedded()
             sys.exit(1)
         self._database = Database(dsn)
+        self._events = EventHub(dsn)
         settings = Settings(data_path=Path(self.data_path).expanduser().resolve())
-        self.settings.update({"fusionpipe_service": Service(self._database, settings)})
+        self.settings.update(
+            {
+                "fusionpipe_service": Service(self._database, settings),
+                "fusionpipe_events": self._events,
+            }
+        )
         self.log.info("fusionpipe: data folder %s", settings.data_path)
 
     def _prepare_database(self) -> str:
@@ -122,10 +130,14 @@ class FusionpipeApp(ExtensionApp):
         self.handlers.extend(handlers())
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
-        assert self._database is not None
+        assert self._database is not None and self._events is not None
         await self._database.open()
+        await self._events.start()
 
     async def stop_extension(self) -> None:
+        if self._events is not None:
+            await self._events.stop()
+            self._events = None
         if self._database is not None:
             await self._database.close()
             self._database = None

@@ -65,6 +65,95 @@ class Project:
         return _jsonable(asdict(self))
 
 
+@dataclass
+class Pipeline:
+    """A DAG of nodes inside a project."""
+
+    id: str
+    project_id: str
+    tag: str
+    notes: str
+    owner: str
+    locked: bool
+    created_at: datetime
+    updated_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass
+class Node:
+    """A node as one pipeline sees it: its own fields plus its position and group there."""
+
+    id: str
+    project_id: str
+    tag: str
+    notes: str
+    kind: str
+    status: str
+    locked: bool
+    owner: str
+    folder: str  # relative to the data folder
+    x: float
+    y: float
+    group_id: str | None
+    referenced: bool
+
+    def to_json(self, data_path: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "project_id": self.project_id,
+            "tag": self.tag,
+            "notes": self.notes,
+            "kind": self.kind,
+            "status": self.status,
+            "locked": self.locked,
+            "owner": self.owner,
+            "folder": f"{data_path}/{self.folder}",
+            "position": {"x": self.x, "y": self.y},
+            "group": self.group_id,
+            "referenced": self.referenced,
+        }
+
+
+@dataclass
+class Edge:
+    """parent -> child, with the child's input slot for that parent."""
+
+    id: str
+    source: str
+    target: str
+    slot: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Group:
+    """A visual box around nodes of one pipeline."""
+
+    id: str
+    pipeline_id: str
+    tag: str
+    collapsed: bool
+    x: float
+    y: float
+    width: float
+    height: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "pipeline_id": self.pipeline_id,
+            "tag": self.tag,
+            "collapsed": self.collapsed,
+            "position": {"x": self.x, "y": self.y},
+            "size": {"width": self.width, "height": self.height},
+        }
+
+
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     """Datetimes as ISO-8601 strings, everything else as is."""
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}

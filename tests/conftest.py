@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -114,10 +115,12 @@ def api(fp_server: Any, jp_fetch: Any) -> Api:
         payload = raw if raw is not None else (None if body is None else json.dumps(body))
         if payload is None and method in ("POST", "PUT", "PATCH"):
             payload = b""
+        path, _, query = path.partition("?")
         response = await jp_fetch(
             "fusionpipe",
             "api",
             *path.split("/"),
+            params=dict(urllib.parse.parse_qsl(query)),
             method=method,
             body=payload,
             raise_error=False,

@@ -4,14 +4,49 @@ from __future__ import annotations
 
 from typing import Any
 
-from .projects import ProjectHandler, ProjectsHandler
+from .edges import EdgeHandler, EdgesHandler, GroupHandler, GroupsHandler
+from .events import EventsHandler
+from .nodes import (
+    ClearOutputsHandler,
+    NodeHandler,
+    ParametersHandler,
+    PipelineNodeHandler,
+    PipelineNodesHandler,
+    StatusHandler,
+)
+from .openapi import OpenAPIHandler
+from .pipelines import PipelineHandler, PipelinesHandler, PositionsHandler
+from .projects import ProjectGraphHandler, ProjectHandler, ProjectsHandler
 
 API = "/fusionpipe/api"
-_ID = r"(?P<{}>[A-Za-z0-9_\-]+)"
+
+
+def _id(name: str) -> str:
+    return rf"(?P<{name}>[A-Za-z0-9_\-]+)"
+
+
+PROJECT = f"{API}/projects/{_id('project_id')}"
+PIPELINE = f"{API}/pipelines/{_id('pipeline_id')}"
 
 
 def handlers() -> list[tuple[str, Any]]:
     return [
-        (rf"{API}/projects", ProjectsHandler),
-        (rf"{API}/projects/{_ID.format('project_id')}", ProjectHandler),
+        (f"{API}/openapi.json", OpenAPIHandler),
+        (f"{API}/events", EventsHandler),
+        (f"{API}/projects", ProjectsHandler),
+        (PROJECT, ProjectHandler),
+        (f"{PROJECT}/graph", ProjectGraphHandler),
+        (f"{API}/pipelines", PipelinesHandler),
+        (PIPELINE, PipelineHandler),
+        (f"{PIPELINE}/positions", PositionsHandler),
+        (f"{PIPELINE}/nodes", PipelineNodesHandler),
+        (f"{PIPELINE}/nodes/{_id('node_id')}", PipelineNodeHandler),
+        (f"{PIPELINE}/status", StatusHandler),
+        (f"{PIPELINE}/clear-outputs", ClearOutputsHandler),
+        (f"{PIPELINE}/edges", EdgesHandler),
+        (f"{PIPELINE}/edges/{_id('edge_id')}", EdgeHandler),
+        (f"{PIPELINE}/groups", GroupsHandler),
+        (f"{API}/groups/{_id('group_id')}", GroupHandler),
+        (f"{API}/nodes/{_id('node_id')}", NodeHandler),
+        (f"{API}/nodes/{_id('node_id')}/parameters", ParametersHandler),
     ]

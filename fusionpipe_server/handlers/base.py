@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import getpass
 import json
+import math
 from typing import Any
 
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
+from jupyter_server.utils import url_path_join
 
 from ..errors import FusionpipeError, Invalid
 from ..service import Service
@@ -50,6 +52,22 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
         self.set_status(status)
         self.finish(json.dumps(value))
 
+    def created(self, value: dict[str, Any]) -> None:
+        """201 with the new object and its address."""
+        self.set_header("Location", url_path_join(self.request.path, value["id"]))
+        self.reply(value, status=201)
+
+    def no_content(self) -> None:
+        self.set_status(204)
+        self.finish()
+
+    def flag(self, name: str) -> bool:
+        """A boolean query argument: true/1/yes or false/0/no (absent is false)."""
+        value = self.get_argument(name, "false").lower()
+        if value not in _BOOLEANS:
+            raise Invalid(f"{name} must be true or false")
+        return _BOOLEANS[value]
+
     # A FusionpipeError is a user mistake or a refused operation: answer with its own status and
     # message instead of tornado's generic 500, and keep it out of the error log.
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
@@ -77,8 +95,51 @@ def _domain_error(exc_info: Any) -> FusionpipeError | None:
     return None
 
 
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
 def optional_str(body: dict[str, Any], field: str) -> str | None:
     value = body.get(field)
     if value is not None and not isinstance(value, str):
         raise Invalid(f"{field} must be a string")
     return value
+
+
+def required_str(body: dict[str, Any], field: str) -> str:
+    value = optional_str(body, field)
+    if value is None:
+        raise Invalid(f"{field} is required")
+    return value
+
+
+def optional_bool(body: dict[str, Any], field: str) -> bool | None:
+    value = body.get(field)
+    if value is not None and not isinstance(value, bool):
+        raise Invalid(f"{field} must be true or false")
+    return value
+
+
+def string_list(body: dict[str, Any], field: str, *, required: bool = True) -> list[str]:
+    value = body.get(field)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Invalid(f"{field} must be a list of ids")
+    if not value and required:
+        raise Invalid(f"{field} must not be empty")
+    return list(dict.fromkeys(value))
+
+
+def position(value: Any, field: str) -> tuple[float, float]:
+    """An {x, y} object of finite numbers."""
+    if not isinstance(value, dict):
+        raise Invalid(f"{field} must be an object {{x, y}}")
+    coordinates = []
+    for axis in ("x", "y"):
+        number = value.get(axis)
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise Invalid(f"{field}.{axis} must be a number")
+        if not math.isfinite(number):
+            raise Invalid(f"{field}.{axis} must be finite")
+        coordinates.append(float(number))
+    return coordinates[0], coordinates[1]

@@ -1,0 +1,24 @@
+"""The business rules: the only layer that combines the store, node folders and runners."""
+
+from __future__ import annotations
+
+from ..store.database import Database
+from .common import Settings
+from .edges import EdgeService, GroupService
+from .nodes import NodeService
+from .pipelines import PipelineService
+from .projects import ProjectService
+
+__all__ = ["Service", "Settings"]
+
+
+class Service:
+    """Every operation the REST API, the CLI and the runners perform, by aggregate."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.settings = settings
+        self.projects = ProjectService(db, settings)
+        self.pipelines = PipelineService(db, settings)
+        self.nodes = NodeService(db, settings)
+        self.edges = EdgeService(db, settings)
+        self.groups = GroupService(db, settings)

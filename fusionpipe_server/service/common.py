@@ -1,0 +1,95 @@
+"""What every service shares: settings, input rules, and folder changes tied to a transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psycopg import AsyncConnection
+
+from ..errors import Conflict, Invalid, NotFound
+from ..models import Pipeline
+from ..store import pipelines as pipeline_store
+from ..store.database import Database
+
+log = logging.getLogger(__name__)
+
+MAX_TAG_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the services need to know about this server."""
+
+    data_path: Path
+
+
+def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:
+    """A tag as stored: surrounding spaces dropped; empty or overlong tags refused."""
+    if tag is None:
+        return None
+    tag = tag.strip()
+    if not tag:
+        raise Invalid(f"{field_name} must not be empty")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise Invalid(f"{field_name} is longer than {MAX_TAG_LENGTH} characters")
+    return tag
+
+
+@dataclass
+class FolderChanges:
+    """File-system steps of one operation: undone when its transaction fails, finished when it
+    commits. Folders are created or moved aside inside the transaction, so a failure leaves
+    nothing half-made and a success deletes only what the committed rows no longer need."""
+
+    undo: list[Callable[[], None]] = field(default_factory=list)
+    finish: list[Callable[[], None]] = field(default_factory=list)
+
+    def _run(self, steps: list[Callable[[], None]]) -> None:
+        for step in reversed(steps):
+            try:
+                step()
+            except OSError:
+                log.exception("fusionpipe: a folder clean-up step failed")
+
+
+class Unit:
+    """One database transaction plus the folder changes that go with it."""
+
+    def __init__(self, conn: AsyncConnection, folders: FolderChanges) -> None:
+        self.conn = conn
+        self.folders = folders
+
+
+class ServiceBase:
+    """Access to the database and settings, and the lookups every service repeats."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Unit]:
+        folders = FolderChanges()
+        try:
+            async with self.db.transaction() as conn:
+                yield Unit(conn, folders)
+        except BaseException:
+            folders._run(folders.undo)
+            raise
+        folders._run(folders.finish)
+
+    @staticmethod
+    async def pipeline(
+        conn: AsyncConnection, pipeline_id: str, *, editable: bool = False
+    ) -> Pipeline:
+        """A pipeline that must exist; ``editable`` also locks its row and refuses a locked one."""
+        pipeline = await pipeline_store.get_pipeline(conn, pipeline_id, for_update=editable)
+        if pipeline is None:
+            raise NotFound(f"no pipeline with id {pipeline_id!r}")
+        if editable and pipeline.locked:
+            raise Conflict(f"pipeline {pipeline.tag!r} ({pipeline.id}) is locked: unlock it first")
+        return pipeline

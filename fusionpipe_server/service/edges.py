@@ -1,0 +1,143 @@
+"""Edges (parent -> child with an input slot) and node groups of a pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dag
+from ..errors import Conflict, Invalid, NotFound
+from ..models import Edge, Group, new_id
+from ..store import edges as edge_store
+from ..store import events
+from ..store import groups as group_store
+from ..store import nodes as node_store
+from .common import ServiceBase, clean_tag
+from .graph import invalidate_inputs, load_graph, refresh_identities
+
+
+class EdgeService(ServiceBase):
+    async def connect(self, pipeline_id: str, source: str, target: str) -> Edge:
+        """Add parent -> child. Refused when it would close a cycle (the message shows it), when
+        the child is shared by reference or locked, or when the edge exists."""
+        async with self.unit() as unit:
+            await self.pipeline(unit.conn, pipeline_id, editable=True)
+            graph = await load_graph(unit, pipeline_id)
+            parent = graph.member(source, pipeline_id)
+            child = graph.member(target, pipeline_id)
+            if child.referenced:
+                raise Conflict(
+                    f"node {child.tag!r} ({child.id}) is shared with other pipelines "
+                    f"(referenced): it cannot get new inputs; duplicate or detach it first"
+                )
+            if child.locked:
+                raise Conflict(f"node {child.tag!r} ({child.id}) is locked: unlock it first")
+            if any(e.source == source and e.target == target for e in graph.edges):
+                raise Conflict(f"{parent.tag!r} is already connected to {child.tag!r}")
+            cycle = dag.find_cycle(graph.pairs, (source, target))
+            if cycle:
+                path = " -> ".join(graph.nodes[n].tag for n in cycle)
+                raise Conflict(f"connecting {parent.tag!r} to {child.tag!r} makes a cycle: {path}")
+            slots = [e.slot for e in await edge_store.parents_of(unit.conn, [target])]
+            edge = Edge(new_id("edge"), source, target, dag.next_slot(slots))
+            await edge_store.insert_edges(unit.conn, [edge])
+            await invalidate_inputs(unit, [target])
+            await refresh_identities(unit, self.settings.data_path, [target])
+            await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
+        return edge
+
+    async def disconnect(self, pipeline_id: str, edge_id: str) -> None:
+        async with self.unit() as unit:
+            await self.pipeline(unit.conn, pipeline_id, editable=True)
+            graph = await load_graph(unit, pipeline_id)
+            edge = next((e for e in graph.edges if e.id == edge_id), None)
+            if edge is None:
+                raise NotFound(f"pipeline {pipeline_id} has no edge {edge_id!r}")
+            child = graph.nodes[edge.target]
+            if child.referenced:
+                raise Conflict(
+                    f"node {child.tag!r} ({child.id}) is shared with other pipelines "
+                    f"(referenced): its inputs cannot change; detach it first"
+                )
+            if child.locked:
+                raise Conflict(f"node {child.tag!r} ({child.id}) is locked: unlock it first")
+            await edge_store.delete_edges(unit.conn, [edge_id])
+            await invalidate_inputs(unit, [edge.target])
+            await refresh_identities(unit, self.settings.data_path, [edge.target])
+            await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
+
+
+class GroupService(ServiceBase):
+    """Groups are layout, like positions: a locked pipeline still accepts them."""
+
+    async def create(
+        self,
+        pipeline_id: str,
+        node_ids: list[str],
+        *,
+        tag: str | None = None,
+        position: tuple[float, float] | None = None,
+        size: tuple[float, float] | None = None,
+    ) -> Group:
+        async with self.db.transaction() as conn:
+            await self.pipeline(conn, pipeline_id)
+            members = {n.id: n for n in await node_store.members(conn, pipeline_id)}
+            missing = [n for n in node_ids if n not in members]
+            if missing:
+                raise NotFound(f"pipeline {pipeline_id} has no node(s) {', '.join(missing)}")
+            grouped = [members[n] for n in node_ids if members[n].group_id]
+            if grouped:
+                names = ", ".join(f"{n.tag!r}" for n in grouped)
+                raise Conflict(f"node(s) {names} already belong to a group: ungroup them first")
+            x, y = position if position else _around(members[n] for n in node_ids)
+            width, height = size if size else (400.0, 300.0)
+            group = Group(
+                new_id("group"), pipeline_id, clean_tag(tag) or "", False, x, y, width, height
+            )
+            await group_store.insert_group(conn, group)
+            await node_store.set_group(conn, pipeline_id, node_ids, group.id)
+            await events.announce(conn, "pipeline.changed", pipeline_id=pipeline_id)
+        return group
+
+    async def _group(self, conn: Any, group_id: str) -> Group:
+        group = await group_store.get_group(conn, group_id)
+        if group is None:
+            raise NotFound(f"no group with id {group_id!r}")
+        return group
+
+    async def update(
+        self,
+        group_id: str,
+        *,
+        tag: str | None = None,
+        collapsed: bool | None = None,
+        position: tuple[float, float] | None = None,
+        size: tuple[float, float] | None = None,
+    ) -> Group:
+        async with self.db.transaction() as conn:
+            group = await self._group(conn, group_id)
+            if tag is not None:
+                group.tag = tag.strip()
+            if collapsed is not None:
+                group.collapsed = collapsed
+            if position is not None:
+                group.x, group.y = position
+            if size is not None:
+                if size[0] <= 0 or size[1] <= 0:
+                    raise Invalid("size.width and size.height must be positive")
+                group.width, group.height = size
+            await group_store.update_group(conn, group)
+            await events.announce(conn, "pipeline.changed", pipeline_id=group.pipeline_id)
+        return group
+
+    async def delete(self, group_id: str) -> None:
+        """Remove the box; its nodes stay where they are."""
+        async with self.db.transaction() as conn:
+            group = await self._group(conn, group_id)
+            await group_store.delete_group(conn, group_id)
+            await events.announce(conn, "pipeline.changed", pipeline_id=group.pipeline_id)
+
+
+def _around(nodes: Any) -> tuple[float, float]:
+    """Top-left corner of a box around the nodes, with room for the group's header."""
+    nodes = list(nodes)
+    return min(n.x for n in nodes) - 30.0, min(n.y for n in nodes) - 66.0

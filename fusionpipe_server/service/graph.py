@@ -1,0 +1,90 @@
+"""Shared steps of graph edits: loading a pipeline's graph, status propagation, identity files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import dag
+from ..errors import Conflict, NotFound
+from ..models import Edge, Node, Status
+from ..nodes import folders, parameters
+from ..store import edges as edge_store
+from ..store import nodes as node_store
+from .common import Unit
+
+
+@dataclass
+class Graph:
+    """A pipeline's members and edges as read inside one transaction."""
+
+    nodes: dict[str, Node]
+    edges: list[Edge]
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(edge.source, edge.target) for edge in self.edges]
+
+    @property
+    def statuses(self) -> dict[str, Status]:
+        return {node_id: Status(node.status) for node_id, node in self.nodes.items()}
+
+    def member(self, node_id: str, pipeline_id: str) -> Node:
+        node = self.nodes.get(node_id)
+        if node is None:
+            raise NotFound(f"pipeline {pipeline_id} has no node {node_id!r}")
+        return node
+
+
+async def load_graph(unit: Unit, pipeline_id: str) -> Graph:
+    nodes = await node_store.members(unit.conn, pipeline_id)
+    edges = await edge_store.pipeline_edges(unit.conn, pipeline_id)
+    return Graph({node.id: node for node in nodes}, edges)
+
+
+def require_writable(node: Node, action: str) -> None:
+    """Refuse to change a node whose folder is read-only: locked, or shared by reference."""
+    if node.locked:
+        raise Conflict(f"node {node.tag!r} ({node.id}) is locked: unlock it to {action}")
+    if node.referenced:
+        raise Conflict(
+            f"node {node.tag!r} ({node.id}) is shared with other pipelines (referenced): "
+            f"detach it to {action}"
+        )
+
+
+async def apply_statuses(unit: Unit, changes: dict[str, Status]) -> None:
+    await node_store.set_statuses(unit.conn, {k: v.value for k, v in changes.items()})
+
+
+async def invalidate_inputs(unit: Unit, child_ids: Sequence[str]) -> dict[str, Status]:
+    """An edge into these nodes was added or removed: a completed or failed child turns
+    ``staledata`` and so does every completed or failed descendant (in every pipeline)."""
+    statuses, pairs = await node_store.downstream(unit.conn, child_ids)
+    typed = {node_id: Status(status) for node_id, status in statuses.items()}
+    changes = dag.invalidate(typed, pairs, child_ids)
+    for child in child_ids:
+        if typed.get(child) in (Status.COMPLETED, Status.FAILED):
+            changes[child] = Status.STALEDATA
+    await apply_statuses(unit, changes)
+    return changes
+
+
+async def refresh_identities(unit: Unit, data_path: Path, node_ids: Iterable[str]) -> None:
+    """Rewrite the identity files of these nodes once the transaction commits. Call it last in
+    an operation: the rows are read now, so they include everything the operation changed."""
+    wanted = list(dict.fromkeys(node_ids))
+    if wanted:
+        rows = await node_store.identities(unit.conn, wanted)
+        unit.folders.finish.append(lambda: write_identities(data_path, rows))
+
+
+def write_identities(data_path: Path, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        path = folders.node_path(data_path, str(row["folder"]))
+        if path.exists():
+            identity = {k: v for k, v in row.items() if k != "folder"}
+            identity["parameters"] = parameters.read_parameters_or_empty(path)
+            folders.write_identity(path, identity)

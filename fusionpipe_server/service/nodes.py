@@ -1,0 +1,231 @@
+"""Nodes in a pipeline: create, edit, delete, parameters, manual status, outputs, locking."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from .. import dag
+from ..errors import Conflict, Invalid, NotFound
+from ..models import NodeKind, Status, new_id
+from ..nodes import folders, parameters
+from ..store import edges as edge_store
+from ..store import events
+from ..store import nodes as node_store
+from .common import ServiceBase, clean_tag
+from .graph import (
+    apply_statuses,
+    invalidate_inputs,
+    load_graph,
+    refresh_identities,
+    require_writable,
+)
+from .removal import drop_orphans
+
+
+def node_kind(kind: str | None) -> NodeKind:
+    if kind is None:
+        return NodeKind.PYTHON
+    try:
+        return NodeKind(kind)
+    except ValueError:
+        choices = ", ".join(k.value for k in NodeKind)
+        raise Invalid(f"kind must be one of {choices}, not {kind!r}") from None
+
+
+class NodeService(ServiceBase):
+    async def create(
+        self,
+        owner: str,
+        pipeline_id: str,
+        *,
+        tag: str | None = None,
+        kind: str | None = None,
+        position: tuple[float, float] = (0.0, 0.0),
+    ) -> dict[str, Any]:
+        """A new node with its folder made from the template of its kind. Fast: no environment
+        is built here."""
+        node_kind_ = node_kind(kind)
+        node_id = new_id("node")
+        tag = clean_tag(tag) or node_id
+        async with self.unit() as unit:
+            pipeline = await self.pipeline(unit.conn, pipeline_id, editable=True)
+            relative = f"{pipeline.project_id}/{node_id}"
+            identity: dict[str, Any] = {
+                "node_id": node_id,
+                "tag": tag,
+                "kind": node_kind_.value,
+                "project_id": pipeline.project_id,
+                "parents": [],
+            }
+            path = folders.create_node_folder(
+                self.settings.data_path, relative, node_kind_, identity
+            )
+            unit.folders.undo.append(lambda: folders.purge(path))
+            row = {
+                "id": node_id,
+                "project_id": pipeline.project_id,
+                "tag": tag,
+                "notes": "",
+                "kind": node_kind_.value,
+                "status": Status.READY.value,
+                "locked": False,
+                "owner": owner,
+                "folder": relative,
+            }
+            await node_store.insert_nodes(unit.conn, [row])
+            await node_store.add_members(unit.conn, pipeline_id, [(node_id, *position)])
+            node = await node_store.member(unit.conn, pipeline_id, node_id)
+            await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
+        assert node is not None
+        return node.to_json(str(self.settings.data_path))
+
+    async def get(self, node_id: str) -> dict[str, Any]:
+        """A node with the pipelines that hold it (and its position in each)."""
+        async with self.db.transaction() as conn:
+            holders = await node_store.pipelines_holding(conn, node_id)
+            if not holders:
+                raise NotFound(f"no node with id {node_id!r}")
+            node = await node_store.member(conn, holders[0], node_id)
+        assert node is not None
+        return {**node.to_json(str(self.settings.data_path)), "pipelines": holders}
+
+    async def update(
+        self,
+        pipeline_id: str,
+        node_id: str,
+        *,
+        tag: str | None = None,
+        notes: str | None = None,
+        position: tuple[float, float] | None = None,
+        locked: bool | None = None,
+    ) -> dict[str, Any]:
+        """Edit a node. Locking makes its folder read-only on disk; a locked node accepts
+        nothing but being unlocked (and moved: layout is not content)."""
+        tag = clean_tag(tag)
+        async with self.unit() as unit:
+            pipeline = await self.pipeline(unit.conn, pipeline_id)
+            node = await node_store.member(unit.conn, pipeline_id, node_id)
+            if node is None:
+                raise NotFound(f"pipeline {pipeline_id} has no node {node_id!r}")
+            if (tag, notes) != (None, None):
+                if pipeline.locked:
+                    raise Conflict(f"pipeline {pipeline.tag!r} is locked: unlock it first")
+                if node.locked and locked is not False:
+                    raise Conflict(f"node {node.tag!r} ({node.id}) is locked: unlock it first")
+            await node_store.update_node(unit.conn, node_id, tag=tag, notes=notes, locked=locked)
+            if position is not None:
+                await node_store.set_positions(unit.conn, pipeline_id, {node_id: position})
+            if locked is not None and locked != node.locked:
+                path = folders.node_path(self.settings.data_path, node.folder)
+                folders.set_locked(path, locked)
+                unit.folders.undo.append(lambda: folders.set_locked(path, not locked))
+            if tag is not None:
+                # Children know their parents by tag too: their identity files change.
+                children = await node_store.children(unit.conn, node_id)
+                await refresh_identities(unit, self.settings.data_path, [node_id, *children])
+            updated = await node_store.member(unit.conn, pipeline_id, node_id)
+            await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
+        assert updated is not None
+        return updated.to_json(str(self.settings.data_path))
+
+    async def delete(self, pipeline_id: str, node_id: str) -> None:
+        """Remove a node from a pipeline; its row and folder go only when no pipeline holds it.
+        Its children here lose that parent, which makes their outputs stale."""
+        async with self.unit() as unit:
+            await self.pipeline(unit.conn, pipeline_id, editable=True)
+            graph = await load_graph(unit, pipeline_id)
+            node = graph.member(node_id, pipeline_id)
+            if node.locked:
+                raise Conflict(f"node {node.tag!r} ({node.id}) is locked: unlock it first")
+            outgoing = [edge for edge in graph.edges if edge.source == node_id]
+            shared = [graph.nodes[e.target] for e in outgoing if graph.nodes[e.target].referenced]
+            if shared:
+                names = ", ".join(f"{n.tag!r} ({n.id})" for n in shared)
+                raise Conflict(
+                    f"node {node.tag!r} feeds nodes shared with other pipelines ({names}): "
+                    f"remove or detach those first"
+                )
+            if not node.referenced:
+                # Its parent edges go with it (nothing else can use them); its children's do too.
+                incoming = [edge.id for edge in graph.edges if edge.target == node_id]
+                await edge_store.delete_edges(unit.conn, incoming)
+            await edge_store.delete_edges(unit.conn, [edge.id for edge in outgoing])
+            children = [edge.target for edge in outgoing]
+            await invalidate_inputs(unit, children)
+            await node_store.remove_member(unit.conn, pipeline_id, node_id)
+            await drop_orphans(unit, self.settings.data_path, [node_id])
+            await refresh_identities(unit, self.settings.data_path, children)
+            await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
+
+    async def get_parameters(self, node_id: str) -> str:
+        async with self.db.transaction() as conn:
+            relative = await node_store.folders_of(conn, [node_id])
+        if not relative:
+            raise NotFound(f"no node with id {node_id!r}")
+        return parameters.read_parameters_text(
+            folders.node_path(self.settings.data_path, relative[0])
+        )
+
+    async def set_parameters(self, node_id: str, content: str) -> dict[str, Any]:
+        """Save ``node_parameters.yaml``. Invalid YAML is refused with its line; a real change
+        makes the node's outputs (if any) and its descendants' stale."""
+        new_values = parameters.parse_parameters(content)
+        async with self.unit() as unit:
+            holders = await node_store.pipelines_holding(unit.conn, node_id)
+            if not holders:
+                raise NotFound(f"no node with id {node_id!r}")
+            node = await node_store.member(unit.conn, holders[0], node_id)
+            assert node is not None
+            require_writable(node, "change its parameters")
+            path = folders.node_path(self.settings.data_path, node.folder)
+            previous_text = parameters.read_parameters_text(path)
+            if parameters.parse_parameters_or_none(previous_text) != new_values:
+                await invalidate_inputs(unit, [node_id])
+            parameters.write_parameters(path, content)
+            unit.folders.undo.append(lambda: parameters.write_parameters(path, previous_text))
+            await refresh_identities(unit, self.settings.data_path, [node_id])
+            for pipeline_id in holders:
+                await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
+        return {"content": content, "parameters": new_values}
+
+    async def set_status(self, pipeline_id: str, node_ids: list[str], status: str) -> None:
+        """The manual "set completed / stale data" for several nodes in one go, applied in
+        topological order so the result never depends on the order of ``node_ids``."""
+        try:
+            target = Status(status)
+        except ValueError:
+            raise Invalid("status must be completed or staledata") from None
+        if target not in (Status.COMPLETED, Status.STALEDATA):
+            raise Invalid("status must be completed or staledata")
+        async with self.unit() as unit:
+            await self.pipeline(unit.conn, pipeline_id)
+            graph = await load_graph(unit, pipeline_id)
+            for node_id in node_ids:
+                node = graph.member(node_id, pipeline_id)
+                require_writable(node, "set its status")
+                if node.status == Status.RUNNING.value:
+                    raise Conflict(f"node {node.tag!r} ({node.id}) is running: kill it first")
+            changes = dag.manual_status_plan(graph.statuses, graph.pairs, node_ids, target)
+            await apply_statuses(unit, changes)
+            await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
+
+    async def clear_outputs(self, pipeline_id: str, node_ids: list[str]) -> None:
+        """Empty ``data/`` of each node; it becomes ready and its descendants' outputs stale."""
+        async with self.unit() as unit:
+            await self.pipeline(unit.conn, pipeline_id)
+            graph = await load_graph(unit, pipeline_id)
+            nodes = [graph.member(node_id, pipeline_id) for node_id in node_ids]
+            for node in nodes:
+                require_writable(node, "clear its outputs")
+                if node.status == Status.RUNNING.value:
+                    raise Conflict(f"node {node.tag!r} ({node.id}) is running: kill it first")
+            changes = dag.invalidate(graph.statuses, graph.pairs, node_ids)
+            changes.update({node_id: Status.READY for node_id in node_ids})
+            await apply_statuses(unit, changes)
+            for node in nodes:
+                path = folders.node_path(self.settings.data_path, node.folder)
+                aside = folders.set_aside_outputs(path)
+                unit.folders.undo.append(partial(folders.restore_outputs, path, aside))
+                unit.folders.finish.append(partial(folders.purge, aside))
+            await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)

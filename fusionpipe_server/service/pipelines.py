@@ -1,0 +1,111 @@
+"""Pipelines: create, list, the whole graph in one read, tag, notes, move, lock, delete, layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from ..errors import Conflict, NotFound
+from ..models import Pipeline, new_id
+from ..store import edges as edge_store
+from ..store import events
+from ..store import groups as group_store
+from ..store import nodes as node_store
+from ..store import pipelines as pipeline_store
+from ..store import projects as project_store
+from .common import ServiceBase, clean_tag
+from .removal import remove_pipeline
+
+
+async def ensure_tag_free(conn: AsyncConnection, tag: str, pipeline_id: str | None = None) -> None:
+    if await pipeline_store.tag_taken(conn, tag, other_than=pipeline_id):
+        raise Conflict(f"another pipeline is already tagged {tag!r}: pipeline tags are unique")
+
+
+class PipelineService(ServiceBase):
+    async def list(self, project_id: str | None = None) -> list[Pipeline]:
+        async with self.db.transaction() as conn:
+            return await pipeline_store.list_pipelines(conn, project_id)
+
+    async def create(
+        self, owner: str, project_id: str, tag: str | None = None, notes: str = ""
+    ) -> Pipeline:
+        pipeline_id = new_id("pipeline")
+        tag = clean_tag(tag) or pipeline_id
+        async with self.db.transaction() as conn:
+            if await project_store.get_project(conn, project_id, for_update=True) is None:
+                raise NotFound(f"no project with id {project_id!r}")
+            await ensure_tag_free(conn, tag)
+            pipeline = await pipeline_store.insert_pipeline(
+                conn, pipeline_id, project_id, tag, notes, owner
+            )
+            await events.announce(
+                conn, "pipeline.created", pipeline_id=pipeline_id, project_id=project_id
+            )
+        return pipeline
+
+    async def graph(self, pipeline_id: str) -> dict[str, Any]:
+        """The pipeline with every node, edge and group: four queries whatever its size."""
+        async with self.db.transaction() as conn:
+            pipeline = await self.pipeline(conn, pipeline_id)
+            nodes = await node_store.members(conn, pipeline_id)
+            edges = await edge_store.pipeline_edges(conn, pipeline_id)
+            groups = await group_store.pipeline_groups(conn, pipeline_id)
+        data_path = str(self.settings.data_path)
+        return {
+            **pipeline.to_json(),
+            "nodes": [node.to_json(data_path) for node in nodes],
+            "edges": [edge.to_json() for edge in edges],
+            "groups": [group.to_json() for group in groups],
+        }
+
+    async def update(
+        self,
+        pipeline_id: str,
+        *,
+        tag: str | None = None,
+        notes: str | None = None,
+        project_id: str | None = None,
+        locked: bool | None = None,
+    ) -> Pipeline:
+        """Change fields; a locked pipeline accepts nothing but being unlocked first."""
+        async with self.db.transaction() as conn:
+            pipeline = await self.pipeline(conn, pipeline_id)
+            changes_more_than_lock = (tag, notes, project_id) != (None, None, None)
+            if pipeline.locked and locked is not False and changes_more_than_lock:
+                raise Conflict(
+                    f"pipeline {pipeline.tag!r} ({pipeline.id}) is locked: unlock it first"
+                )
+            tag = clean_tag(tag)
+            if tag is not None:
+                await ensure_tag_free(conn, tag, pipeline_id)
+            if project_id is not None and project_id != pipeline.project_id:
+                target = await project_store.get_project(conn, project_id, for_update=True)
+                if target is None:
+                    raise NotFound(f"no project with id {project_id!r}")
+            updated = await pipeline_store.update_pipeline(
+                conn, pipeline_id, tag=tag, notes=notes, project_id=project_id, locked=locked
+            )
+            if project_id is not None and project_id != pipeline.project_id:
+                await project_store.rehome_nodes(conn, pipeline.project_id)
+            await events.announce(conn, "pipeline.updated", pipeline_id=pipeline_id)
+        return updated
+
+    async def delete(self, pipeline_id: str) -> None:
+        """Delete a pipeline; nodes no other pipeline holds go with it, folders included."""
+        async with self.unit() as unit:
+            pipeline = await self.pipeline(unit.conn, pipeline_id, editable=True)
+            await remove_pipeline(unit, self.settings.data_path, pipeline)
+
+    async def move_nodes(self, pipeline_id: str, positions: dict[str, tuple[float, float]]) -> None:
+        """Save positions after a drag, all in one statement. Layout is not the graph, so a
+        locked pipeline still accepts it."""
+        async with self.db.transaction() as conn:
+            await self.pipeline(conn, pipeline_id)
+            moved = await node_store.set_positions(conn, pipeline_id, positions)
+            if moved != len(positions):
+                members = {node.id for node in await node_store.members(conn, pipeline_id)}
+                unknown = sorted(set(positions) - members)
+                raise NotFound(f"pipeline {pipeline_id} has no node(s) {', '.join(unknown)}")
+            await events.announce(conn, "pipeline.layout", pipeline_id=pipeline_id)

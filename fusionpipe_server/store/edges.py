@@ -1,0 +1,52 @@
+"""SQL for edges (global parent -> child links with input slots)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+
+from ..models import Edge
+
+_COLUMNS = "e.id, e.parent_id AS source, e.child_id AS target, e.slot"
+
+
+async def pipeline_edges(conn: AsyncConnection, pipeline_id: str) -> list[Edge]:
+    """The edges of a pipeline: those whose child is a member."""
+    async with conn.cursor(row_factory=class_row(Edge)) as cur:
+        await cur.execute(
+            f"SELECT {_COLUMNS} FROM edges e JOIN pipeline_nodes m ON m.node_id = e.child_id "
+            f"WHERE m.pipeline_id = %s ORDER BY e.child_id, e.slot",
+            (pipeline_id,),
+        )
+        return await cur.fetchall()
+
+
+async def get_edge(conn: AsyncConnection, edge_id: str) -> Edge | None:
+    async with conn.cursor(row_factory=class_row(Edge)) as cur:
+        await cur.execute(f"SELECT {_COLUMNS} FROM edges e WHERE e.id = %s", (edge_id,))
+        return await cur.fetchone()
+
+
+async def insert_edges(conn: AsyncConnection, edges: Sequence[Edge]) -> None:
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO edges (id, parent_id, child_id, slot) VALUES (%s, %s, %s, %s)",
+            [(e.id, e.source, e.target, e.slot) for e in edges],
+        )
+
+
+async def delete_edges(conn: AsyncConnection, edge_ids: Sequence[str]) -> None:
+    await conn.execute("DELETE FROM edges WHERE id = ANY(%s)", (list(edge_ids),))
+
+
+async def parents_of(conn: AsyncConnection, node_ids: Sequence[str]) -> list[Edge]:
+    """Every edge into the given nodes, whatever pipeline holds the parents."""
+    async with conn.cursor(row_factory=class_row(Edge)) as cur:
+        await cur.execute(
+            f"SELECT {_COLUMNS} FROM edges e WHERE e.child_id = ANY(%s) "
+            f"ORDER BY e.child_id, e.slot",
+            (list(node_ids),),
+        )
+        return await cur.fetchall()

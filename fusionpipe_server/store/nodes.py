@@ -1,0 +1,202 @@
+"""SQL for nodes and their membership (position, group) in pipelines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+
+from ..models import Node
+
+# A node as one pipeline sees it; "referenced" means some other pipeline holds it too.
+_MEMBER_SELECT = """
+SELECT n.id, n.project_id, n.tag, n.notes, n.kind, n.status, n.locked, n.owner, n.folder,
+       m.x, m.y, m.group_id,
+       EXISTS (SELECT 1 FROM pipeline_nodes o
+               WHERE o.node_id = n.id AND o.pipeline_id <> m.pipeline_id) AS referenced
+FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id
+WHERE m.pipeline_id = %s
+"""
+
+
+async def members(conn: AsyncConnection, pipeline_id: str) -> list[Node]:
+    """Every node of a pipeline in one query, in creation order."""
+    async with conn.cursor(row_factory=class_row(Node)) as cur:
+        await cur.execute(_MEMBER_SELECT + " ORDER BY n.created_at, n.id", (pipeline_id,))
+        return await cur.fetchall()
+
+
+async def member(conn: AsyncConnection, pipeline_id: str, node_id: str) -> Node | None:
+    async with conn.cursor(row_factory=class_row(Node)) as cur:
+        await cur.execute(_MEMBER_SELECT + " AND n.id = %s", (pipeline_id, node_id))
+        return await cur.fetchone()
+
+
+async def insert_nodes(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """New node rows: dicts with id, project_id, tag, notes, kind, status, locked, owner, folder."""
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO nodes (id, project_id, tag, notes, kind, status, locked, owner, folder) "
+            "VALUES (%(id)s, %(project_id)s, %(tag)s, %(notes)s, %(kind)s, %(status)s, "
+            "%(locked)s, %(owner)s, %(folder)s)",
+            rows,
+        )
+
+
+async def add_members(
+    conn: AsyncConnection, pipeline_id: str, positions: Iterable[tuple[str, float, float]]
+) -> None:
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO pipeline_nodes (pipeline_id, node_id, x, y) VALUES (%s, %s, %s, %s)",
+            [(pipeline_id, node_id, x, y) for node_id, x, y in positions],
+        )
+
+
+async def remove_member(conn: AsyncConnection, pipeline_id: str, node_id: str) -> None:
+    await conn.execute(
+        "DELETE FROM pipeline_nodes WHERE pipeline_id = %s AND node_id = %s",
+        (pipeline_id, node_id),
+    )
+
+
+async def pipelines_holding(conn: AsyncConnection, node_id: str) -> list[str]:
+    rows = await (
+        await conn.execute("SELECT pipeline_id FROM pipeline_nodes WHERE node_id = %s", (node_id,))
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+async def delete_nodes(conn: AsyncConnection, node_ids: Sequence[str]) -> None:
+    await conn.execute("DELETE FROM nodes WHERE id = ANY(%s)", (list(node_ids),))
+
+
+async def orphans(conn: AsyncConnection, node_ids: Sequence[str]) -> list[str]:
+    """Those of ``node_ids`` that no pipeline holds any more."""
+    rows = await (
+        await conn.execute(
+            "SELECT id FROM nodes n WHERE id = ANY(%s) AND NOT EXISTS "
+            "(SELECT 1 FROM pipeline_nodes m WHERE m.node_id = n.id)",
+            (list(node_ids),),
+        )
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+async def update_node(
+    conn: AsyncConnection,
+    node_id: str,
+    *,
+    tag: str | None = None,
+    notes: str | None = None,
+    locked: bool | None = None,
+) -> None:
+    await conn.execute(
+        "UPDATE nodes SET tag = coalesce(%s, tag), notes = coalesce(%s, notes), "
+        "locked = coalesce(%s, locked), updated_at = now() WHERE id = %s",
+        (tag, notes, locked, node_id),
+    )
+
+
+async def set_statuses(conn: AsyncConnection, statuses: dict[str, str]) -> None:
+    if not statuses:
+        return
+    await conn.execute(
+        "UPDATE nodes SET status = s.status, updated_at = now() "
+        "FROM unnest(%s::text[], %s::text[]) AS s(id, status) WHERE nodes.id = s.id",
+        (list(statuses), list(statuses.values())),
+    )
+
+
+async def set_positions(
+    conn: AsyncConnection, pipeline_id: str, positions: dict[str, tuple[float, float]]
+) -> int:
+    """Move members in one statement; returns how many rows matched."""
+    cur = await conn.execute(
+        "UPDATE pipeline_nodes m SET x = p.x, y = p.y "
+        "FROM unnest(%s::text[], %s::float8[], %s::float8[]) AS p(id, x, y) "
+        "WHERE m.pipeline_id = %s AND m.node_id = p.id",
+        (
+            list(positions),
+            [x for x, _ in positions.values()],
+            [y for _, y in positions.values()],
+            pipeline_id,
+        ),
+    )
+    return cur.rowcount
+
+
+async def set_group(
+    conn: AsyncConnection, pipeline_id: str, node_ids: Sequence[str], group_id: str | None
+) -> None:
+    await conn.execute(
+        "UPDATE pipeline_nodes SET group_id = %s WHERE pipeline_id = %s AND node_id = ANY(%s)",
+        (group_id, pipeline_id, list(node_ids)),
+    )
+
+
+async def folders_of(conn: AsyncConnection, node_ids: Sequence[str]) -> list[str]:
+    rows = await (
+        await conn.execute("SELECT folder FROM nodes WHERE id = ANY(%s)", (list(node_ids),))
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+async def downstream(
+    conn: AsyncConnection, node_ids: Sequence[str]
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The given nodes and all their descendants (in any pipeline): statuses and the edges
+    among them, in two queries, for status propagation."""
+    rows = await (
+        await conn.execute(
+            "WITH RECURSIVE down(id) AS ("
+            "  SELECT unnest(%s::text[])"
+            "  UNION SELECT e.child_id FROM edges e JOIN down d ON e.parent_id = d.id) "
+            "SELECT n.id, n.status FROM nodes n JOIN down d ON d.id = n.id",
+            (list(node_ids),),
+        )
+    ).fetchall()
+    statuses = {row[0]: row[1] for row in rows}
+    edge_rows = await (
+        await conn.execute(
+            "SELECT parent_id, child_id FROM edges "
+            "WHERE parent_id = ANY(%s) AND child_id = ANY(%s)",
+            (list(statuses), list(statuses)),
+        )
+    ).fetchall()
+    return statuses, [(row[0], row[1]) for row in edge_rows]
+
+
+async def identities(conn: AsyncConnection, node_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """What a node's identity file holds (but its parameters), for the given nodes."""
+    rows = await (
+        await conn.execute(
+            "SELECT n.id, n.tag, n.kind, n.project_id, n.folder, coalesce(json_agg("
+            "  json_build_object('id', p.id, 'tag', p.tag, 'slot', e.slot, 'folder', p.folder)"
+            "  ORDER BY e.slot) FILTER (WHERE p.id IS NOT NULL), '[]') "
+            "FROM nodes n LEFT JOIN edges e ON e.child_id = n.id "
+            "LEFT JOIN nodes p ON p.id = e.parent_id "
+            "WHERE n.id = ANY(%s) GROUP BY n.id",
+            (list(node_ids),),
+        )
+    ).fetchall()
+    return [
+        {
+            "node_id": row[0],
+            "tag": row[1],
+            "kind": row[2],
+            "project_id": row[3],
+            "folder": row[4],
+            "parents": row[5],
+        }
+        for row in rows
+    ]
+
+
+async def children(conn: AsyncConnection, node_id: str) -> list[str]:
+    rows = await (
+        await conn.execute("SELECT child_id FROM edges WHERE parent_id = %s", (node_id,))
+    ).fetchall()
+    return [row[0] for row in rows]
