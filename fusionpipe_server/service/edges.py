@@ -12,7 +12,7 @@ from ..store import events
 from ..store import groups as group_store
 from ..store import nodes as node_store
 from .common import ServiceBase, clean_tag
-from .graph import invalidate_inputs, load_graph, refresh_identities
+from .graph import invalidate_inputs, refresh_identities
 
 
 class EdgeService(ServiceBase):
@@ -21,9 +21,13 @@ class EdgeService(ServiceBase):
         the child is shared by reference or locked, or when the edge exists."""
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id, editable=True)
-            graph = await load_graph(unit, pipeline_id)
-            parent = graph.member(source, pipeline_id)
-            child = graph.member(target, pipeline_id)
+            # Only the two ends and the edge pairs: loading every node would cost more than
+            # the whole check on a large pipeline.
+            ends = await node_store.members_by_id(unit.conn, pipeline_id, [source, target])
+            for node_id in (source, target):
+                if node_id not in ends:
+                    raise NotFound(f"pipeline {pipeline_id} has no node {node_id!r}")
+            parent, child = ends[source], ends[target]
             if child.referenced:
                 raise Conflict(
                     f"node {child.tag!r} ({child.id}) is shared with other pipelines "
@@ -31,11 +35,13 @@ class EdgeService(ServiceBase):
                 )
             if child.locked:
                 raise Conflict(f"node {child.tag!r} ({child.id}) is locked: unlock it first")
-            if any(e.source == source and e.target == target for e in graph.edges):
+            pairs = await edge_store.pipeline_pairs(unit.conn, pipeline_id)
+            if (source, target) in pairs:
                 raise Conflict(f"{parent.tag!r} is already connected to {child.tag!r}")
-            cycle = dag.find_cycle(graph.pairs, (source, target))
+            cycle = dag.find_cycle(pairs, (source, target))
             if cycle:
-                path = " -> ".join(graph.nodes[n].tag for n in cycle)
+                tags = await node_store.tags(unit.conn, cycle)
+                path = " -> ".join(tags[n] for n in cycle)
                 raise Conflict(f"connecting {parent.tag!r} to {child.tag!r} makes a cycle: {path}")
             slots = [e.slot for e in await edge_store.parents_of(unit.conn, [target])]
             edge = Edge(new_id("edge"), source, target, dag.next_slot(slots))
@@ -48,11 +54,13 @@ class EdgeService(ServiceBase):
     async def disconnect(self, pipeline_id: str, edge_id: str) -> None:
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id, editable=True)
-            graph = await load_graph(unit, pipeline_id)
-            edge = next((e for e in graph.edges if e.id == edge_id), None)
-            if edge is None:
+            edge = await edge_store.get_edge(unit.conn, edge_id)
+            ends = {}
+            if edge is not None:
+                ends = await node_store.members_by_id(unit.conn, pipeline_id, [edge.target])
+            if edge is None or edge.target not in ends:
                 raise NotFound(f"pipeline {pipeline_id} has no edge {edge_id!r}")
-            child = graph.nodes[edge.target]
+            child = ends[edge.target]
             if child.referenced:
                 raise Conflict(
                     f"node {child.tag!r} ({child.id}) is shared with other pipelines "

@@ -23,6 +23,16 @@ async def pipeline_edges(conn: AsyncConnection, pipeline_id: str) -> list[Edge]:
         return await cur.fetchall()
 
 
+async def pipeline_pairs(conn: AsyncConnection, pipeline_id: str) -> list[tuple[str, str]]:
+    """Just (parent, child) of every edge of a pipeline: what a cycle check needs, cheaply."""
+    cur = await conn.execute(
+        "SELECT e.parent_id, e.child_id FROM edges e "
+        "JOIN pipeline_nodes m ON m.node_id = e.child_id WHERE m.pipeline_id = %s",
+        (pipeline_id,),
+    )
+    return [(row[0], row[1]) for row in await cur.fetchall()]
+
+
 async def get_edge(conn: AsyncConnection, edge_id: str) -> Edge | None:
     async with conn.cursor(row_factory=class_row(Edge)) as cur:
         await cur.execute(f"SELECT {_COLUMNS} FROM edges e WHERE e.id = %s", (edge_id,))

@@ -34,6 +34,15 @@ async def member(conn: AsyncConnection, pipeline_id: str, node_id: str) -> Node 
         return await cur.fetchone()
 
 
+async def members_by_id(
+    conn: AsyncConnection, pipeline_id: str, node_ids: Sequence[str]
+) -> dict[str, Node]:
+    """Some members of a pipeline, by id (unknown ids are simply absent)."""
+    async with conn.cursor(row_factory=class_row(Node)) as cur:
+        await cur.execute(_MEMBER_SELECT + " AND n.id = ANY(%s)", (pipeline_id, list(node_ids)))
+        return {node.id: node for node in await cur.fetchall()}
+
+
 async def insert_nodes(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """New node rows: dicts with id, project_id, tag, notes, kind, status, locked, owner, folder."""
     async with conn.cursor() as cur:
@@ -200,3 +209,8 @@ async def children(conn: AsyncConnection, node_id: str) -> list[str]:
         await conn.execute("SELECT child_id FROM edges WHERE parent_id = %s", (node_id,))
     ).fetchall()
     return [row[0] for row in rows]
+
+
+async def tags(conn: AsyncConnection, node_ids: Sequence[str]) -> dict[str, str]:
+    cur = await conn.execute("SELECT id, tag FROM nodes WHERE id = ANY(%s)", (list(node_ids),))
+    return {row[0]: row[1] for row in await cur.fetchall()}
