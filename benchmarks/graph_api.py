@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+
 from .harness import Row, Server, timed
 
 

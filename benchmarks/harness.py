@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -117,7 +116,7 @@ def print_table(rows: list[Row]) -> None:
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for index, line in enumerate(lines):
-        print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths)))
+        print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
         if index == 0:
             print("-+-".join("-" * width for width in widths))
 
