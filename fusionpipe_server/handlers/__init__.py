@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .copies import (
+    BranchHandler,
+    DetachHandler,
+    DuplicateNodesHandler,
+    DuplicatePipelineHandler,
+    MergeHandler,
+    ReferenceNodesHandler,
+)
 from .edges import EdgeHandler, EdgesHandler, GroupHandler, GroupsHandler
 from .events import EventsHandler
 from .nodes import (
@@ -37,6 +45,7 @@ def handlers() -> list[tuple[str, Any]]:
         (PROJECT, ProjectHandler),
         (f"{PROJECT}/graph", ProjectGraphHandler),
         (f"{API}/pipelines", PipelinesHandler),
+        (f"{API}/pipelines/merge", MergeHandler),
         (PIPELINE, PipelineHandler),
         (f"{PIPELINE}/positions", PositionsHandler),
         (f"{PIPELINE}/nodes", PipelineNodesHandler),
@@ -46,6 +55,11 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{PIPELINE}/edges", EdgesHandler),
         (f"{PIPELINE}/edges/{_id('edge_id')}", EdgeHandler),
         (f"{PIPELINE}/groups", GroupsHandler),
+        (f"{PIPELINE}/duplicate-nodes", DuplicateNodesHandler),
+        (f"{PIPELINE}/reference-nodes", ReferenceNodesHandler),
+        (f"{PIPELINE}/detach", DetachHandler),
+        (f"{PIPELINE}/branch", BranchHandler),
+        (f"{PIPELINE}/duplicate", DuplicatePipelineHandler),
         (f"{API}/groups/{_id('group_id')}", GroupHandler),
         (f"{API}/nodes/{_id('node_id')}", NodeHandler),
         (f"{API}/nodes/{_id('node_id')}/parameters", ParametersHandler),

@@ -122,6 +122,34 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             {"node_ids": _IDS, "tag": _STR, "position": _XY, "size": _SIZE},
         ),
     },
+    "/pipelines/{pipeline_id}/duplicate-nodes": {
+        "post": _op(
+            "Copy nodes into this or another pipeline (edges and slots kept)",
+            "201",
+            {"node_ids": _IDS, "target_pipeline_id": _STR, "with_data": _BOOL},
+        ),
+    },
+    "/pipelines/{pipeline_id}/reference-nodes": {
+        "post": _op(
+            "Share nodes with another pipeline (read-only there and here)",
+            "204",
+            {"node_ids": _IDS, "target_pipeline_id": _STR},
+        ),
+    },
+    "/pipelines/{pipeline_id}/detach": {
+        "post": _op("Private copies of the shared nodes below a node", "201", {"node_id": _STR}),
+    },
+    "/pipelines/{pipeline_id}/branch": {
+        "post": _op(
+            "New pipeline: copies from a node down, upstream shared", "201", {"node_id": _STR}
+        ),
+    },
+    "/pipelines/{pipeline_id}/duplicate": {
+        "post": _op("New pipeline: a full copy", "201", {"with_data": _BOOL}),
+    },
+    "/pipelines/merge": {
+        "post": _op("New pipeline holding every node of several", "201", {"pipeline_ids": _IDS}),
+    },
     "/groups/{group_id}": {
         "patch": _op(
             "Rename, collapse, move or resize a group",

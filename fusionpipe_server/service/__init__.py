@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..store.database import Database
 from .common import Settings
+from .copies import CopyService
 from .edges import EdgeService, GroupService
 from .nodes import NodeService
 from .pipelines import PipelineService
@@ -22,3 +23,4 @@ class Service:
         self.nodes = NodeService(db, settings)
         self.edges = EdgeService(db, settings)
         self.groups = GroupService(db, settings)
+        self.copies = CopyService(db, settings)

@@ -88,3 +88,17 @@ def write_identities(data_path: Path, rows: list[dict[str, Any]]) -> None:
             identity = {k: v for k, v in row.items() if k != "folder"}
             identity["parameters"] = parameters.read_parameters_or_empty(path)
             folders.write_identity(path, identity)
+
+
+async def sync_read_only(unit: Unit, data_path: Path, node_ids: Iterable[str]) -> None:
+    """After the commit, make the folders of locked or shared (referenced) nodes read-only on
+    disk and give the others their write permission back."""
+    states = await node_store.read_only_states(unit.conn, list(node_ids))
+
+    def apply() -> None:
+        for folder, read_only in states:
+            path = folders.node_path(data_path, folder)
+            if path.exists():
+                folders.set_locked(path, read_only)
+
+    unit.folders.finish.append(apply)

@@ -19,6 +19,7 @@ from .graph import (
     load_graph,
     refresh_identities,
     require_writable,
+    sync_read_only,
 )
 from .removal import drop_orphans
 
@@ -117,9 +118,7 @@ class NodeService(ServiceBase):
             if position is not None:
                 await node_store.set_positions(unit.conn, pipeline_id, {node_id: position})
             if locked is not None and locked != node.locked:
-                path = folders.node_path(self.settings.data_path, node.folder)
-                folders.set_locked(path, locked)
-                unit.folders.undo.append(lambda: folders.set_locked(path, not locked))
+                await sync_read_only(unit, self.settings.data_path, [node_id])
             if tag is not None:
                 # Children know their parents by tag too: their identity files change.
                 children = await node_store.children(unit.conn, node_id)
@@ -154,7 +153,8 @@ class NodeService(ServiceBase):
             children = [edge.target for edge in outgoing]
             await invalidate_inputs(unit, children)
             await node_store.remove_member(unit.conn, pipeline_id, node_id)
-            await drop_orphans(unit, self.settings.data_path, [node_id])
+            if not await drop_orphans(unit, self.settings.data_path, [node_id]):
+                await sync_read_only(unit, self.settings.data_path, [node_id])
             await refresh_identities(unit, self.settings.data_path, children)
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
 

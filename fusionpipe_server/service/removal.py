@@ -12,6 +12,7 @@ from ..store import events
 from ..store import nodes as node_store
 from ..store import pipelines as pipeline_store
 from .common import Unit
+from .graph import sync_read_only
 
 
 async def drop_orphans(unit: Unit, data_path: Path, node_ids: Sequence[str]) -> list[str]:
@@ -36,7 +37,9 @@ async def remove_pipeline(unit: Unit, data_path: Path, pipeline: Pipeline) -> No
     """Delete a pipeline (memberships, groups and lineage go with it) and its orphaned nodes."""
     member_ids = [node.id for node in await node_store.members(unit.conn, pipeline.id)]
     await pipeline_store.delete_pipeline(unit.conn, pipeline.id)
-    await drop_orphans(unit, data_path, member_ids)
+    dropped = await drop_orphans(unit, data_path, member_ids)
+    # Nodes it shared with other pipelines may now be held by one only: writable again.
+    await sync_read_only(unit, data_path, [n for n in member_ids if n not in dropped])
     await events.announce(
         unit.conn, "pipeline.deleted", pipeline_id=pipeline.id, project_id=pipeline.project_id
     )

@@ -214,3 +214,15 @@ async def children(conn: AsyncConnection, node_id: str) -> list[str]:
 async def tags(conn: AsyncConnection, node_ids: Sequence[str]) -> dict[str, str]:
     cur = await conn.execute("SELECT id, tag FROM nodes WHERE id = ANY(%s)", (list(node_ids),))
     return {row[0]: row[1] for row in await cur.fetchall()}
+
+
+async def read_only_states(
+    conn: AsyncConnection, node_ids: Sequence[str]
+) -> list[tuple[str, bool]]:
+    """(folder, whether it must be read-only: locked, or held by more than one pipeline)."""
+    cur = await conn.execute(
+        "SELECT n.folder, n.locked OR (SELECT count(*) FROM pipeline_nodes m "
+        "WHERE m.node_id = n.id) > 1 FROM nodes n WHERE n.id = ANY(%s)",
+        (list(node_ids),),
+    )
+    return [(row[0], bool(row[1])) for row in await cur.fetchall()]
