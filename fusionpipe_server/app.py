@@ -89,6 +89,7 @@ class FusionpipeApp(ExtensionApp):
     _embedded: EmbeddedPostgres | None = None
     _database: Database | None = None
     _events: EventHub | None = None
+    _service: Service | None = None
 
     def initialize_settings(self) -> None:
         # The database is made ready while the server loads, not in the start hook: a server
@@ -102,10 +103,15 @@ class FusionpipeApp(ExtensionApp):
             sys.exit(1)
         self._database = Database(dsn)
         self._events = EventHub(dsn)
-        settings = Settings(data_path=Path(self.data_path).expanduser().resolve())
+        settings = Settings(
+            data_path=Path(self.data_path).expanduser().resolve(),
+            max_parallel_nodes=self.max_parallel_nodes,
+            matlab_runner_path=self.matlab_runner_path,
+        )
+        self._service = Service(self._database, settings)
         self.settings.update(
             {
-                "fusionpipe_service": Service(self._database, settings),
+                "fusionpipe_service": self._service,
                 "fusionpipe_events": self._events,
             }
         )
@@ -131,10 +137,19 @@ class FusionpipeApp(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
         assert self._database is not None and self._events is not None
+        assert self._service is not None
         await self._database.open()
         await self._events.start()
+        self._events.subscribe(self._service.runs.on_event)
+        recovered = await self._service.runs.reconcile()
+        if recovered:
+            self.log.warning(
+                "fusionpipe: %d node(s) left running were marked failed", len(recovered)
+            )
 
     async def stop_extension(self) -> None:
+        if self._service is not None:
+            await self._service.runs.shutdown()
         if self._events is not None:
             await self._events.stop()
             self._events = None

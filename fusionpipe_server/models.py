@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -152,6 +152,51 @@ class Group:
             "position": {"x": self.x, "y": self.y},
             "size": {"width": self.width, "height": self.height},
         }
+
+
+@dataclass
+class RunNode:
+    """What one run did with one node."""
+
+    node_id: str
+    status: str
+    backend: str | None
+    host: str | None
+    pid: int | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    exit_code: int | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        values = _jsonable(asdict(self))
+        del values["host"], values["pid"]
+        values["duration"] = (
+            (self.finished_at - self.started_at).total_seconds()
+            if self.started_at and self.finished_at
+            else None
+        )
+        return values
+
+
+@dataclass
+class Run:
+    """One execution request: who, when, which nodes, and how each went."""
+
+    id: str
+    pipeline_id: str
+    requested_by: str
+    scope: str
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    nodes: list[RunNode] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        values = _jsonable({k: v for k, v in asdict(self).items() if k != "nodes"})
+        values["nodes"] = [node.to_json() for node in self.nodes]
+        return values
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

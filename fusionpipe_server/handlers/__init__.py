@@ -25,6 +25,14 @@ from .nodes import (
 from .openapi import OpenAPIHandler
 from .pipelines import PipelineHandler, PipelinesHandler, PositionsHandler
 from .projects import ProjectGraphHandler, ProjectHandler, ProjectsHandler
+from .runs import (
+    CancelRunHandler,
+    KillHandler,
+    LogHandler,
+    NodeRunsHandler,
+    PipelineRunsHandler,
+    RunHandler,
+)
 
 API = "/fusionpipe/api"
 
@@ -63,4 +71,10 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{API}/groups/{_id('group_id')}", GroupHandler),
         (f"{API}/nodes/{_id('node_id')}", NodeHandler),
         (f"{API}/nodes/{_id('node_id')}/parameters", ParametersHandler),
+        (f"{API}/nodes/{_id('node_id')}/log", LogHandler),
+        (f"{API}/nodes/{_id('node_id')}/runs", NodeRunsHandler),
+        (f"{PIPELINE}/runs", PipelineRunsHandler),
+        (f"{PIPELINE}/nodes/{_id('node_id')}/kill", KillHandler),
+        (f"{API}/runs/{_id('run_id')}", RunHandler),
+        (f"{API}/runs/{_id('run_id')}/cancel", CancelRunHandler),
     ]

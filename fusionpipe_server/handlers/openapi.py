@@ -165,6 +165,40 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "get": _op("node_parameters.yaml as text", "200"),
         "put": _op("Save node_parameters.yaml (validated)", "200", {"content": _STR}),
     },
+    "/pipelines/{pipeline_id}/runs": {
+        "post": _op(
+            "Start a run: whole pipeline, until a node, or selected nodes; answers at once",
+            "202",
+            {"node_ids": _IDS, "until": _STR},
+        ),
+        "get": _op(
+            "Run history of the pipeline, newest first",
+            "200",
+            parameters=[{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+        ),
+    },
+    "/runs/{run_id}": {"get": _op("One run with each node's outcome", "200")},
+    "/runs/{run_id}/cancel": {"post": _op("Cancel a run (kills its running nodes)", "200")},
+    "/pipelines/{pipeline_id}/nodes/{node_id}/kill": {
+        "post": _op("Kill a running node and its whole process tree", "202"),
+    },
+    "/nodes/{node_id}/runs": {
+        "get": _op(
+            "Run history of a node, newest first",
+            "200",
+            parameters=[{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+        ),
+    },
+    "/nodes/{node_id}/log": {
+        "get": _op(
+            "The log of the node's latest run, or of run_id; tail=N for the last lines",
+            "200",
+            parameters=[
+                {"name": "run_id", "in": "query", "schema": _STR},
+                {"name": "tail", "in": "query", "schema": {"type": "integer"}},
+            ],
+        ),
+    },
     "/events": {
         "get": _op(
             "Websocket: one JSON message per change (statuses, runs, graph), from every user",

@@ -9,6 +9,7 @@ from .edges import EdgeService, GroupService
 from .nodes import NodeService
 from .pipelines import PipelineService
 from .projects import ProjectService
+from .runs import RunService
 
 __all__ = ["Service", "Settings"]
 
@@ -24,3 +25,4 @@ class Service:
         self.edges = EdgeService(db, settings)
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
+        self.runs = RunService(db, settings)

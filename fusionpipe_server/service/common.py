@@ -25,6 +25,8 @@ class Settings:
     """What the services need to know about this server."""
 
     data_path: Path
+    max_parallel_nodes: int = 1
+    matlab_runner_path: str = ""
 
 
 def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:

@@ -1,0 +1,174 @@
+"""SQL for runs, the per-node record of each run, and the atomic claim of a node."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+
+from ..models import Run, RunNode
+
+_RUN = "id, pipeline_id, requested_by, scope, status, created_at, started_at, finished_at"
+_NODE = "node_id, status, backend, host, pid, started_at, finished_at, exit_code, reason"
+
+
+async def insert_run(
+    conn: AsyncConnection,
+    run_id: str,
+    pipeline_id: str,
+    requested_by: str,
+    scope: str,
+    executor: str,
+    planned: Sequence[str],
+    skipped: dict[str, str],
+) -> None:
+    """A queued run with its planned nodes ``pending`` and the others ``skipped`` with why."""
+    await conn.execute(
+        "INSERT INTO runs (id, pipeline_id, requested_by, scope, executor) "
+        "VALUES (%s, %s, %s, %s, %s)",
+        (run_id, pipeline_id, requested_by, scope, executor),
+    )
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO run_nodes (run_id, node_id, status, reason) VALUES (%s, %s, %s, %s)",
+            [(run_id, node_id, "pending", "") for node_id in planned]
+            + [(run_id, node_id, "skipped", why) for node_id, why in skipped.items()],
+        )
+
+
+async def get_run(conn: AsyncConnection, run_id: str) -> Run | None:
+    async with conn.cursor(row_factory=class_row(Run)) as cur:
+        await cur.execute(f"SELECT {_RUN} FROM runs WHERE id = %s", (run_id,))
+        run = await cur.fetchone()
+    if run is not None:
+        async with conn.cursor(row_factory=class_row(RunNode)) as cur:
+            await cur.execute(
+                f"SELECT {_NODE} FROM run_nodes WHERE run_id = %s "
+                f"ORDER BY started_at NULLS LAST, node_id",
+                (run_id,),
+            )
+            run.nodes = await cur.fetchall()
+    return run
+
+
+async def list_runs(
+    conn: AsyncConnection,
+    *,
+    pipeline_id: str | None = None,
+    node_id: str | None = None,
+    limit: int = 50,
+) -> list[Run]:
+    """Newest first, each with the nodes it touched (two queries in all)."""
+    condition, value = (
+        ("pipeline_id = %s", pipeline_id)
+        if pipeline_id is not None
+        else ("id IN (SELECT run_id FROM run_nodes WHERE node_id = %s)", node_id)
+    )
+    async with conn.cursor(row_factory=class_row(Run)) as cur:
+        await cur.execute(
+            f"SELECT {_RUN} FROM runs WHERE {condition} ORDER BY created_at DESC, id LIMIT %s",
+            (value, limit),
+        )
+        runs = await cur.fetchall()
+    by_id = {run.id: run for run in runs}
+    cur2 = await conn.execute(
+        f"SELECT run_id, {_NODE} FROM run_nodes WHERE run_id = ANY(%s) "
+        f"ORDER BY started_at NULLS LAST, node_id",
+        (list(by_id),),
+    )
+    for row in await cur2.fetchall():
+        by_id[row[0]].nodes.append(RunNode(*row[1:]))
+    return runs
+
+
+async def set_run_status(conn: AsyncConnection, run_id: str, status: str) -> None:
+    await conn.execute(
+        "UPDATE runs SET status = %s, "
+        "started_at = CASE WHEN %s = 'running' THEN now() ELSE started_at END, "
+        "finished_at = CASE WHEN %s IN ('completed', 'failed', 'cancelled') THEN now() "
+        "ELSE finished_at END WHERE id = %s",
+        (status, status, status, run_id),
+    )
+
+
+async def claim_node(conn: AsyncConnection, node_id: str) -> str | None:
+    """Mark a node ``running`` if, and only if, it may start now; returns its previous status.
+
+    One conditional UPDATE, so two runs (of this server or another) can never both start it.
+    """
+    cur = await conn.execute(
+        "WITH before AS (SELECT id, status FROM nodes WHERE id = %s FOR UPDATE) "
+        "UPDATE nodes n SET status = 'running', updated_at = now() FROM before "
+        "WHERE n.id = before.id AND before.status IN ('ready', 'staledata', 'failed') "
+        "AND NOT n.locked "
+        "AND (SELECT count(*) FROM pipeline_nodes m WHERE m.node_id = n.id) = 1 "
+        "RETURNING before.status",
+        (node_id,),
+    )
+    row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def node_started(
+    conn: AsyncConnection, run_id: str, node_id: str, backend: str, host: str, pid: int | None
+) -> None:
+    await conn.execute(
+        "UPDATE run_nodes SET status = 'running', backend = %s, host = %s, pid = %s, "
+        "started_at = now() WHERE run_id = %s AND node_id = %s",
+        (backend, host, pid, run_id, node_id),
+    )
+
+
+async def node_finished(
+    conn: AsyncConnection,
+    run_id: str,
+    node_id: str,
+    status: str,
+    *,
+    exit_code: int | None = None,
+    reason: str = "",
+) -> None:
+    await conn.execute(
+        "UPDATE run_nodes SET status = %s, exit_code = %s, reason = %s, "
+        "finished_at = CASE WHEN started_at IS NULL THEN NULL ELSE now() END "
+        "WHERE run_id = %s AND node_id = %s",
+        (status, exit_code, reason, run_id, node_id),
+    )
+
+
+async def running_here(conn: AsyncConnection, host: str) -> list[tuple[str, str, int | None]]:
+    """(run id, node id, pid) of every node recorded as running on this host."""
+    cur = await conn.execute(
+        "SELECT run_id, node_id, pid FROM run_nodes WHERE status = 'running' AND host = %s",
+        (host,),
+    )
+    return [(row[0], row[1], row[2]) for row in await cur.fetchall()]
+
+
+async def open_runs_of(conn: AsyncConnection, executor_prefix: str) -> list[tuple[str, str]]:
+    """(run id, executor) of unfinished runs scheduled by servers on this host."""
+    cur = await conn.execute(
+        "SELECT id, executor FROM runs WHERE status IN ('queued', 'running') AND executor LIKE %s",
+        (executor_prefix + "%",),
+    )
+    return [(row[0], row[1]) for row in await cur.fetchall()]
+
+
+async def close_run(conn: AsyncConnection, run_id: str, status: str, reason: str) -> None:
+    """End a run: its pending nodes are cancelled with ``reason``."""
+    await conn.execute(
+        "UPDATE run_nodes SET status = 'cancelled', reason = %s "
+        "WHERE run_id = %s AND status = 'pending'",
+        (reason, run_id),
+    )
+    await set_run_status(conn, run_id, status)
+
+
+async def stranded_nodes(conn: AsyncConnection) -> list[str]:
+    """Nodes marked running that no run records as running: left by a crash."""
+    cur = await conn.execute(
+        "SELECT id FROM nodes n WHERE status = 'running' AND NOT EXISTS "
+        "(SELECT 1 FROM run_nodes r WHERE r.node_id = n.id AND r.status = 'running')"
+    )
+    return [row[0] for row in await cur.fetchall()]
