@@ -47,10 +47,10 @@ class FolderChanges:
     commits. Folders are created or moved aside inside the transaction, so a failure leaves
     nothing half-made and a success deletes only what the committed rows no longer need."""
 
-    undo: list[Callable[[], None]] = field(default_factory=list)
-    finish: list[Callable[[], None]] = field(default_factory=list)
+    undo: list[Callable[[], object]] = field(default_factory=list)
+    finish: list[Callable[[], object]] = field(default_factory=list)
 
-    def _run(self, steps: list[Callable[[], None]]) -> None:
+    def _run(self, steps: list[Callable[[], object]]) -> None:
         for step in reversed(steps):
             try:
                 step()

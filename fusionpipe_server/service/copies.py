@@ -5,6 +5,7 @@ new folders removed again if anything fails."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from .. import dag
@@ -46,7 +47,7 @@ class CopyService(ServiceBase):
             path = folders.copy_node_folder(
                 source, self.settings.data_path, relative, with_data=with_data
             )
-            unit.folders.undo.append(lambda path=path: folders.purge(path))
+            unit.folders.undo.append(partial(folders.purge, path))
             copied_status = status or Status(node.status)
             if copied_status == Status.RUNNING:
                 copied_status = Status.STALEDATA

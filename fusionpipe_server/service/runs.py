@@ -31,6 +31,7 @@ from ..runners.local import LocalRunner
 from ..store import events
 from ..store import nodes as node_store
 from ..store import runs as run_store
+from ..store.database import Database
 from .common import ServiceBase, Settings, Unit
 from .graph import load_graph, write_identities
 
@@ -52,7 +53,7 @@ def _alive(pid: int | None) -> bool:
 
 
 class RunService(ServiceBase):
-    def __init__(self, db, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, db: Database, settings: Settings) -> None:
         super().__init__(db, settings)
         self.executor = f"{HOST}:{os.getpid()}"
         self.runner: NodeRunner = LocalRunner()

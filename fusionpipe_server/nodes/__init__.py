@@ -1,0 +1,1 @@
+"""Node folders on disk: templates, identity file, parameters, permissions. No database here."""
