@@ -1,0 +1,5 @@
+// Command ids of the fusionpipe extension.
+export const CommandIds = {
+  openSidebar: 'fusionpipe:open-sidebar',
+  createProject: 'fusionpipe:create-project',
+} as const;

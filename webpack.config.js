@@ -1,0 +1,27 @@
+// Extra bundler rules merged into the JupyterLab extension build (Rspack): TypeScript through
+// Rspack's built-in SWC, and Svelte 5 components with their CSS injected by the component.
+module.exports = {
+  module: {
+    rules: [
+      {
+        test: /\.ts$/,
+        exclude: /node_modules/,
+        loader: 'builtin:swc-loader',
+        options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2020' } },
+        type: 'javascript/auto',
+      },
+      {
+        test: /\.svelte$/,
+        use: {
+          loader: 'svelte-loader',
+          options: { emitCss: false, compilerOptions: { css: 'injected' } },
+        },
+      },
+      { test: /node_modules[\\/]svelte[\\/].*\.m?js$/, resolve: { fullySpecified: false } },
+    ],
+  },
+  resolve: {
+    extensions: ['.ts', '.svelte', '...'],
+    conditionNames: ['svelte', 'browser', '...'],
+  },
+};
