@@ -6,16 +6,15 @@ import os
 import sys
 from pathlib import Path
 
-from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Integer, Unicode, default
 
-from .embedded_db import EmbeddedPostgres
+from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_database
 from .errors import Unavailable
 from .events import EventHub
 from .handlers import handlers
 from .service import Service, Settings
-from .store.database import Database, check_schema
+from .store.database import Database
 
 
 class FusionpipeApp(ExtensionApp):
@@ -63,7 +62,7 @@ class FusionpipeApp(ExtensionApp):
 
     @default("embedded_db_path")
     def _default_embedded_db_path(self) -> str:
-        return str(Path(jupyter_data_dir()) / "fusionpipe" / "postgres")
+        return str(default_embedded_path())
 
     @default("data_path")
     def _default_data_path(self) -> str:
@@ -118,18 +117,11 @@ class FusionpipeApp(ExtensionApp):
         self.log.info("fusionpipe: data folder %s", settings.data_path)
 
     def _prepare_database(self) -> str:
-        if self.database_url:
-            check_schema(self.database_url, migrate=False)
-            self.log.info("fusionpipe: using the database at DATABASE_URL")
-            return self.database_url
-        self._embedded = EmbeddedPostgres(Path(self.embedded_db_path).expanduser())
-        dsn = self._embedded.start()
-        applied = check_schema(dsn, migrate=True)
-        self.log.info(
-            "fusionpipe: embedded PostgreSQL in %s%s",
-            self.embedded_db_path,
-            f", schema migrations {applied} applied" if applied else "",
+        dsn, self._embedded = prepare_database(self.database_url, Path(self.embedded_db_path))
+        where = (
+            f"embedded PostgreSQL in {self.embedded_db_path}" if self._embedded else "DATABASE_URL"
         )
+        self.log.info("fusionpipe: using the database at %s", where)
         return dsn
 
     def initialize_handlers(self) -> None:

@@ -1,4 +1,4 @@
-"""The ``fusionpipe`` command: administration of the shared database and data folder."""
+"""The ``fusionpipe`` command: headless runs and administration of the database."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from .headless import main
+
+    return main(args.pipeline, args.until, args.data_path, args.parallel)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="fusionpipe", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -40,6 +46,20 @@ def parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
     migrate.set_defaults(handler=_migrate)
+
+    run = commands.add_parser(
+        "run", help="run a pipeline headless (exit status 1 when a node fails)"
+    )
+    run.add_argument("pipeline", help="pipeline id or tag")
+    run.add_argument(
+        "--until", metavar="NODE", help="run only this node (id or tag) and its ancestors"
+    )
+    run.add_argument(
+        "--data-path",
+        help="the data folder (default: $FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)",
+    )
+    run.add_argument("--parallel", type=int, help="nodes at once (default: number of CPUs)")
+    run.set_defaults(handler=_run)
     return top
 
 

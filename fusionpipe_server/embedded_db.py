@@ -85,3 +85,28 @@ class EmbeddedPostgres:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+
+
+def prepare_database(database_url: str, embedded_path: Path) -> tuple[str, EmbeddedPostgres | None]:
+    """The DSN to use, checked: ``database_url`` must already be at this fusionpipe's schema
+    (an administrator migrates it); without one, the embedded server is started and migrated.
+    Raises ``Unavailable`` (``SchemaOutdated``) with what to do."""
+    from .store.database import check_schema
+
+    if database_url:
+        check_schema(database_url, migrate=False)
+        return database_url, None
+    embedded = EmbeddedPostgres(embedded_path.expanduser())
+    dsn = embedded.start()
+    try:
+        check_schema(dsn, migrate=True)
+    except BaseException:
+        embedded.stop()
+        raise
+    return dsn, embedded
+
+
+def default_embedded_path() -> Path:
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "fusionpipe" / "postgres"

@@ -28,6 +28,16 @@ class PipelineService(ServiceBase):
         async with self.db.transaction() as conn:
             return await pipeline_store.list_pipelines(conn, project_id)
 
+    async def find(self, id_or_tag: str) -> Pipeline:
+        """A pipeline by id, or else by its (unique) tag."""
+        async with self.db.transaction() as conn:
+            pipeline = await pipeline_store.get_pipeline(conn, id_or_tag)
+            if pipeline is None:
+                pipeline = await pipeline_store.get_pipeline_by_tag(conn, id_or_tag)
+        if pipeline is None:
+            raise NotFound(f"no pipeline with id or tag {id_or_tag!r}")
+        return pipeline
+
     async def create(
         self, owner: str, project_id: str, tag: str | None = None, notes: str = ""
     ) -> Pipeline:

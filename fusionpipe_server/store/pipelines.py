@@ -32,6 +32,12 @@ async def get_pipeline(
         return await cur.fetchone()
 
 
+async def get_pipeline_by_tag(conn: AsyncConnection, tag: str) -> Pipeline | None:
+    async with conn.cursor(row_factory=class_row(Pipeline)) as cur:
+        await cur.execute(f"SELECT {_COLUMNS} FROM pipelines WHERE tag = %s", (tag,))
+        return await cur.fetchone()
+
+
 async def tag_taken(conn: AsyncConnection, tag: str, *, other_than: str | None = None) -> bool:
     row = await (
         await conn.execute(

@@ -1,0 +1,110 @@
+"""``fusionpipe run``: run a pipeline without JupyterLab, printing progress as nodes finish."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from .embedded_db import default_embedded_path, prepare_database
+from .errors import FusionpipeError, NotFound
+from .models import Run
+from .service import Service, Settings
+from .store.database import Database
+
+SYMBOLS = {"completed": "ok  ", "failed": "FAIL", "skipped": "skip", "cancelled": "stop"}
+
+
+async def run_pipeline(
+    pipeline: str,
+    *,
+    until: str | None,
+    database_url: str,
+    data_path: Path,
+    parallel: int,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Run ``pipeline`` (id or tag), up to ``until`` (node id or tag) if given. Exit status 0 when
+    every node it ran completed."""
+    dsn, embedded = prepare_database(database_url, default_embedded_path())
+    db = Database(dsn, max_size=4)
+    await db.open()
+    try:
+        settings = Settings(
+            data_path=data_path.resolve(),
+            max_parallel_nodes=parallel,
+            matlab_runner_path=os.environ.get("FP_MATLAB_RUNNER_PATH", ""),
+        )
+        service = Service(db, settings)
+        found = await service.pipelines.find(pipeline)
+        graph = await service.pipelines.graph(found.id)
+        tags = {node["id"]: node["tag"] for node in graph["nodes"]}
+        until_id = _node_id(until, tags) if until else None
+        run = await service.runs.start(getpass.getuser(), found.id, until=until_id)
+        print(f"fusionpipe: run {run.id} of {found.tag!r} ({len(run.nodes)} nodes)", file=out)
+        try:
+            run = await _follow(service, run, tags, out)
+        except asyncio.CancelledError:
+            run = await service.runs.cancel(getpass.getuser(), run.id)
+        print(f"fusionpipe: run {run.status}", file=out)
+        return 0 if run.status == "completed" else 1
+    finally:
+        await db.close()
+        if embedded is not None:
+            embedded.stop()
+
+
+def _node_id(id_or_tag: str, tags: dict[str, str]) -> str:
+    if id_or_tag in tags:
+        return id_or_tag
+    matches = [node_id for node_id, tag in tags.items() if tag == id_or_tag]
+    if len(matches) != 1:
+        raise NotFound(
+            f"the pipeline has {len(matches) or 'no'} node(s) with id or tag {id_or_tag!r}"
+        )
+    return matches[0]
+
+
+async def _follow(service: Service, run: Run, tags: dict[str, str], out: TextIO) -> Run:
+    reported: set[str] = set()
+    while True:
+        run = await service.runs.get(run.id)
+        for node in run.nodes:
+            if node.status in SYMBOLS and node.node_id not in reported:
+                reported.add(node.node_id)
+                took = (
+                    f" {(node.finished_at - node.started_at).total_seconds():.1f}s"
+                    if node.started_at and node.finished_at
+                    else ""
+                )
+                why = f" ({node.reason})" if node.reason else ""
+                print(
+                    f"  {SYMBOLS[node.status]} {tags.get(node.node_id, node.node_id)}{took}{why}",
+                    file=out,
+                )
+        if run.status in ("completed", "failed", "cancelled"):
+            return run
+        await asyncio.sleep(0.1)
+
+
+def main(pipeline: str, until: str | None, data_path: str | None, parallel: int | None) -> int:
+    try:
+        return asyncio.run(
+            run_pipeline(
+                pipeline,
+                until=until,
+                database_url=os.environ.get("DATABASE_URL", ""),
+                data_path=Path(
+                    data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data"
+                ),
+                parallel=parallel or os.cpu_count() or 1,
+            )
+        )
+    except FusionpipeError as err:
+        print(f"fusionpipe: {err.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

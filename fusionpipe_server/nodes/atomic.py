@@ -1,0 +1,30 @@
+"""Files replaced in one rename, so a reader sees the old content or the new one, never half."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+
+def hidden_sibling(path: Path, purpose: str) -> Path:
+    """A hidden, unused name next to ``path``: same file system, so renaming it is atomic."""
+    return path.with_name(f".{path.name}.{purpose}-{secrets.token_hex(4)}")
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Replace ``path`` with ``content`` in one rename; on failure the old file is untouched and
+    no temporary file is left behind."""
+    temporary = hidden_sibling(path, "tmp")
+    try:
+        with open(temporary, "xb") as stream:
+            stream.write(content)
+        if path.exists():
+            # The new inode would otherwise get the umask's mode and lose, for instance, the
+            # group write bit that lets colleagues edit the file in a shared data folder.
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
