@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import textwrap
 import time
 from pathlib import Path
@@ -282,3 +283,30 @@ async def test_nodes_left_running_by_a_dead_process_are_failed_on_start(
     assert logs and "is gone" in logs[0].read_text()
     _, old = await api("GET", "runs/r_old")
     assert old["status"] == "failed"
+
+
+async def test_notebook_nodes_run_headless_with_parameters_injected(api):
+    pipeline = await setup_pipeline(api)
+    node = await add_node(api, pipeline, "nb", kind="notebook")
+    await api("PUT", f"nodes/{node['id']}/parameters", {"content": "run_mode: local\nscale: 3\n"})
+    finished = await run(api, pipeline)
+    assert finished["status"] == "completed", await api("GET", f"nodes/{node['id']}/log")
+    executed = Path(node["folder"]) / "reports" / f"main-{finished['id']}.ipynb"
+    notebook = json.loads(executed.read_text())
+    assert "injected-parameters" in notebook["cells"][0]["metadata"]["tags"]
+    assert "'scale': 3" in "".join(notebook["cells"][2]["outputs"][0]["text"])
+    assert (Path(node["folder"]) / "data" / "result.txt").read_text() == "done\n"
+
+
+async def test_a_failing_notebook_fails_the_node_and_keeps_the_executed_copy(api):
+    pipeline = await setup_pipeline(api)
+    node = await add_node(api, pipeline, "nb", kind="notebook")
+    source = Path(node["folder"]) / "code" / "main.ipynb"
+    notebook = json.loads(source.read_text())
+    notebook["cells"][1]["source"] = ["raise ValueError('bad input')"]
+    source.write_text(json.dumps(notebook))
+    finished = await run(api, pipeline)
+    assert finished["status"] == "failed"
+    _, log = await api("GET", f"nodes/{node['id']}/log")
+    assert "bad input" in log["content"]
+    assert (Path(node["folder"]) / "reports" / f"main-{finished['id']}.ipynb").exists()
