@@ -13,6 +13,7 @@ from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_databa
 from .errors import Unavailable
 from .events import EventHub
 from .handlers import handlers
+from .nodes import kernels
 from .service import Service, Settings
 from .store.database import Database
 
@@ -108,6 +109,13 @@ class FusionpipeApp(ExtensionApp):
             matlab_runner_path=self.matlab_runner_path,
         )
         self._service = Service(self._database, settings)
+        # Node kernels are kernel specs in the shared data folder: add it to where this server
+        # looks for kernels, so every node's kernel can be picked with no install step.
+        node_kernels = str(kernels.kernels_dir(settings.data_path))
+        assert self.serverapp is not None and self.serverapp.kernel_spec_manager is not None
+        kernel_dirs = self.serverapp.kernel_spec_manager.kernel_dirs
+        if node_kernels not in kernel_dirs:
+            kernel_dirs.append(node_kernels)
         self.settings.update(
             {
                 "fusionpipe_service": self._service,

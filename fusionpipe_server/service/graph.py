@@ -10,7 +10,7 @@ from typing import Any
 from .. import dag
 from ..errors import Conflict, NotFound
 from ..models import Edge, Node, Status
-from ..nodes import folders, parameters
+from ..nodes import folders, kernels, parameters
 from ..store import edges as edge_store
 from ..store import nodes as node_store
 from .common import Unit
@@ -82,12 +82,14 @@ async def refresh_identities(unit: Unit, data_path: Path, node_ids: Iterable[str
 
 
 def write_identities(data_path: Path, rows: list[dict[str, Any]]) -> None:
+    """Identity files, and the kernel specs that carry the same identity into notebooks."""
     for row in rows:
         path = folders.node_path(data_path, str(row["folder"]))
         if path.exists():
             identity = {k: v for k, v in row.items() if k != "folder"}
             identity["parameters"] = parameters.read_parameters_or_empty(path)
             folders.write_identity(path, identity)
+            kernels.write_kernelspec(data_path, str(row["node_id"]), str(row["tag"]), path)
 
 
 async def sync_read_only(unit: Unit, data_path: Path, node_ids: Iterable[str]) -> None:

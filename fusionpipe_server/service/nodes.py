@@ -77,6 +77,7 @@ class NodeService(ServiceBase):
             await node_store.insert_nodes(unit.conn, [row])
             await node_store.add_members(unit.conn, pipeline_id, [(node_id, *position)])
             node = await node_store.member(unit.conn, pipeline_id, node_id)
+            await refresh_identities(unit, self.settings.data_path, [node_id])
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
         assert node is not None
         return node.to_json(str(self.settings.data_path))

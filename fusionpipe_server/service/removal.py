@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 from ..models import Pipeline
-from ..nodes import folders
+from ..nodes import folders, kernels
 from ..store import events
 from ..store import nodes as node_store
 from ..store import pipelines as pipeline_store
@@ -23,6 +23,9 @@ async def drop_orphans(unit: Unit, data_path: Path, node_ids: Sequence[str]) -> 
         return []
     paths = await node_store.folders_of(unit.conn, orphaned)
     await node_store.delete_nodes(unit.conn, orphaned)
+    unit.folders.finish.extend(
+        partial(kernels.remove_kernelspec, data_path, node_id) for node_id in orphaned
+    )
     for relative in paths:
         path = folders.node_path(data_path, relative)
         if not path.exists():
