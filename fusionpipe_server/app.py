@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Integer, Unicode, default
+from traitlets import Enum, Integer, Unicode, default
 
 from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_database
 from .errors import Unavailable
@@ -51,6 +51,12 @@ class FusionpipeApp(ExtensionApp):
     ray_address = Unicode(
         help="""Ray cluster for nodes with run_mode: ray. Empty: a local Ray started on first
         use. Defaults to $RAY_ADDRESS.""",
+    ).tag(config=True)
+
+    default_run_mode = Enum(
+        ["local", "ray"],
+        "local",
+        help="""Backend of nodes whose node_parameters.yaml names no run_mode: local or ray.""",
     ).tag(config=True)
 
     max_parallel_nodes = Integer(
@@ -107,6 +113,8 @@ class FusionpipeApp(ExtensionApp):
             data_path=Path(self.data_path).expanduser().resolve(),
             max_parallel_nodes=self.max_parallel_nodes,
             matlab_runner_path=self.matlab_runner_path,
+            ray_address=self.ray_address,
+            default_run_mode=self.default_run_mode,
         )
         self._service = Service(self._database, settings)
         # Node kernels are kernel specs in the shared data folder: add it to where this server

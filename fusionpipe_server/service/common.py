@@ -27,6 +27,8 @@ class Settings:
     data_path: Path
     max_parallel_nodes: int = 1
     matlab_runner_path: str = ""
+    ray_address: str = ""
+    default_run_mode: str = "local"
 
 
 def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:

@@ -22,12 +22,13 @@ from typing import Any
 import fusionpipe
 
 from .. import dag
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, FusionpipeError, Invalid, NotFound
 from ..models import NodeKind, Run, Status, new_id
-from ..nodes import folders
+from ..nodes import folders, parameters
 from ..runners.base import Execution, NodeJob, NodeRunner
 from ..runners.commands import node_command
 from ..runners.local import LocalRunner
+from ..runners.ray import RayRunner
 from ..store import events
 from ..store import nodes as node_store
 from ..store import runs as run_store
@@ -56,7 +57,8 @@ class RunService(ServiceBase):
     def __init__(self, db: Database, settings: Settings) -> None:
         super().__init__(db, settings)
         self.executor = f"{HOST}:{os.getpid()}"
-        self.runner: NodeRunner = LocalRunner()
+        self.ray = RayRunner(settings.ray_address, settings.max_parallel_nodes)
+        self.runners: dict[str, NodeRunner] = {"local": LocalRunner(), "ray": self.ray}
         self._slots = asyncio.Semaphore(max(1, settings.max_parallel_nodes))
         self._executions: dict[str, tuple[str, Execution]] = {}  # node id -> (run id, process)
         self._tasks: dict[str, asyncio.Task[None]] = {}  # run id -> scheduling task
@@ -204,19 +206,20 @@ class RunService(ServiceBase):
         async with self._slots:
             if run_id in self._cancelled:
                 return False
-            job = await self._claim(run_id, pipeline_id, node_id)
-            if job is None:
+            claimed = await self._claim(run_id, pipeline_id, node_id)
+            if claimed is None:
                 return False
+            job, runner = claimed
             try:
-                execution = await self.runner.start(job)
-            except (OSError, ValueError) as err:
+                execution = await runner.start(job)
+            except (OSError, ValueError, FusionpipeError) as err:
                 _append(job.log_path, f"fusionpipe: could not start the node: {err}\n")
                 await self._finish(run_id, pipeline_id, node_id, None, f"could not start: {err}")
                 return False
             self._executions[node_id] = (run_id, execution)
             async with self.db.transaction() as conn:
                 await run_store.node_started(
-                    conn, run_id, node_id, self.runner.name, HOST, execution.pid
+                    conn, run_id, node_id, runner.name, HOST, execution.pid
                 )
             try:
                 code = await execution.wait()
@@ -232,7 +235,9 @@ class RunService(ServiceBase):
                 run_id, pipeline_id, node_id, code, reason, killed=bool(killer)
             )
 
-    async def _claim(self, run_id: str, pipeline_id: str, node_id: str) -> NodeJob | None:
+    async def _claim(
+        self, run_id: str, pipeline_id: str, node_id: str
+    ) -> tuple[NodeJob, NodeRunner] | None:
         """Atomically mark the node running, or record why it cannot start."""
         async with self.unit() as unit:
             waiting_on = await node_store.unfinished_parents(unit.conn, node_id)
@@ -268,7 +273,10 @@ class RunService(ServiceBase):
         if previous in (Status.STALEDATA.value, Status.FAILED.value):
             folders.clear_outputs(folder)
         write_identities(self.settings.data_path, identities)
-        return self._job(run_id, node_id, NodeKind(kind), folder)
+        mode = parameters.read_parameters_or_empty(folder).get(
+            "run_mode", self.settings.default_run_mode
+        )
+        return self._job(run_id, node_id, NodeKind(kind), folder), self.runners[mode]
 
     def _job(self, run_id: str, node_id: str, kind: NodeKind, folder: Path) -> NodeJob:
         log_path = folder / "logs" / f"{run_id}.log"
@@ -381,6 +389,7 @@ class RunService(ServiceBase):
         for task in list(self._tasks.values()):
             with contextlib.suppress(Exception):
                 await task
+        self.ray.shutdown()
 
     # -- recovering --------------------------------------------------------------------------
 
