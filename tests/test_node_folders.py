@@ -3,31 +3,46 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
-import time
+import subprocess
+from pathlib import Path
 
+import nbformat
 import pytest
 
 from fusionpipe_server.errors import Conflict, Invalid
 from fusionpipe_server.models import NodeKind
-from fusionpipe_server.nodes import folders, parameters
+from fusionpipe_server.nodes import folders, identity, parameters
 
-IDENTITY = {"node_id": "n_1", "tag": "t", "kind": "python", "project_id": "pr_1", "parents": []}
+IDENTITY = {"tag": "t", "kind": "python", "project_id": "pr_1", "parents": []}
+WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
 def make(data_path, name="n_1", kind=NodeKind.PYTHON):
-    return folders.create_node_folder(
-        data_path, f"pr_1/{name}", kind, {**IDENTITY, "node_id": name}
-    )
+    ident = {**IDENTITY, "node_id": name, "kind": str(getattr(kind, "value", kind))}
+    return folders.create_node_folder(data_path, f"pr_1/{name}", kind, ident)
 
 
-def writable_bits(path):
-    return path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+def mode(path):
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
+def read_identity(folder):
+    return json.loads((folder / ".fusionpipe-node.json").read_text())
+
+
+def every_path(folder):
+    for root, dirs, files in os.walk(folder):
+        for name in (*dirs, *files):
+            yield Path(root, name)
 
 
 @pytest.mark.parametrize("kind", list(NodeKind))
 def test_each_kind_gets_a_complete_folder(tmp_path, kind):
     folder = make(tmp_path, kind=kind)
+    assert folder == (tmp_path / "pr_1" / "n_1").resolve()
     assert sorted(p.name for p in folder.iterdir()) == [
         ".fusionpipe-node.json",
         "code",
@@ -36,128 +51,315 @@ def test_each_kind_gets_a_complete_folder(tmp_path, kind):
         "reports",
     ]
     entry = {"python": "main.py", "notebook": "main.ipynb", "matlab": "main.m", "shell": "main.sh"}
-    assert (folder / "code" / entry[kind.value]).stat().st_size > 0
-    identity = json.loads((folder / ".fusionpipe-node.json").read_text())
-    assert identity["format"] == 1 and identity["parameters"] == {"run_mode": "local"}
-    assert parameters.parse_parameters(parameters.read_parameters_text(folder)) == {
-        "run_mode": "local"
+    assert sorted(p.name for p in (folder / "code").iterdir()) == sorted(
+        [entry[kind.value], "node_parameters.yaml"]
+    )
+    assert read_identity(folder) == {
+        "format": 1,
+        "node_id": "n_1",
+        "tag": "t",
+        "kind": kind.value,
+        "project_id": "pr_1",
+        "parents": [],
+        "parameters": {"run_mode": "local"},
     }
+    assert parameters.read_parameters(folder) == {"run_mode": "local"}
+    assert [p.name for p in (tmp_path / "pr_1").iterdir()] == ["n_1"], "no temporary left"
+
+
+def test_the_python_template_compiles_and_the_shell_one_is_executable(tmp_path):
+    python = make(tmp_path, "n_py") / "code" / "main.py"
+    compile(python.read_text(), str(python), "exec")
+    shell = make(tmp_path, "n_sh", NodeKind.SHELL) / "code" / "main.sh"
+    assert mode(shell) & stat.S_IXUSR
+    syntax = subprocess.run(["bash", "-n", str(shell)], capture_output=True, text=True)
+    assert syntax.returncode == 0, syntax.stderr
 
 
 def test_the_notebook_template_is_a_valid_notebook(tmp_path):
-    import nbformat
-
     folder = make(tmp_path, kind=NodeKind.NOTEBOOK)
-    nbformat.validate(nbformat.read(folder / "code" / "main.ipynb", as_version=4))
+    notebook = nbformat.read(folder / "code" / "main.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.nbformat == 4
+    assert any("fusionpipe.data_dir()" in cell.source for cell in notebook.cells)
 
 
-def test_creating_a_folder_is_fast(tmp_path):
-    started = time.perf_counter()
-    for i in range(50):
-        make(tmp_path, f"n_{i}")
-    assert (time.perf_counter() - started) / 50 < 0.05
+def test_an_unknown_kind_is_refused(tmp_path):
+    with pytest.raises(Invalid, match="kind must be one of python, notebook, matlab, shell"):
+        make(tmp_path, kind="fortran")
+    assert not (tmp_path / "pr_1" / "n_1").exists()
 
 
-def test_a_failed_create_leaves_nothing(tmp_path, monkeypatch):
-    def broken(*args, **kwargs):
-        raise OSError("disk full")
+def test_creating_starts_no_process(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a node folder is made without starting any process")
 
-    monkeypatch.setattr(folders, "write_identity", broken)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    monkeypatch.setattr(os, "system", refuse)
+    for kind in NodeKind:
+        make(tmp_path, f"n_{kind.value}", kind)
+
+
+def test_a_failure_midway_leaves_nothing(tmp_path, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    # The identity file is written last, after code/, data/... exist in the hidden folder.
+    monkeypatch.setattr(folders, "write_identity", disk_full)
+    with pytest.raises(OSError, match="No space"):
         make(tmp_path)
     assert list((tmp_path / "pr_1").iterdir()) == []
 
 
 def test_an_existing_folder_is_never_overwritten(tmp_path):
-    make(tmp_path)
-    with pytest.raises(Conflict):
+    folder = make(tmp_path)
+    (folder / "data" / "precious").write_text("x")
+    with pytest.raises(Conflict, match="already exists"):
         make(tmp_path)
-    assert len(list((tmp_path / "pr_1").iterdir())) == 1
+    assert (folder / "data" / "precious").read_text() == "x"
+    assert [p.name for p in (tmp_path / "pr_1").iterdir()] == ["n_1"]
 
 
-@pytest.mark.parametrize("relative", ["../outside", "/etc", "pr_1/../../x", "", "."])
+@pytest.mark.parametrize(
+    "relative", ["../outside", "/etc", "/tmp/pr_1/n_1", "pr_1/../../x", "pr_1/../..", "", "."]
+)
 def test_paths_leaving_the_data_folder_are_refused(tmp_path, relative):
-    with pytest.raises(Conflict):
+    (tmp_path / "data").mkdir()
+    with pytest.raises(Conflict, match="not inside the data folder"):
         folders.node_path(tmp_path / "data", relative)
 
 
-def test_a_link_pointing_out_is_refused(tmp_path):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "pr_1").symlink_to(tmp_path)
+def test_a_link_pointing_out_is_refused_and_one_inside_is_followed(tmp_path):
+    data = tmp_path / "data"
+    (data / "pr_real").mkdir(parents=True)
+    (data / "pr_out").symlink_to(tmp_path)
+    (data / "pr_in").symlink_to(data / "pr_real")
     with pytest.raises(Conflict):
-        folders.node_path(tmp_path / "data", "pr_1/n_1")
+        folders.node_path(data, "pr_out/n_1")
+    with pytest.raises(Conflict):
+        folders.create_node_folder(data, "pr_out/n_1", NodeKind.PYTHON, IDENTITY)
+    assert not (tmp_path / "n_1").exists()
+    assert folders.node_path(data, "pr_in/n_1") == (data / "pr_real" / "n_1").resolve()
 
 
 def test_copy_takes_code_and_reports_and_data_only_when_asked(tmp_path):
     source = make(tmp_path, "n_src")
     (source / "data" / "out.csv").write_text("1")
     (source / "reports" / "plot.png").write_bytes(b"png")
-    (source / "code" / "__pycache__").mkdir()
+    (source / "code" / "lib" / "__pycache__").mkdir(parents=True)
+    (source / "code" / "lib" / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"")
+    (source / "code" / "old.pyc").write_bytes(b"")
+    (source / "code" / ".venv" / "bin").mkdir(parents=True)
+    (source / "code" / ".ipynb_checkpoints").mkdir()
+    (source / "code" / "data").mkdir()  # the user's own folders named like node ones are kept
+    (source / "code" / "logs").mkdir()
     (source / "logs" / "r_1.log").write_text("log")
+    (source / "code" / "link").symlink_to("main.py")
     folders.set_locked(source, True)
 
-    bare = folders.copy_node_folder(source, tmp_path, "pr_1/n_bare", with_data=False)
-    full = folders.copy_node_folder(source, tmp_path, "pr_1/n_full", with_data=True)
-    assert (bare / "reports" / "plot.png").exists() and (bare / "code" / "main.py").exists()
+    bare = folders.copy_node_folder(source, tmp_path, "pr_2/n_bare", with_data=False)
+    full = folders.copy_node_folder(source, tmp_path, "pr_2/n_full", with_data=True)
     assert list((bare / "data").iterdir()) == []
     assert (full / "data" / "out.csv").read_text() == "1"
     for copy in (bare, full):
-        assert not (copy / "code" / "__pycache__").exists()
+        assert (copy / "reports" / "plot.png").read_bytes() == b"png"
+        assert sorted(p.name for p in (copy / "code").iterdir()) == [
+            "data",
+            "lib",
+            "link",
+            "logs",
+            "main.py",
+            "node_parameters.yaml",
+        ]
+        assert list((copy / "code" / "lib").iterdir()) == []
+        assert os.readlink(copy / "code" / "link") == "main.py", "links are copied as links"
         assert list((copy / "logs").iterdir()) == []
-        assert not (copy / ".fusionpipe-node.json").exists()
-        assert writable_bits(copy / "code" / "main.py"), "copies of a locked node are writable"
+        for path in every_path(copy):
+            assert path.is_symlink() or mode(path) & stat.S_IWUSR, (
+                "a locked node's copy is writable"
+            )
+        assert read_identity(copy)["node_id"] == copy.name
+        assert read_identity(copy)["project_id"] == "pr_2"
+        assert read_identity(copy)["tag"] == "t", "the rest of the identity is the source's"
+    assert not mode(source / "code" / "main.py") & WRITE, "the source stays locked"
+    assert sorted(p.name for p in (tmp_path / "pr_2").iterdir()) == ["n_bare", "n_full"]
 
 
-def test_lock_and_unlock(tmp_path):
+def test_copy_takes_the_identity_given(tmp_path):
+    source = make(tmp_path, "n_src")
+    parents = [{"id": "n_p", "tag": "p", "slot": "01", "folder": "pr_1/n_p"}]
+    copy = folders.copy_node_folder(
+        source, tmp_path, "pr_1/n_copy", with_data=False, identity={"parents": parents}
+    )
+    assert read_identity(copy)["parents"] == parents
+
+
+def test_a_failed_copy_leaves_nothing(tmp_path):
+    source = make(tmp_path, "n_src")
+    (source / "data" / "big").write_text("x" * 1000)
+    os.mkfifo(source / "data" / "pipe")  # copying a named pipe fails, after code/ is copied
+    with pytest.raises(shutil.Error, match="named pipe"):
+        folders.copy_node_folder(source, tmp_path, "pr_1/n_copy", with_data=True)
+    assert [p.name for p in (tmp_path / "pr_1").iterdir()] == ["n_src"]
+
+
+def test_lock_and_unlock_set_the_mode_bits(tmp_path):
     folder = make(tmp_path)
+    (folder / "code" / ".venv").mkdir()
+    (folder / "code" / "__pycache__").mkdir()
+    (folder / "logs" / "r_1.log").write_text("log")
+    (folder / "data" / "sub").mkdir()
+    (folder / "data" / "sub" / "x").write_text("x")
     folders.set_locked(folder, True)
-    assert not writable_bits(folder / "code" / "main.py")
-    assert not writable_bits(folder / "code")
-    assert writable_bits(folder / "logs"), "runs still need to write their logs"
+    for path in (folder, folder / "code", folder / "code" / "main.py", folder / "data" / "sub"):
+        assert not mode(path) & WRITE, path
+    assert not mode(folder / "data" / "sub" / "x") & WRITE
+    for path in (folder / "logs", folder / "logs" / "r_1.log", folder / "code" / ".venv"):
+        assert mode(path) & stat.S_IWUSR, f"{path} stays writable: runs and tools write there"
+    assert mode(folder / "code" / "__pycache__") & stat.S_IWUSR
+
     folders.set_locked(folder, False)
-    assert writable_bits(folder / "code" / "main.py") & stat.S_IWUSR
+    for path in (folder, folder / "code", folder / "code" / "main.py", folder / "data" / "sub"):
+        assert mode(path) & stat.S_IWUSR, path
+        assert not mode(path) & (stat.S_IWGRP | stat.S_IWOTH), "a private folder stays private"
 
 
 def test_unlock_gives_group_write_in_a_shared_data_folder(tmp_path):
+    (tmp_path / "pr_1").mkdir(mode=0o700)
+    (tmp_path / "pr_1").chmod(0o2770)
     folder = make(tmp_path)
-    (tmp_path / "pr_1").chmod(0o2775)
+    assert mode(folder / "code" / "main.py") & stat.S_IWGRP, "new nodes are shared at once"
     folders.set_locked(folder, True)
+    assert not mode(folder / "code" / "main.py") & WRITE
     folders.set_locked(folder, False)
-    assert (folder / "code" / "main.py").stat().st_mode & stat.S_IWGRP
+    assert mode(folder / "code" / "main.py") & (stat.S_IRGRP | stat.S_IWGRP) == (
+        stat.S_IRGRP | stat.S_IWGRP
+    )
+    assert mode(folder / "code") & stat.S_IRWXG == stat.S_IRWXG
+    assert not mode(folder / "code" / "main.py") & stat.S_IWOTH
+
+
+def test_identity_written_into_a_locked_folder_keeps_it_locked(tmp_path):
+    folder = make(tmp_path)
+    folders.set_locked(folder, True)
+    before = mode(folder)
+    folders.write_identity(folder, {**read_identity(folder), "tag": "renamed"})
+    assert read_identity(folder)["tag"] == "renamed"
+    assert mode(folder) == before
+    assert sorted(p.name for p in folder.iterdir())[0] == ".fusionpipe-node.json", "no temp left"
 
 
 def test_removal_of_a_locked_folder(tmp_path):
     folder = make(tmp_path)
-    (folder / "data" / "deep").mkdir()
-    (folder / "data" / "deep" / "x").write_text("x")
+    (folder / "data" / "deep" / "er").mkdir(parents=True)
+    (folder / "data" / "deep" / "er" / "x").write_text("x")
+    (folder / "data" / "deep").chmod(0o500)  # read-only even for its owner
+    (folder / "data" / "outside").symlink_to(tmp_path / "keep")
+    (tmp_path / "keep").write_text("keep")
     folders.set_locked(folder, True)
+    folders.remove_node_folder(folder)
+    assert list((tmp_path / "pr_1").iterdir()) == []
+    assert (tmp_path / "keep").read_text() == "keep", "links are removed, never followed"
+
+
+def test_move_aside_hides_at_once_and_can_be_undone(tmp_path):
+    folder = make(tmp_path)
     aside = folders.move_aside(folder)
-    assert not folder.exists()
-    folders.purge(aside)
-    assert not aside.exists()
+    assert not folder.exists() and aside.name.startswith(".n_1.trash-")
+    aside.rename(folder)
+    assert read_identity(folder)["node_id"] == "n_1"
 
 
 def test_clear_outputs_keeps_the_folder(tmp_path):
     folder = make(tmp_path)
-    (folder / "data" / "sub").mkdir()
-    (folder / "data" / "sub" / "f").write_text("f")
+    (folder / "data" / "sub" / "deeper").mkdir(parents=True)
+    (folder / "data" / "sub" / "deeper" / "f").write_text("f")
+    (folder / "data" / "sub").chmod(0o500)
+    (folder / "data" / "file").write_text("f")
     (folder / "data" / "link").symlink_to(tmp_path)
+    (folder / "data" / ".hidden").write_text("h")
     folders.clear_outputs(folder)
     assert (folder / "data").is_dir() and list((folder / "data").iterdir()) == []
-    assert tmp_path.exists(), "a link is removed, never followed"
+    assert (folder / "code" / "main.py").exists() and tmp_path.exists()
 
 
-def test_parameters_errors_name_the_line(tmp_path):
-    with pytest.raises(Invalid, match="line 2, column"):
-        parameters.parse_parameters("a: 1\nb: c: d\n")
-    with pytest.raises(Invalid, match="mapping"):
-        parameters.parse_parameters("- 1\n- 2\n")
-    with pytest.raises(Invalid, match="run_mode"):
-        parameters.parse_parameters("run_mode: cloud\n")
-    assert parameters.parse_parameters("") == {}
+def test_clear_outputs_replaces_a_data_link_without_following_it(tmp_path):
     folder = make(tmp_path)
-    with pytest.raises(Invalid):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep").write_text("keep")
+    (folder / "data").rmdir()
+    (folder / "data").symlink_to(elsewhere)
+    folders.clear_outputs(folder)
+    assert (folder / "data").is_dir() and not (folder / "data").is_symlink()
+    assert (elsewhere / "keep").read_text() == "keep"
+
+
+def test_outputs_set_aside_and_restored(tmp_path):
+    folder = make(tmp_path)
+    (folder / "data" / "out").write_text("1")
+    aside = folders.set_aside_outputs(folder)
+    assert list((folder / "data").iterdir()) == []
+    folders.restore_outputs(folder, aside)
+    assert (folder / "data" / "out").read_text() == "1" and not aside.exists()
+
+
+def test_parameters_round_trip_through_the_identity_snapshot(tmp_path):
+    folder = make(tmp_path)
+    text = "run_mode: ray\nscale: 2.5\nchannels: [ne, te]\nstart: 2024-01-31\nlimit: .inf\n"
+    values = parameters.write_parameters(folder, text)
+    assert parameters.read_parameters_text(folder) == text
+    assert parameters.read_parameters(folder) == values
+    folders.write_identity(folder, {**read_identity(folder), "parameters": values})
+    assert read_identity(folder)["parameters"] == {
+        "run_mode": "ray",
+        "scale": 2.5,
+        "channels": ["ne", "te"],
+        "start": "2024-01-31",
+        "limit": None,
+    }
+    raw = (folder / ".fusionpipe-node.json").read_text()
+    assert "Infinity" not in raw and "NaN" not in raw, "strict JSON, for MATLAB's jsondecode"
+
+
+def test_saving_parameters_keeps_the_file_mode(tmp_path):
+    folder = make(tmp_path)
+    path = folder / "code" / "node_parameters.yaml"
+    path.chmod(0o664)
+    parameters.write_parameters(folder, "a: 1\n")
+    assert mode(path) == 0o664
+    assert sorted(p.name for p in path.parent.iterdir()) == ["main.py", "node_parameters.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: 1\nb: c: d\n", "line 2, column 5: mapping values are not allowed here"),
+        ("a: 1\nb: [1, 2\n", "line 3, column 1"),
+        ("a: 1\n\tb: 2\n", "line 2, column 1"),
+        ("- 1\n- 2\n", "must be a mapping of names to values .*not a list"),
+        ("just text\n", "not a str"),
+        ("run_mode: cloud\n", "run_mode must be one of local, ray, not 'cloud'"),
+        ("1: one\n", "parameter names must be text, not 1"),
+    ],
+)
+def test_bad_parameters_are_refused_with_the_line(text, message):
+    with pytest.raises(Invalid, match=message):
+        parameters.parse_parameters(text)
+
+
+def test_a_refused_parameters_write_changes_nothing(tmp_path):
+    folder = make(tmp_path)
+    before = parameters.read_parameters_text(folder)
+    with pytest.raises(Invalid, match="line 1"):
         parameters.write_parameters(folder, "x: [")
-    assert parameters.read_parameters_text(folder).startswith("#"), (
-        "a refused write changes nothing"
-    )
+    assert parameters.read_parameters_text(folder) == before
+    assert parameters.parse_parameters("") == {} == parameters.parse_parameters("# only\n")
+    assert parameters.parse_parameters_or_none("x: [") is None
+    (folder / "code" / "node_parameters.yaml").write_text("x: [")
+    assert parameters.read_parameters_or_empty(folder) == {}
+
+
+def test_identity_bytes_put_the_format_first():
+    content = json.loads(identity.identity_bytes({"node_id": "n_1", "parents": []}))
+    assert list(content) == ["format", "node_id", "parents"]

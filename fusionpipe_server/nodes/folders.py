@@ -1,181 +1,213 @@
-"""Node folders: made, copied and removed so that a failure never leaves half a folder.
+"""Node folders made, copied, emptied and removed so that a failure never leaves half a folder.
 
-A node lives in ``<data_path>/<project_id>/<node_id>/`` with ``code/`` (entry point and
+A node lives in ``<data_path>/<project_id>/<node_id>/``: ``code/`` (entry point and
 ``node_parameters.yaml``), ``data/`` (outputs), ``reports/``, ``logs/`` (one file per run) and the
-identity file ``.fusionpipe-node.json`` that tells node code which node it is.
+identity file ``.fusionpipe-node.json``. New and copied folders are built under a hidden name
+beside their place and renamed into it; removed ones are renamed away before being deleted.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
+import errno
+import functools
 import shutil
 import stat
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import Conflict
+from ..errors import Conflict, Invalid
 from ..models import ENTRY_POINTS, NodeKind
+from .atomic import hidden_sibling
+from .identity import IDENTITY_FILE, read_identity, write_identity
+from .parameters import PARAMETERS_FILE, parse_parameters
+from .permissions import CACHES, make_removable, set_locked, set_writable
 
-IDENTITY_FILE = ".fusionpipe-node.json"
-IDENTITY_FORMAT = 1
+__all__ = [
+    "IDENTITY_FILE",
+    "SUBFOLDERS",
+    "clear_outputs",
+    "copy_node_folder",
+    "create_node_folder",
+    "hidden_sibling",
+    "move_aside",
+    "node_path",
+    "purge",
+    "remove_node_folder",
+    "restore_outputs",
+    "set_aside_outputs",
+    "set_locked",
+    "write_identity",
+]
+
 SUBFOLDERS = ("code", "data", "reports", "logs")
-# Never copied with a node, and left writable when it is locked: environments, caches, logs.
-_SKIP = {".venv", "__pycache__", ".ipynb_checkpoints", "logs", IDENTITY_FILE}
-_WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
-def node_path(data_path: Path, relative: str) -> Path:
-    """The folder of a node from its database path, refused if it would leave the data folder
-    (absolute, ``..``, or a link pointing elsewhere)."""
+def node_path(data_path: Path | str, relative: str) -> Path:
+    """The absolute folder of a node from the path the database holds (relative to the data
+    folder). ``Conflict`` if it would lead out of the data folder: an absolute path, ``..``, or
+    a symbolic link on the way that points elsewhere."""
     root = Path(data_path).resolve()
-    if not relative or Path(relative).is_absolute() or ".." in Path(relative).parts:
-        raise Conflict(f"node folder {relative!r} is not inside the data folder")
-    path = (root / relative).resolve()
-    if path == root or root not in path.parents:
-        raise Conflict(f"node folder {relative!r} is not inside the data folder")
+    refused = Conflict(f"node folder {relative!r} is not inside the data folder {root}")
+    candidate = Path(relative)
+    if not relative or "\0" in relative or candidate.is_absolute() or ".." in candidate.parts:
+        raise refused
+    try:
+        path = (root / candidate).resolve()
+    except (OSError, RuntimeError) as err:  # a symbolic link loop
+        raise refused from err
+    if root not in path.parents:
+        raise refused
     return path
 
 
-def hidden_sibling(path: Path, purpose: str) -> Path:
-    """A hidden name next to ``path`` (same file system, so renames are atomic)."""
-    return path.with_name(f".{path.name}.{purpose}-{secrets.token_hex(4)}")
-
-
+@functools.cache
 def _template(name: str) -> bytes:
-    return resources.files(__package__).joinpath("templates").joinpath(name).read_bytes()
+    return (resources.files(__package__) / "templates" / name).read_bytes()
 
 
-def write_identity(folder: Path, identity: dict[str, Any]) -> None:
-    """Write the identity file atomically (readers never see half of it)."""
-    content = json.dumps({"format": IDENTITY_FORMAT, **identity}, indent=1)
-    temporary = hidden_sibling(folder / IDENTITY_FILE, "tmp")
-    temporary.write_text(content, encoding="utf-8")
-    temporary.replace(folder / IDENTITY_FILE)
+@functools.cache
+def _default_parameters() -> dict[str, Any]:
+    return parse_parameters(_template("node_parameters.yaml").decode())
 
 
-def _publish(building: Path, target: Path) -> Path:
-    """Move a folder built aside into place in one rename; remove it if that fails."""
+def _publish(building: Path, target: Path) -> None:
+    """Rename a folder built aside into its place; ``Conflict`` if something is there."""
+    if target.exists() or target.is_symlink():
+        raise Conflict(f"node folder {target} already exists")
     try:
-        if target.exists():
-            raise Conflict(f"node folder {target} already exists")
         building.rename(target)
+    except OSError as err:
+        # Another process won the race for the same name since the check above.
+        if err.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            raise Conflict(f"node folder {target} already exists") from err
+        raise
+
+
+def create_node_folder(
+    data_path: Path | str, relative: str, kind: NodeKind | str, identity: Mapping[str, Any]
+) -> Path:
+    """Make a node folder from the template of ``kind`` with its identity file (``identity``
+    without ``parameters``: the template's are recorded). Built under a hidden name and renamed
+    into place, so it appears whole or not at all; no process is started."""
+    try:
+        entry = ENTRY_POINTS[NodeKind(kind)]
+    except ValueError as err:
+        kinds = ", ".join(k.value for k in NodeKind)
+        raise Invalid(f"kind must be one of {kinds}, not {kind!r}") from err
+    target = node_path(data_path, relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = hidden_sibling(target, "new")
+    try:
+        building.mkdir()
+        for sub in SUBFOLDERS:
+            (building / sub).mkdir()
+        script = building / "code" / entry
+        script.write_bytes(_template(entry))
+        if NodeKind(kind) is NodeKind.SHELL:
+            script.chmod(stat.S_IMODE(script.stat().st_mode) | 0o111)
+        (building / PARAMETERS_FILE).write_bytes(_template("node_parameters.yaml"))
+        write_identity(building, {**identity, "parameters": _default_parameters()})
+        if target.parent.stat().st_mode & stat.S_IWGRP:
+            set_writable(building)  # shared data folder: the group may edit it too
+        _publish(building, target)
     except BaseException:
         purge(building)
         raise
     return target
 
 
-def create_node_folder(
-    data_path: Path, relative: str, kind: NodeKind, identity: dict[str, Any]
+def _ignore_caches(folder: str, names: list[str]) -> set[str]:
+    return {name for name in names if name in CACHES or name.endswith(".pyc")}
+
+
+def copy_node_folder(
+    source: Path,
+    data_path: Path | str,
+    relative: str,
+    *,
+    with_data: bool,
+    identity: Mapping[str, Any] | None = None,
 ) -> Path:
-    """A new node folder from the template of its kind, built aside then renamed into place."""
+    """Copy a node folder for a new node: ``code/`` and ``reports/`` always, ``data/`` only
+    ``with_data``; environments, caches and logs are left behind. The copy's identity file is
+    the source's with the new node id and project (from ``relative``), updated by ``identity``.
+    Works from a read-only (locked or shared) source; the copy is writable. Built aside and
+    renamed into place like ``create_node_folder``."""
     target = node_path(data_path, relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     building = hidden_sibling(target, "new")
+    copied = ("code", "reports", "data") if with_data else ("code", "reports")
     try:
-        for sub in SUBFOLDERS:
-            (building / sub).mkdir(parents=True)
-        entry = ENTRY_POINTS[kind]
-        (building / "code" / entry).write_bytes(_template(entry))
-        if kind is NodeKind.SHELL:
-            (building / "code" / entry).chmod(0o755)
-        parameters = _template("node_parameters.yaml")
-        (building / "code" / "node_parameters.yaml").write_bytes(parameters)
-        write_identity(building, {**identity, "parameters": {"run_mode": "local"}})
-    except BaseException:
-        purge(building)
-        raise
-    return _publish(building, target)
-
-
-def copy_node_folder(source: Path, data_path: Path, relative: str, *, with_data: bool) -> Path:
-    """A copy of a node folder for a new node: code and reports always, data when asked. Works
-    from a read-only (locked or shared) source; the copy is writable. The identity file is not
-    copied: the caller writes the copy's own."""
-    target = node_path(data_path, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    building = hidden_sibling(target, "new")
-    skip = set(_SKIP) if with_data else {*_SKIP, "data"}
-    try:
-        shutil.copytree(
-            source,
-            building,
-            ignore=lambda folder, names: [n for n in names if n in skip or n.endswith(".pyc")],
-            symlinks=True,
-        )
+        building.mkdir()
+        for sub in copied:
+            if (source / sub).is_dir():
+                shutil.copytree(source / sub, building / sub, symlinks=True, ignore=_ignore_caches)
         for sub in SUBFOLDERS:
             (building / sub).mkdir(exist_ok=True)
-        _set_write(building, writable=True)
+        # copytree keeps the source's modes: a locked source would give a read-only copy.
+        set_writable(building)
+        own = {"node_id": target.name, "project_id": target.parent.name, **(identity or {})}
+        write_identity(building, {**read_identity(source), **own})
+        _publish(building, target)
     except BaseException:
         purge(building)
         raise
-    return _publish(building, target)
+    return target
 
 
 def move_aside(folder: Path) -> Path:
-    """Hide a folder under a trash name in one rename (undo: rename it back)."""
+    """Hide a folder under a trash name in one rename; returns that name (rename it back to
+    undo, or ``purge`` it)."""
     aside = hidden_sibling(folder, "trash")
     folder.rename(aside)
     return aside
 
 
-def purge(folder: Path) -> None:
-    """Delete a folder and everything in it, read-only contents included."""
-    if folder.is_symlink() or folder.is_file():
-        folder.unlink()
-        return
-    if not folder.exists():
-        return
-    # A locked node's folders have no write bit: give it back so their entries can go.
-    _set_write(folder, writable=True)
-    shutil.rmtree(folder)
+def purge(path: Path) -> None:
+    """Delete a file, link or folder with everything in it, read-only contents included. A
+    link is removed, never followed. Nothing there is not an error."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        make_removable(path)
+        shutil.rmtree(path)
+
+
+def remove_node_folder(folder: Path) -> None:
+    """Remove a node folder: gone from its place at once (one rename), then deleted."""
+    purge(move_aside(folder))
 
 
 def clear_outputs(folder: Path) -> None:
-    """Empty ``data/`` (files, links, sub-folders) and keep the folder itself."""
+    """Empty the node's ``data/`` (files, links, sub-folders) and keep the folder itself. A
+    ``data`` link is replaced by an empty folder: what it points to is never touched."""
     data = folder / "data"
+    if data.is_symlink() or data.is_file():
+        data.unlink()
     data.mkdir(exist_ok=True)
-    for entry in data.iterdir():
-        if entry.is_dir() and not entry.is_symlink():
+    mode = stat.S_IMODE(data.stat().st_mode)
+    data.chmod(mode | stat.S_IRWXU)
+    try:
+        for entry in data.iterdir():
             purge(entry)
-        else:
-            entry.unlink()
+    finally:
+        data.chmod(mode)
 
 
 def set_aside_outputs(folder: Path) -> Path:
-    """Swap ``data/`` for an empty one; the old one is returned to purge or restore."""
-    aside = hidden_sibling(folder / "data", "trash")
-    (folder / "data").rename(aside)
-    (folder / "data").mkdir()
+    """Swap ``data/`` for an empty folder in one rename; returns the old one, to ``purge``
+    once the change is committed or to give back with ``restore_outputs``."""
+    data = folder / "data"
+    data.mkdir(exist_ok=True)
+    aside = hidden_sibling(data, "trash")
+    data.rename(aside)
+    data.mkdir()
     return aside
 
 
 def restore_outputs(folder: Path, aside: Path) -> None:
+    """Undo ``set_aside_outputs``: put the old ``data/`` back in place of the new one."""
     purge(folder / "data")
     aside.rename(folder / "data")
-
-
-def set_locked(folder: Path, locked: bool) -> None:
-    """Read-only on disk (no write bit anywhere) or writable again: owner write, plus group
-    write when the project folder is group-writable (a shared data folder)."""
-    _set_write(folder, writable=not locked)
-
-
-def _set_write(folder: Path, *, writable: bool) -> None:
-    group = bool(folder.parent.stat().st_mode & stat.S_IWGRP)
-    add = stat.S_IWUSR | (stat.S_IWGRP if group else 0)
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if d not in _SKIP]
-        for name in [*files, *dirs]:
-            _chmod(Path(root) / name, writable, add)
-    _chmod(folder, writable, add)
-
-
-def _chmod(path: Path, writable: bool, add: int) -> None:
-    if path.is_symlink() or path.name in _SKIP:
-        return
-    mode = path.stat().st_mode
-    path.chmod(mode | add if writable else mode & ~_WRITE)

@@ -1,16 +1,18 @@
-"""Entry point of this node: fusionpipe runs it with code/ as the working folder.
-
-Write outputs under fusionpipe.data_dir(); read your inputs from the parents' data folders.
-"""
+"""This node's code. fusionpipe runs it with code/ as the working folder, once every input
+(parent node) has completed. help(fusionpipe) lists everything the node can ask for."""
 
 import fusionpipe
 
+# node_parameters.yaml, as a dict.
 parameters = fusionpipe.parameters()
-print(f"node {fusionpipe.node_id()} running with parameters {parameters}")
+scale = parameters.get("scale", 1.0)
+print(f"node {fusionpipe.node_id()} running with {parameters}")
 
+# Inputs: the outputs of the parent nodes, in slot order ("01", "02", ...).
 for parent in fusionpipe.parents():
     files = sorted(path.name for path in parent.data_dir.iterdir())
-    print(f"input {parent.slot} from {parent.tag!r}: {files}")
+    print(f"input {parent.slot} ({parent.tag}): {files}")
+# One input by slot or by tag: fusionpipe.parent("01").data_dir / "result.txt"
 
-# Example: write a result for the nodes downstream.
-(fusionpipe.data_dir() / "result.txt").write_text("done\n")
+# Outputs go to data_dir(); plots and reports to reports_dir().
+(fusionpipe.data_dir() / "result.txt").write_text(f"scale was {scale}\n")

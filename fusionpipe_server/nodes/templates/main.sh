@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Entry point of this node: run with code/ as the working folder.
-# FUSIONPIPE_NODE_FOLDER is this node's folder; write outputs to its data/ folder.
+# This node's code, run by bash from code/ once every input (parent node) has completed.
 set -euo pipefail
-echo "node $FUSIONPIPE_NODE_ID running in $FUSIONPIPE_NODE_FOLDER"
-echo done > "$FUSIONPIPE_NODE_FOLDER/data/result.txt"
+node="${FUSIONPIPE_NODE_FOLDER:-$(cd "$(dirname "$0")/.." && pwd)}"
+
+# The inputs (parents' folders, relative to the data folder) and a JSON copy of
+# node_parameters.yaml are in "$node/.fusionpipe-node.json".
+echo "node $(basename "$node") running"
+cat "$node/code/node_parameters.yaml"
+
+# Outputs go to data/, plots and reports to reports/.
+echo done > "$node/data/result.txt"
