@@ -1,21 +1,28 @@
-"""The node-code API: which node am I, where are my folders, my parameters and my inputs.
+"""Ask fusionpipe which node this code belongs to: its folders, its parameters and its inputs.
 
-Use it from a node's code (``main.py``), from a notebook anywhere in the node's folder on the
-node's kernel, or from a Ray worker running the node. It needs no database and nothing but the
-Python standard library::
+Works in a node's ``main.py``, in a notebook anywhere inside the node's folder (on the node's
+kernel or not), in a Ray worker running the node, and in a terminal opened in the node's folder.
+Needs no database and nothing beyond the Python standard library::
 
     import fusionpipe
 
-    fusionpipe.node_id()              # "n_3f9a..."
-    fusionpipe.data_dir()             # where this node writes its outputs
-    fusionpipe.parameters()           # node_parameters.yaml as a dict
-    for parent in fusionpipe.parents():   # inputs, in slot order
-        print(parent.slot, parent.tag, parent.data_dir)
-    fusionpipe.parent("01").data_dir  # the input in slot 01 (or by tag: parent("raw data"))
+    fusionpipe.node_id()               # 'n_3f9a0c...'
+    fusionpipe.parameters()            # code/node_parameters.yaml as a dict
+    fusionpipe.data_dir()              # write this node's outputs here
+    fusionpipe.reports_dir()           # plots, reports
+    for p in fusionpipe.parents():     # the inputs, in slot order
+        print(p.slot, p.tag, p.data_dir)
+    fusionpipe.parent("01").data_dir   # one input by slot ("01" or 1) ...
+    fusionpipe.parent("raw data")      # ... or by its tag
 
-The node is found from ``FUSIONPIPE_NODE_FOLDER`` (set when fusionpipe runs a node, and on the
-node's kernel), else by walking up from the current folder to the first folder holding
-``.fusionpipe-node.json``. Outside any node every function raises ``NotInNodeError``.
+How the node is found: from the environment variable ``FUSIONPIPE_NODE_FOLDER`` (set when
+fusionpipe runs the node and on the node's kernel), else by walking up from the current folder
+to the first one holding ``.fusionpipe-node.json``. Outside any node every function raises
+``NotInNodeError``. Every call reads that small file again, so a new edge or a renamed input
+shows up without restarting anything.
+
+MATLAB and GNU Octave get the same functions prefixed ``fp_`` (``fp_data_dir()``...), in the
+folder ``matlab_path()``, which fusionpipe adds to the path when it runs a node.
 """
 
 from __future__ import annotations
@@ -41,15 +48,24 @@ __all__ = [
 ]
 
 IDENTITY_FILE = ".fusionpipe-node.json"
+FOLDER_VARIABLE = "FUSIONPIPE_NODE_FOLDER"
+_HOW = (
+    f"fusionpipe finds the node from ${FOLDER_VARIABLE} or, when that is not set, from the "
+    f"first folder above the current one that holds {IDENTITY_FILE}"
+)
 
 
 class NotInNodeError(RuntimeError):
-    """The code is not running inside a fusionpipe node."""
+    """This code is not running inside a fusionpipe node folder."""
 
 
 @dataclass(frozen=True)
 class Parent:
-    """One input of this node."""
+    """One input of this node: the parent node on the edge into input ``slot``.
+
+    ``id`` and ``tag`` are the parent's, ``slot`` is "01", "02"..., ``folder`` is the parent's
+    node folder and ``data_dir`` its ``data/`` folder, where its outputs are.
+    """
 
     id: str
     tag: str
@@ -58,98 +74,123 @@ class Parent:
 
     @property
     def data_dir(self) -> Path:
+        """The parent's outputs folder."""
         return self.folder / "data"
 
 
 def folder() -> Path:
-    """This node's folder."""
-    configured = os.environ.get("FUSIONPIPE_NODE_FOLDER")
+    """This node's folder (it holds ``code/``, ``data/``, ``reports/`` and ``logs/``)."""
+    configured = os.environ.get(FOLDER_VARIABLE)
     if configured:
-        path = Path(configured)
+        path = Path(configured).absolute()
         if (path / IDENTITY_FILE).is_file():
             return path
         raise NotInNodeError(
-            f"FUSIONPIPE_NODE_FOLDER is {configured!r}, which holds no {IDENTITY_FILE}"
+            f"not inside a fusionpipe node: ${FOLDER_VARIABLE} is {configured!r}, which holds "
+            f"no {IDENTITY_FILE}"
         )
-    here = Path.cwd().resolve()
+    here = Path.cwd()
     for candidate in (here, *here.parents):
         if (candidate / IDENTITY_FILE).is_file():
             return candidate
-    raise NotInNodeError(
-        "not inside a fusionpipe node: FUSIONPIPE_NODE_FOLDER is not set and no folder above "
-        f"{here} holds {IDENTITY_FILE}"
-    )
+    raise NotInNodeError(f"not inside a fusionpipe node ({here}): {_HOW}")
 
 
-def _identity() -> dict[str, Any]:
-    # Read fresh each time: it is tiny, and the server rewrites it when edges or tags change.
-    identity: dict[str, Any] = json.loads((folder() / IDENTITY_FILE).read_text(encoding="utf-8"))
+def _identity(node_folder: Path) -> dict[str, Any]:
+    path = node_folder / IDENTITY_FILE
+    try:
+        identity = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise NotInNodeError(f"cannot read this node's identity file {path}: {err}") from err
+    if not isinstance(identity, dict) or "node_id" not in identity:
+        raise NotInNodeError(f"{path} is not a fusionpipe identity file (no node_id)")
     return identity
 
 
 def node_id() -> str:
-    """This node's id."""
-    return str(_identity()["node_id"])
+    """This node's id, such as ``'n_3f9a0c...'``."""
+    return str(_identity(folder())["node_id"])
 
 
 def code_dir() -> Path:
+    """This node's ``code/`` folder (entry point, ``node_parameters.yaml``, notebooks)."""
     return folder() / "code"
 
 
 def data_dir() -> Path:
-    """Where this node writes its outputs (emptied before a stale or failed node runs again)."""
+    """Where this node writes its outputs. fusionpipe empties it before a stale or failed node
+    runs again, and downstream nodes read it as ``parent(...).data_dir``."""
     return folder() / "data"
 
 
 def reports_dir() -> Path:
-    """Plots, reports, executed notebooks."""
+    """Where this node keeps plots and reports (executed notebooks are saved here too)."""
     return folder() / "reports"
 
 
 def parameters() -> dict[str, Any]:
-    """``code/node_parameters.yaml`` as a dict: read fresh when PyYAML is installed, else the
-    copy fusionpipe keeps in the identity file (refreshed on every save and before every run)."""
+    """This node's ``code/node_parameters.yaml`` as a dict.
+
+    Read fresh from the file when PyYAML is installed (a ``ValueError`` names the line of a
+    syntax error); otherwise the copy fusionpipe keeps in the identity file, refreshed whenever
+    parameters are saved from the panel and before every run.
+    """
+    here = folder()
+    path = here / "code" / "node_parameters.yaml"
+    if not path.is_file():
+        return dict(_identity(here).get("parameters") or {})
     try:
         import yaml
-    except ImportError:
-        return dict(_identity().get("parameters") or {})
-    path = code_dir() / "node_parameters.yaml"
-    if not path.exists():
+    except ImportError:  # a node environment without PyYAML
+        return dict(_identity(here).get("parameters") or {})
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path} is not valid YAML: {err}") from err
+    if values is None:
         return {}
-    values = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return dict(values or {})
+    if not isinstance(values, dict):
+        raise ValueError(f"{path} must hold name: value lines, not a {type(values).__name__}")
+    return values
 
 
 def parents() -> list[Parent]:
-    """This node's inputs, in slot order."""
+    """This node's inputs, in slot order ("01", "02", ...); ``[]`` for a node without any."""
     here = folder()
-    root = here.parent.parent
+    root = here.parent.parent  # parent folders are stored relative to the data folder
     found = [
-        Parent(entry["id"], entry["tag"], entry["slot"], root / entry["folder"])
-        for entry in _identity().get("parents", [])
+        Parent(str(entry["id"]), str(entry["tag"]), str(entry["slot"]), root / entry["folder"])
+        for entry in _identity(here).get("parents") or []
     ]
     return sorted(found, key=lambda p: (len(p.slot), p.slot))
 
 
 def parent(slot_or_tag: str | int) -> Parent:
-    """One input, by slot (``"01"`` or ``1``) or else by tag."""
+    """One input, by slot (``"01"`` or ``1``) or else by tag.
+
+    A slot always wins over a tag. Raises ``LookupError``, listing the inputs there are, when
+    none matches or when several inputs carry the tag (then ask by slot).
+    """
     inputs = parents()
-    if isinstance(slot_or_tag, int):
-        slot_or_tag = f"{slot_or_tag:02d}"
-    by_slot = [p for p in inputs if p.slot == slot_or_tag]
-    if by_slot:
-        return by_slot[0]
-    by_tag = [p for p in inputs if p.tag == slot_or_tag]
-    if len(by_tag) == 1:
-        return by_tag[0]
     described = ", ".join(f"{p.slot} ({p.tag!r})" for p in inputs) or "none"
-    if by_tag:
+    if isinstance(slot_or_tag, int) and not isinstance(slot_or_tag, bool):
+        wanted = f"{slot_or_tag:02d}"
+        matches = [p for p in inputs if p.slot == wanted]
+    elif isinstance(slot_or_tag, str):
+        wanted = slot_or_tag
+        matches = [p for p in inputs if p.slot == wanted]
+        matches = matches or [p for p in inputs if p.tag == wanted]
+    else:
+        raise TypeError(f"parent() takes a slot or a tag, not {slot_or_tag!r}")
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
         raise LookupError(
-            f"{len(by_tag)} inputs are tagged {slot_or_tag!r}: use a slot instead ({described})"
+            f"{len(matches)} inputs are tagged {wanted!r}; ask by slot instead. Inputs: {described}"
         )
-    raise LookupError(f"this node has no input {slot_or_tag!r}; its inputs: {described}")
+    raise LookupError(f"this node has no input {wanted!r}. Inputs: {described}")
 
 
 def matlab_path() -> Path:
-    """The folder of the ``fp_*`` MATLAB/Octave helpers (fusionpipe adds it to the path)."""
+    """The folder of the ``fp_*`` MATLAB/Octave functions, for ``addpath``."""
     return Path(__file__).parent / "matlab"

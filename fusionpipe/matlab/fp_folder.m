@@ -1,22 +1,26 @@
 function folder = fp_folder()
-% FP_FOLDER  This fusionpipe node's folder.
-%   From FUSIONPIPE_NODE_FOLDER (set when fusionpipe runs the node), else the first folder
-%   above the current one that holds .fusionpipe-node.json.
+% FP_FOLDER  This fusionpipe node's folder (it holds code/, data/, reports/ and logs/).
+%   Found from the environment variable FUSIONPIPE_NODE_FOLDER (set when fusionpipe runs the
+%   node), else as the first folder above the current one holding .fusionpipe-node.json.
+%   Outside any node it raises the error fusionpipe:notInNode.
+  marker = '.fusionpipe-node.json';
   folder = getenv('FUSIONPIPE_NODE_FOLDER');
   if ~isempty(folder)
-    if ~exist(fullfile(folder, '.fusionpipe-node.json'), 'file')
-      error('fusionpipe:notInNode', 'FUSIONPIPE_NODE_FOLDER is %s, which holds no .fusionpipe-node.json', folder);
+    if ~isfile(fullfile(folder, marker))
+      error('fusionpipe:notInNode', ...
+            'not inside a fusionpipe node: FUSIONPIPE_NODE_FOLDER is %s, which holds no %s', ...
+            folder, marker);
     end
     return;
   end
   folder = pwd();
-  while true
-    if exist(fullfile(folder, '.fusionpipe-node.json'), 'file')
-      return;
-    end
+  while ~isfile(fullfile(folder, marker))
     above = fileparts(folder);
     if strcmp(above, folder)
-      error('fusionpipe:notInNode', 'not inside a fusionpipe node: FUSIONPIPE_NODE_FOLDER is not set and no folder above %s holds .fusionpipe-node.json', pwd());
+      error('fusionpipe:notInNode', ...
+            ['not inside a fusionpipe node (%s): fusionpipe finds the node from ' ...
+             'FUSIONPIPE_NODE_FOLDER or, when that is not set, from the first folder above ' ...
+             'the current one that holds %s'], pwd(), marker);
     end
     folder = above;
   end

@@ -1,18 +1,21 @@
 function parents = fp_parents()
-% FP_PARENTS  The node's inputs in slot order: a struct array with fields
-%   id, tag, slot, folder, data_dir.
+% FP_PARENTS  This node's inputs in slot order ('01', '02', ...): a struct array with the
+%   fields id, tag, slot, folder (the parent's node folder) and data_dir (its outputs).
+%   Empty (0x0) for a node without inputs.
   identity = fp_identity();
-  root = fileparts(fileparts(fp_folder()));
+  root = fileparts(fileparts(fp_folder()));  % parent folders are relative to the data folder
   parents = struct('id', {}, 'tag', {}, 'slot', {}, 'folder', {}, 'data_dir', {});
   if ~isfield(identity, 'parents') || isempty(identity.parents)
     return;
   end
   entries = identity.parents;
-  if iscell(entries)
+  if iscell(entries)  % jsondecode gives a cell array when the entries differ in shape
     entries = [entries{:}];
   end
-  slots = {entries.slot};
-  [~, order] = sort(cellfun(@(s) sprintf('%08d', str2double(s)), slots, 'UniformOutput', false));
+  % Slots sort like numbers: by length first, so '100' comes after '99'.
+  keys = arrayfun(@(e) sprintf('%04d%s', numel(e.slot), e.slot), entries, ...
+                  'UniformOutput', false);
+  [~, order] = sort(keys);
   for k = order(:)'
     entry = entries(k);
     folder = fullfile(root, entry.folder);

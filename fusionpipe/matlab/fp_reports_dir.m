@@ -1,4 +1,4 @@
 function folder = fp_reports_dir()
-% FP_REPORTS_DIR  This node's reports/ folder.
+% FP_REPORTS_DIR  Where this node keeps plots and reports.
   folder = fullfile(fp_folder(), 'reports');
 end
