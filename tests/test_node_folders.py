@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import stat
 import subprocess
+import tempfile
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -363,3 +366,60 @@ def test_a_refused_parameters_write_changes_nothing(tmp_path):
 def test_identity_bytes_put_the_format_first():
     content = json.loads(identity.identity_bytes({"node_id": "n_1", "parents": []}))
     assert list(content) == ["format", "node_id", "parents"]
+
+
+def locked_node_life(root: Path) -> None:
+    """What a locked node must allow and refuse, checked by the kernel's permission checks."""
+    folder = make(root)
+    (folder / "data" / "deep").mkdir()
+    (folder / "data" / "deep" / "x").write_text("x")
+    folders.set_locked(folder, True)
+    for attempt in (
+        lambda: (folder / "code" / "main.py").write_text("changed"),
+        lambda: (folder / "data" / "new.csv").write_text("1"),
+        lambda: (folder / "data" / "deep" / "x").unlink(),
+    ):
+        with pytest.raises(PermissionError):
+            attempt()
+    (folder / "logs" / "r_1.log").write_text("a run's log is still written")
+    folders.write_identity(folder, {**read_identity(folder), "tag": "renamed"})
+    copy = folders.copy_node_folder(folder, root, "pr_1/n_copy", with_data=True)
+    (copy / "code" / "main.py").write_text("the copy is mine to edit")
+    (copy / "data" / "deep" / "y").write_text("y")
+    folders.clear_outputs(copy)
+    folders.set_locked(folder, False)
+    (folder / "code" / "main.py").write_text("unlocked")
+    folders.set_locked(folder, True)
+    folders.remove_node_folder(folder)
+    assert [p.name for p in (root / "pr_1").iterdir()] == ["n_copy"]
+
+
+def test_a_locked_node_as_an_ordinary_user(tmp_path):
+    if os.geteuid() != 0:
+        locked_node_life(tmp_path)
+        return
+    # As root every access is allowed: drop to an ordinary user in a forked child (a new
+    # interpreter could not start: it lives in root's home) in a folder that user owns.
+    nobody = pwd.getpwnam("nobody")
+    root = Path(tempfile.mkdtemp(prefix="fusionpipe-nobody-"))
+    os.chown(root, nobody.pw_uid, nobody.pw_gid)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - reported through the pipe
+        status = 1
+        try:
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            locked_node_life(root)
+            status = 0
+        except BaseException:
+            os.write(write_end, traceback.format_exc().encode())
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end) as report:
+        failure = report.read()
+    _, status = os.waitpid(child, 0)
+    shutil.rmtree(root)
+    assert os.waitstatus_to_exitcode(status) == 0, failure
