@@ -92,10 +92,11 @@ def create_node_folder(
     without ``parameters``: the template's are recorded). Built under a hidden name and renamed
     into place, so it appears whole or not at all; no process is started."""
     try:
-        entry = ENTRY_POINTS[NodeKind(kind)]
+        node_kind = NodeKind(kind)
     except ValueError as err:
         kinds = ", ".join(k.value for k in NodeKind)
         raise Invalid(f"kind must be one of {kinds}, not {kind!r}") from err
+    entry = ENTRY_POINTS[node_kind]
     target = node_path(data_path, relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     building = hidden_sibling(target, "new")
@@ -105,7 +106,7 @@ def create_node_folder(
             (building / sub).mkdir()
         script = building / "code" / entry
         script.write_bytes(_template(entry))
-        if NodeKind(kind) is NodeKind.SHELL:
+        if node_kind is NodeKind.SHELL:
             script.chmod(stat.S_IMODE(script.stat().st_mode) | 0o111)
         (building / PARAMETERS_FILE).write_bytes(_template("node_parameters.yaml"))
         write_identity(building, {**identity, "parameters": _default_parameters()})
