@@ -114,6 +114,7 @@ class FusionpipeApp(ExtensionApp):
             max_parallel_nodes=self.max_parallel_nodes,
             matlab_runner_path=self.matlab_runner_path,
             ray_address=self.ray_address,
+            uv_cache_dir=self.uv_cache_dir,
             default_run_mode=self.default_run_mode,
         )
         self._service = Service(self._database, settings)

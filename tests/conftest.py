@@ -96,10 +96,15 @@ def jp_server_config(database_url: str, data_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def fp_server(jp_serverapp: Any, jp_asyncio_loop: Any) -> Any:
-    """The Jupyter server with fusionpipe's start hook run (pytest-jupyter does not run it)."""
-    jp_asyncio_loop.run_until_complete(jp_serverapp.extension_manager.start_all_extensions())
-    return jp_serverapp
+def fp_server(jp_serverapp: Any, jp_asyncio_loop: Any) -> Iterator[Any]:
+    """The Jupyter server with fusionpipe's start hook run (pytest-jupyter does not run it).
+
+    fusionpipe is stopped here, before the test's database is dropped: pytest-jupyter's own
+    clean-up comes after that, too late for the pool and the event listener."""
+    manager = jp_serverapp.extension_manager
+    jp_asyncio_loop.run_until_complete(manager.start_all_extensions())
+    yield jp_serverapp
+    jp_asyncio_loop.run_until_complete(manager.stop_all_extensions())
 
 
 Api = Callable[..., Awaitable[tuple[int, Any]]]

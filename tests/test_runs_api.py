@@ -310,3 +310,51 @@ async def test_a_failing_notebook_fails_the_node_and_keeps_the_executed_copy(api
     _, log = await api("GET", f"nodes/{node['id']}/log")
     assert "bad input" in log["content"]
     assert (Path(node["folder"]) / "reports" / f"main-{finished['id']}.ipynb").exists()
+
+
+async def test_a_node_with_requirements_gets_its_own_environment(api, tmp_path):
+    pipeline = await setup_pipeline(api)
+    node = await add_node(api, pipeline, "isolated")
+    code = Path(node["folder"]) / "code"
+    # A local package, so the test needs no network: installed into the node's environment only.
+    package = tmp_path / "tinypkg"
+    (package / "tinypkg").mkdir(parents=True)
+    (package / "tinypkg" / "__init__.py").write_text("ANSWER = 42\n")
+    (package / "pyproject.toml").write_text(
+        '[project]\nname = "tinypkg"\nversion = "1.0"\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    )
+    (code / "requirements.txt").write_text(f"{package}\n")
+    write_code(
+        node,
+        """
+        import sys, tinypkg, fusionpipe
+        print("python", sys.executable)
+        (fusionpipe.data_dir() / "answer.txt").write_text(str(tinypkg.ANSWER))
+    """,
+    )
+    finished = await run(api, pipeline)
+    _, log = await api("GET", f"nodes/{node['id']}/log")
+    assert finished["status"] == "completed", log["content"]
+    assert "building the node's environment" in log["content"]
+    assert f"python {code / '.venv' / 'bin' / 'python'}" in log["content"]
+    assert (Path(node["folder"]) / "data" / "answer.txt").read_text() == "42"
+
+    await api(
+        "POST",
+        f"pipelines/{pipeline['id']}/status",
+        {"node_ids": [node["id"]], "status": "staledata"},
+    )
+    await run(api, pipeline)
+    _, log = await api("GET", f"nodes/{node['id']}/log")
+    assert "building" not in log["content"], "unchanged requirements reuse the environment"
+
+    (code / "requirements.txt").write_text("this-package-does-not-exist-fusionpipe==0\n")
+    await api(
+        "POST",
+        f"pipelines/{pipeline['id']}/status",
+        {"node_ids": [node["id"]], "status": "staledata"},
+    )
+    failed = await run(api, pipeline)
+    assert failed["status"] == "failed"
+    assert "environment could not be built" in failed["nodes"][0]["reason"]

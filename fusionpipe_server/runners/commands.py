@@ -39,8 +39,9 @@ def node_command(
     if kind is NodeKind.PYTHON:
         return (python, str(code_dir / "main.py"))
     if kind is NodeKind.NOTEBOOK:
+        # The executor runs on the server's Python; the notebook's code on the node's kernel.
         return (
-            python,
+            sys.executable,
             "-m",
             "fusionpipe_server.runners.notebook",
             str(code_dir / "main.ipynb"),

@@ -28,6 +28,7 @@ class Settings:
     max_parallel_nodes: int = 1
     matlab_runner_path: str = ""
     ray_address: str = ""
+    uv_cache_dir: str = ""
     default_run_mode: str = "local"
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import sys
 from collections.abc import Coroutine
 from datetime import datetime, timezone
 from graphlib import TopologicalSorter
@@ -24,7 +25,7 @@ import fusionpipe
 from .. import dag
 from ..errors import Conflict, FusionpipeError, Invalid, NotFound
 from ..models import NodeKind, Run, Status, new_id
-from ..nodes import folders, parameters
+from ..nodes import environments, folders, kernels, parameters
 from ..runners.base import Execution, NodeJob, NodeRunner
 from ..runners.commands import node_command
 from ..runners.local import LocalRunner
@@ -209,7 +210,19 @@ class RunService(ServiceBase):
             claimed = await self._claim(run_id, pipeline_id, node_id)
             if claimed is None:
                 return False
-            job, runner = claimed
+            kind, folder, runner, tag = claimed
+            log_path = folder / "logs" / f"{run_id}.log"
+            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            _append(log_path, f"fusionpipe: run {run_id}, node {node_id} ({kind.value}), {stamp}\n")
+            env = environments.environment(folder)
+            if env.state in ("missing", "stale"):
+                if not await environments.build(env, log_path, self.settings.uv_cache_dir):
+                    why = "its environment could not be built (see the log)"
+                    await self._finish(run_id, pipeline_id, node_id, None, why)
+                    return False
+                # The node's kernel now runs on its own environment.
+                kernels.write_kernelspec(self.settings.data_path, node_id, tag, folder)
+            job = self._job(run_id, node_id, kind, folder, log_path, env)
             try:
                 execution = await runner.start(job)
             except (OSError, ValueError, FusionpipeError) as err:
@@ -237,7 +250,7 @@ class RunService(ServiceBase):
 
     async def _claim(
         self, run_id: str, pipeline_id: str, node_id: str
-    ) -> tuple[NodeJob, NodeRunner] | None:
+    ) -> tuple[NodeKind, Path, NodeRunner, str] | None:
         """Atomically mark the node running, or record why it cannot start."""
         async with self.unit() as unit:
             waiting_on = await node_store.unfinished_parents(unit.conn, node_id)
@@ -252,7 +265,7 @@ class RunService(ServiceBase):
                 return None
             row = await node_store.node_row(unit.conn, node_id)
             assert row is not None
-            kind, relative, _ = row
+            kind, relative, tag = row
             # Running again invalidates what the node made before, and what was made from it.
             statuses, edges = await node_store.downstream(unit.conn, [node_id])
             typed = {n: Status(s) for n, s in statuses.items()}
@@ -276,27 +289,49 @@ class RunService(ServiceBase):
         mode = parameters.read_parameters_or_empty(folder).get(
             "run_mode", self.settings.default_run_mode
         )
-        return self._job(run_id, node_id, NodeKind(kind), folder), self.runners[mode]
+        return NodeKind(kind), folder, self.runners[mode], tag
 
-    def _job(self, run_id: str, node_id: str, kind: NodeKind, folder: Path) -> NodeJob:
-        log_path = folder / "logs" / f"{run_id}.log"
-        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        _append(log_path, f"fusionpipe: run {run_id}, node {node_id} ({kind.value}), {stamp}\n")
-        env = {
+    def _job(
+        self,
+        run_id: str,
+        node_id: str,
+        kind: NodeKind,
+        folder: Path,
+        log_path: Path,
+        env: environments.Environment,
+    ) -> NodeJob:
+        variables = {
             **os.environ,
             "FUSIONPIPE_NODE_FOLDER": str(folder),
             "FUSIONPIPE_NODE_ID": node_id,
             "FUSIONPIPE_RUN_ID": run_id,
             "PYTHONUNBUFFERED": "1",
+            # Notebooks run on the node's own kernel, found among the node kernels.
+            "FUSIONPIPE_KERNEL": kernels.kernel_name(node_id),
+            "JUPYTER_PATH": os.pathsep.join(
+                filter(
+                    None,
+                    [
+                        str(kernels.kernels_dir(self.settings.data_path).parent),
+                        os.environ.get("JUPYTER_PATH", ""),
+                    ],
+                )
+            ),
         }
+        python = sys.executable
+        if env.state == "ready":
+            python = str(env.venv / "bin" / "python")
+            variables["VIRTUAL_ENV"] = str(env.venv)
+            variables["PATH"] = os.pathsep.join([str(env.venv / "bin"), os.environ.get("PATH", "")])
         argv = node_command(
             kind,
             code_dir=folder / "code",
             executed_notebook=folder / "reports" / f"main-{run_id}.ipynb",
-            matlab_helpers=Path(fusionpipe.__file__).parent / "matlab",
+            matlab_helpers=fusionpipe.matlab_path(),
             matlab_runner=self.settings.matlab_runner_path,
+            python=python,
         )
-        return NodeJob(run_id, node_id, argv, folder / "code", env, log_path)
+        return NodeJob(run_id, node_id, argv, folder / "code", variables, log_path)
 
     async def _finish(
         self,
