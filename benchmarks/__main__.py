@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from . import graph_api
+import argparse
+
+from . import events, graph_api, runs
 from .harness import Server, environment, print_table
 
 
 def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--no-ray", action="store_true", help="skip the Ray measure")
+    args = options.parse_args()
     print(f"fusionpipe benchmarks on {environment()}")
     server = Server()
     try:
         rows = graph_api.measure(server)
+        rows += events.measure(server)
+        rows += runs.measure(server, with_ray=not args.no_ray)
     finally:
         server.close()
     print_table(rows)

@@ -61,6 +61,7 @@ class Server:
             f"--FusionpipeApp.embedded_db_path={self.folder / 'pgdata'}",
             f"--FusionpipeApp.data_path={self.folder / 'data'}",
             "--ServerApp.log_level=WARN",
+            "--FusionpipeApp.max_parallel_nodes=2",
         )
         self.process.wait_ready()
         self.connection = http.client.HTTPConnection("127.0.0.1", self.process.port)
