@@ -324,7 +324,9 @@ async def test_a_node_with_requirements_gets_its_own_environment(api, tmp_path):
         '[project]\nname = "tinypkg"\nversion = "1.0"\n'
         '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
     )
+    assert (await api("GET", f"nodes/{node['id']}"))[1]["environment"] == "none"
     (code / "requirements.txt").write_text(f"{package}\n")
+    assert (await api("GET", f"nodes/{node['id']}"))[1]["environment"] == "missing"
     write_code(
         node,
         """
@@ -339,6 +341,8 @@ async def test_a_node_with_requirements_gets_its_own_environment(api, tmp_path):
     assert "building the node's environment" in log["content"]
     assert f"python {code / '.venv' / 'bin' / 'python'}" in log["content"]
     assert (Path(node["folder"]) / "data" / "answer.txt").read_text() == "42"
+    _, fetched = await api("GET", f"nodes/{node['id']}")
+    assert (fetched["environment"], fetched["kernel"]) == ("ready", f"fusionpipe-{node['id']}")
 
     await api(
         "POST",

@@ -8,7 +8,7 @@ from typing import Any
 from .. import dag
 from ..errors import Conflict, Invalid, NotFound
 from ..models import NodeKind, Status, new_id
-from ..nodes import folders, parameters
+from ..nodes import environments, folders, kernels, parameters
 from ..store import edges as edge_store
 from ..store import events
 from ..store import nodes as node_store
@@ -83,14 +83,21 @@ class NodeService(ServiceBase):
         return node.to_json(str(self.settings.data_path))
 
     async def get(self, node_id: str) -> dict[str, Any]:
-        """A node with the pipelines that hold it (and its position in each)."""
+        """A node with the pipelines that hold it, its kernel and its environment's state
+        (``none``: the server's Python; ``missing``/``stale``: built at the next run)."""
         async with self.db.transaction() as conn:
             holders = await node_store.pipelines_holding(conn, node_id)
             if not holders:
                 raise NotFound(f"no node with id {node_id!r}")
             node = await node_store.member(conn, holders[0], node_id)
         assert node is not None
-        return {**node.to_json(str(self.settings.data_path)), "pipelines": holders}
+        folder = folders.node_path(self.settings.data_path, node.folder)
+        return {
+            **node.to_json(str(self.settings.data_path)),
+            "pipelines": holders,
+            "kernel": kernels.kernel_name(node_id),
+            "environment": environments.environment(folder).state,
+        }
 
     async def update(
         self,
