@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import psycopg
 
+from . import admin
+from .errors import FusionpipeError
 from .store import schema
 
 
@@ -30,6 +34,35 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init_db(args: argparse.Namespace) -> int:
+    with psycopg.connect(_database_url(args), autocommit=True) as conn:
+        for line in admin.init_db(conn, args.users_role):
+            print(f"fusionpipe: {line}")
+    return 0
+
+
+def _add_user(args: argparse.Namespace) -> int:
+    password = getpass.getpass(f"password for {args.name}: ") if args.password else None
+    with psycopg.connect(_database_url(args), autocommit=True) as conn:
+        print(f"fusionpipe: {admin.add_user(conn, args.name, args.users_role, password)}")
+    return 0
+
+
+def _init_data_dir(args: argparse.Namespace) -> int:
+    for line in admin.init_data_dir(Path(args.path), args.group):
+        print(f"fusionpipe: {line}")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    url = args.database_url or os.environ.get("DATABASE_URL") or None
+    data = Path(args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
+    checks = admin.doctor(url, data.resolve(), os.environ.get("FP_MATLAB_RUNNER_PATH", ""))
+    for check in checks:
+        print(f"{'ok     ' if check.ok else 'PROBLEM'} {check.name}: {check.detail}")
+    return 0 if all(check.ok for check in checks) else 1
+
+
 def _run(args: argparse.Namespace) -> int:
     from .headless import main
 
@@ -39,13 +72,39 @@ def _run(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="fusionpipe", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
-    admin = commands.add_parser("admin", help="administer the database and data folder")
-    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    admin_parser = commands.add_parser("admin", help="administer the database and data folder")
+    admin_commands = admin_parser.add_subparsers(dest="admin_command", required=True)
     migrate = admin_commands.add_parser(
         "migrate", help="apply the schema upgrades this fusionpipe needs (idempotent)"
     )
     migrate.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
     migrate.set_defaults(handler=_migrate)
+
+    init_db = admin_commands.add_parser(
+        "init-db", help="schema, users role, grants and default privileges (idempotent)"
+    )
+    init_db.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    init_db.add_argument("--users-role", default=admin.USERS_ROLE, help="%(default)s")
+    init_db.set_defaults(handler=_init_db)
+
+    add_user = admin_commands.add_parser("add-user", help="a database login for a user")
+    add_user.add_argument("name", help="the user's account name (peer authentication)")
+    add_user.add_argument("--password", action="store_true", help="ask for a password too")
+    add_user.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    add_user.add_argument("--users-role", default=admin.USERS_ROLE, help="%(default)s")
+    add_user.set_defaults(handler=_add_user)
+
+    data_dir = admin_commands.add_parser(
+        "init-data-dir", help="share a data folder with a group (setgid, default ACLs)"
+    )
+    data_dir.add_argument("path")
+    data_dir.add_argument("--group", required=True, help="the group of fusionpipe's users")
+    data_dir.set_defaults(handler=_init_data_dir)
+
+    doctor = admin_commands.add_parser("doctor", help="check the installation, say what to fix")
+    doctor.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    doctor.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    doctor.set_defaults(handler=_doctor)
 
     run = commands.add_parser(
         "run", help="run a pipeline headless (exit status 1 when a node fails)"
@@ -70,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except psycopg.OperationalError as err:
         print(f"fusionpipe: cannot connect to the database: {err}", file=sys.stderr)
         return 1
+    except FusionpipeError as err:
+        print(f"fusionpipe: {err.message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use and a fresh machine lacks: Chromium (browser tests)
-# and GNU Octave (the MATLAB node kind). Does nothing when both are present.
+# Installs the Debian packages the tests use and a fresh machine lacks: Chromium (browser tests),
+# GNU Octave (the MATLAB node kind) and acl (shared data folders). Does nothing when all are there.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v octave >/dev/null || missing+=(octave)
+command -v setfacl >/dev/null || missing+=(acl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

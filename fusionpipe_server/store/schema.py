@@ -57,15 +57,16 @@ def current_version(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(conn: psycopg.Connection) -> list[int]:
-    """Apply every missing migration; returns the versions applied. Safe to run concurrently."""
+def migrate(conn: psycopg.Connection, *, up_to: int | None = None) -> list[int]:
+    """Apply every missing migration (up to version ``up_to`` if given); returns the versions
+    applied. Safe to run concurrently."""
     applied: list[int] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         conn.execute(_VERSION_TABLE)
         version = current_version(conn)
         for migration in migrations():
-            if migration.version <= version:
+            if migration.version <= version or (up_to is not None and migration.version > up_to):
                 continue
             with conn.transaction():
                 conn.execute(migration.sql.encode())

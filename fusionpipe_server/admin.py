@@ -1,0 +1,199 @@
+"""Administration of a shared installation: database roles and grants, the data folder's
+group permissions, and a health check. Replaces the original guide's manual SQL, chmod and
+setfacl steps; every statement is idempotent and every name is quoted, never interpolated."""
+
+from __future__ import annotations
+
+import grp
+import importlib.util
+import os
+import shutil
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from .errors import Invalid, Unavailable
+from .runners.commands import find_matlab
+from .store import schema
+
+USERS_ROLE = "fusionpipe_users"
+
+
+def init_db(conn: psycopg.Connection, users_role: str = USERS_ROLE) -> list[str]:
+    """Schema at the latest version, plus a NOLOGIN role holding the users' rights: read and
+    write rows, never change the schema. Default privileges cover tables added later.
+    Returns what was done, for the admin to read."""
+    done = []
+    applied = schema.migrate(conn)
+    done.append(f"schema migrations applied: {applied}" if applied else "schema already current")
+    role = sql.Identifier(users_role)
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (users_role,)).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(role))
+        done.append(f"role {users_role} created")
+    database = conn.execute("SELECT current_database()").fetchone()
+    assert database is not None
+    statements: list[sql.Composed | sql.SQL] = [
+        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database[0]), role),
+        sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role),
+        sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
+        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(
+            role
+        ),
+        sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(role),
+        sql.SQL(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
+        ).format(role),
+        sql.SQL(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}"
+        ).format(role),
+        # The schema version is the administrator's to change.
+        sql.SQL("REVOKE INSERT, UPDATE, DELETE ON fusionpipe_schema FROM {}").format(role),
+    ]
+    for statement in statements:
+        conn.execute(statement)
+    done.append(f"grants for {users_role} in place (rows only: no schema changes)")
+    return done
+
+
+def add_user(
+    conn: psycopg.Connection, name: str, users_role: str = USERS_ROLE, password: str | None = None
+) -> str:
+    """A login role for ``name`` (their operating-system account, for peer authentication),
+    member of the users role."""
+    if not name or len(name) > 63:
+        raise Invalid("the user name must have 1 to 63 characters")
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (users_role,)).fetchone() is None:
+        raise Unavailable(f"role {users_role} does not exist: run `fusionpipe admin init-db` first")
+    role = sql.Identifier(name)
+    created = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone() is None
+    if created:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+    if password is not None:
+        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(password)))
+    conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(users_role), role))
+    return f"user {name} {'created' if created else 'already existed'}, member of {users_role}"
+
+
+def init_data_dir(path: Path, group: str) -> list[str]:
+    """The shared data folder: owned by ``group``, setgid folders so everything created inside
+    stays in that group, group read/write, and default ACLs (when ``setfacl`` exists) so files
+    made by any member stay writable by the others."""
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise Invalid(f"there is no group {group!r}: create it first (groupadd {group})") from None
+    path.mkdir(parents=True, exist_ok=True)
+    done = []
+    try:
+        for folder, _, files in os.walk(path):
+            os.chown(folder, -1, gid)
+            # Group members share the folder: rwx for the group is the point here.
+            shared = stat.S_IRWXU | stat.S_IRWXG | stat.S_ISGID
+            os.chmod(folder, os.stat(folder).st_mode | shared)
+            for name in files:
+                target = os.path.join(folder, name)
+                if not os.path.islink(target):
+                    os.chown(target, -1, gid)
+                    os.chmod(target, os.stat(target).st_mode | stat.S_IRGRP | stat.S_IWGRP)
+    except PermissionError as err:
+        raise Unavailable(
+            f"cannot change the group of {err.filename}: run this as root "
+            f"(sudo fusionpipe admin init-data-dir {path} --group {group})"
+        ) from err
+    done.append(f"{path}: group {group}, setgid folders, group read/write")
+    setfacl = shutil.which("setfacl")
+    if setfacl:
+        for flags in (["-R", "-m"], ["-R", "-d", "-m"]):
+            subprocess.run([setfacl, *flags, f"g:{group}:rwX", str(path)], check=True)
+        done.append(f"default ACLs: group {group} keeps rwX on everything created inside")
+    else:
+        done.append("setfacl not found (Debian: apt install acl): relying on setgid and umask 002")
+    return done
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def doctor(dsn: str | None, data_path: Path, matlab_runner: str = "") -> list[Check]:
+    """What works and, for what does not, what to do about it."""
+    checks = []
+    if dsn is None:
+        checks.append(Check("database", True, "embedded PostgreSQL (no DATABASE_URL)"))
+    else:
+        try:
+            with psycopg.connect(dsn, connect_timeout=5) as conn:
+                version, latest = schema.current_version(conn), schema.latest_version()
+            checks.append(
+                Check(
+                    "database",
+                    version == latest,
+                    f"schema version {version}"
+                    + (
+                        ""
+                        if version == latest
+                        else f", this fusionpipe needs {latest}: run `fusionpipe admin migrate`"
+                    ),
+                )
+            )
+        except psycopg.Error as err:
+            checks.append(Check("database", False, f"cannot connect ({err}): check DATABASE_URL"))
+    if not data_path.exists():
+        checks.append(
+            Check(
+                "data folder",
+                False,
+                f"{data_path} does not exist: create it with `fusionpipe admin init-data-dir`",
+            )
+        )
+    else:
+        mode = data_path.stat().st_mode
+        writable = os.access(data_path, os.W_OK)
+        shared = bool(mode & stat.S_IWGRP and mode & stat.S_ISGID)
+        checks.append(
+            Check(
+                "data folder",
+                writable,
+                f"{data_path} "
+                + ("writable" if writable else "not writable by you: ask the admin")
+                + (
+                    "; group-shared (setgid)"
+                    if shared
+                    else "; not group-shared (fine for one user; "
+                    "`fusionpipe admin init-data-dir` shares it)"
+                ),
+            )
+        )
+    uv = shutil.which("uv") or importlib.util.find_spec("uv")
+    checks.append(Check("uv", bool(uv), "found" if uv else "missing: pip install uv"))
+    ray = importlib.util.find_spec("ray")
+    checks.append(
+        Check(
+            "ray",
+            True,
+            "installed"
+            if ray
+            else "not installed (only needed for run_mode: ray): pip install 'fusionpipe[ray]'",
+        )
+    )
+    try:
+        checks.append(Check("matlab", True, f"{find_matlab(matlab_runner)}"))
+    except Unavailable:
+        checks.append(
+            Check(
+                "matlab",
+                True,
+                "no MATLAB or Octave (only needed for matlab nodes): "
+                "set FP_MATLAB_RUNNER_PATH or apt install octave",
+            )
+        )
+    return checks
