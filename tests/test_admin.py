@@ -14,7 +14,7 @@ import sys
 
 import psycopg
 import pytest
-from conftest import create_database, database_dsn, drop_database
+from conftest import create_database, drop_database
 from psycopg import errors, sql
 
 from fusionpipe_server import admin
@@ -163,7 +163,7 @@ def test_init_data_dir_unknown_group_and_non_root_get_clear_messages(tmp_path, s
             admin.init_data_dir(target, shared_group.gr_name)
         except Unavailable as err:
             message = err.message
-        except BaseException as err:  # noqa: BLE001 - reported to the parent
+        except BaseException as err:
             message = repr(err)
         os.write(writer, message.encode())
         os._exit(0)
