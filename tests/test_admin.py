@@ -88,7 +88,8 @@ def test_every_earlier_schema_version_upgrades_in_place_keeping_data(fresh_datab
         assert schema.current_version(conn) == start
         conn.execute("INSERT INTO projects (id, tag, owner) VALUES ('pr_old', 'old', 'x')")
         conn.execute(
-            "INSERT INTO pipelines (id, project_id, tag, owner) VALUES ('p_old', 'pr_old', 'p', 'x')"
+            "INSERT INTO pipelines (id, project_id, tag, owner) "
+            "VALUES ('p_old', 'pr_old', 'p', 'x')"
         )
         conn.execute(
             "INSERT INTO nodes (id, project_id, tag, owner, folder, status) "
