@@ -423,3 +423,16 @@ def test_a_locked_node_as_an_ordinary_user(tmp_path):
     _, status = os.waitpid(child, 0)
     shutil.rmtree(root)
     assert os.waitstatus_to_exitcode(status) == 0, failure
+
+
+def test_project_folders_in_a_shared_data_folder_are_shared_too(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o2775)
+    node = folders.create_node_folder(shared, "pr_9/n_9", NodeKind.PYTHON, IDENTITY)
+    project_mode = node.parent.stat().st_mode
+    assert project_mode & stat.S_IWGRP and project_mode & stat.S_ISGID
+    private = tmp_path / "private"
+    private.mkdir(mode=0o755)
+    alone = folders.create_node_folder(private, "pr_9/n_9", NodeKind.PYTHON, IDENTITY)
+    assert not alone.parent.stat().st_mode & stat.S_IWGRP

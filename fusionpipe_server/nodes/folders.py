@@ -22,7 +22,7 @@ from ..models import ENTRY_POINTS, NodeKind
 from .atomic import hidden_sibling
 from .identity import IDENTITY_FILE, read_identity, write_identity
 from .parameters import PARAMETERS_FILE, parse_parameters
-from .permissions import CACHES, make_removable, set_locked, set_writable
+from .permissions import CACHES, make_project_folder, make_removable, set_locked, set_writable
 
 __all__ = [
     "IDENTITY_FILE",
@@ -98,7 +98,7 @@ def create_node_folder(
         raise Invalid(f"kind must be one of {kinds}, not {kind!r}") from err
     entry = ENTRY_POINTS[node_kind]
     target = node_path(data_path, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_project_folder(Path(data_path).resolve(), target.parent)
     building = hidden_sibling(target, "new")
     try:
         building.mkdir()
@@ -137,7 +137,7 @@ def copy_node_folder(
     Works from a read-only (locked or shared) source; the copy is writable. Built aside and
     renamed into place like ``create_node_folder``."""
     target = node_path(data_path, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_project_folder(Path(data_path).resolve(), target.parent)
     building = hidden_sibling(target, "new")
     copied = ("code", "reports", "data") if with_data else ("code", "reports")
     try:

@@ -74,3 +74,15 @@ def _own(path: Path) -> None:
     mode = stat.S_IMODE(path.lstat().st_mode)
     if mode & stat.S_IRWXU != stat.S_IRWXU:
         path.chmod(mode | stat.S_IRWXU)
+
+
+def make_project_folder(data_path: Path, folder: Path) -> None:
+    """Create a project folder; in a shared data folder (group-writable) it is shared too, so
+    every member can add nodes to a project someone else started."""
+    if folder.exists():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    root_mode = data_path.stat().st_mode
+    if root_mode & stat.S_IWGRP:
+        mode = stat.S_IMODE(folder.stat().st_mode) | stat.S_IRWXG
+        folder.chmod(mode | (root_mode & stat.S_ISGID))
