@@ -1,52 +1,90 @@
-"""Nodes with ``run_mode: ray`` on a real local Ray, started by the server on first use."""
+"""Nodes with ``run_mode: ray`` on a real local Ray, started by the server on first use.
+
+The server runs as its own process here, as in real use: Ray then lives in that process's
+tree and its shutdown cannot touch the test session's database.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
-from test_nodes_api import add_node, connect, setup_pipeline
-from test_runs_api import running, statuses, wait_run, write_code
+from jupyter_process import JupyterProcess
+from test_runs_api import running
 
 pytestmark = pytest.mark.ray
 
 
-async def ray_node(api, pipeline, tag):
-    node = await add_node(api, pipeline, tag)
-    status, _ = await api("PUT", f"nodes/{node['id']}/parameters", {"content": "run_mode: ray\n"})
-    assert status == 200
+@pytest.fixture
+def server(tmp_path):
+    process = JupyterProcess(
+        tmp_path,
+        f"--FusionpipeApp.embedded_db_path={tmp_path / 'pgdata'}",
+        f"--FusionpipeApp.data_path={tmp_path / 'data'}",
+        "--FusionpipeApp.max_parallel_nodes=2",
+    )
+    process.wait_ready()
+    yield process
+    assert process.stop() == 0
+
+
+def ray_node(server, pipeline, tag, code):
+    node = server.request("POST", f"pipelines/{pipeline['id']}/nodes", {"tag": tag})
+    server.request("PUT", f"nodes/{node['id']}/parameters", {"content": "run_mode: ray\n"})
+    (Path(node["folder"]) / "code" / "main.py").write_text(textwrap.dedent(code))
     return node
 
 
-async def test_a_chain_runs_on_ray_and_a_kill_ends_the_whole_tree(api, tmp_path):
-    pipeline = await setup_pipeline(api)
-    a, b = await ray_node(api, pipeline, "a"), await ray_node(api, pipeline, "b")
-    await connect(api, pipeline, a, b)
-    write_code(
-        a,
-        "import fusionpipe\n(fusionpipe.data_dir() / 'x.txt').write_text('20')\nprint('on ray')\n",
+def wait_run(server, run_id, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = server.request("GET", f"runs/{run_id}")
+        if run["status"] in ("completed", "failed", "cancelled"):
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+def test_a_chain_runs_on_ray_and_a_kill_ends_the_whole_tree(server, tmp_path):
+    project = server.request("POST", "projects", {"tag": "ray"})
+    pipeline = server.request("POST", "pipelines", {"project_id": project["id"], "tag": "p"})
+    a = ray_node(
+        server,
+        pipeline,
+        "a",
+        """
+        import fusionpipe
+        (fusionpipe.data_dir() / "x.txt").write_text("20")
+        print("on ray")
+    """,
     )
-    write_code(
-        b,
+    b = ray_node(
+        server,
+        pipeline,
+        "b",
         """
         import fusionpipe
         value = int((fusionpipe.parent("01").data_dir / "x.txt").read_text())
         (fusionpipe.data_dir() / "x.txt").write_text(str(value + 22))
     """,
     )
-    status, started = await api("POST", f"pipelines/{pipeline['id']}/runs", {})
-    finished = await wait_run(api, started["id"], timeout=180)
+    server.request(
+        "POST", f"pipelines/{pipeline['id']}/edges", {"source": a["id"], "target": b["id"]}
+    )
+    started = server.request("POST", f"pipelines/{pipeline['id']}/runs", {})
+    finished = wait_run(server, started["id"], timeout=180)
     assert finished["status"] == "completed", finished
     assert {n["backend"] for n in finished["nodes"]} == {"ray"}
     assert (Path(b["folder"]) / "data" / "x.txt").read_text() == "42"
-    _, log = await api("GET", f"nodes/{a['id']}/log")
-    assert "on ray" in log["content"]
+    assert "on ray" in server.request("GET", f"nodes/{a['id']}/log")["content"]
 
-    sleeper = await ray_node(api, pipeline, "sleeper")
     pidfile = tmp_path / "grandchild.pid"
-    write_code(
-        sleeper,
+    sleeper = ray_node(
+        server,
+        pipeline,
+        "sleeper",
         f"""
         import subprocess, time
         child = subprocess.Popen(["sleep", "60"])
@@ -54,21 +92,18 @@ async def test_a_chain_runs_on_ray_and_a_kill_ends_the_whole_tree(api, tmp_path)
         time.sleep(60)
     """,
     )
-    _, started = await api(
+    started = server.request(
         "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [sleeper["id"]]}
     )
-    for _ in range(600):
-        if pidfile.exists() and pidfile.read_text():
-            break
-        await asyncio.sleep(0.05)
+    deadline = time.monotonic() + 60
+    while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     grandchild = int(pidfile.read_text())
-    status, _ = await api("POST", f"pipelines/{pipeline['id']}/nodes/{sleeper['id']}/kill")
-    assert status == 202
-    finished = await wait_run(api, started["id"], timeout=60)
+    server.request("POST", f"pipelines/{pipeline['id']}/nodes/{sleeper['id']}/kill")
+    finished = wait_run(server, started["id"], timeout=60)
     assert finished["nodes"][0]["status"] == "failed"
-    for _ in range(100):
-        if not running(grandchild):
-            break
-        await asyncio.sleep(0.05)
+    assert finished["nodes"][0]["reason"].startswith("killed by")
+    deadline = time.monotonic() + 5
+    while running(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not running(grandchild), "the node's child survived the kill on Ray"
-    assert (await statuses(api, pipeline))["sleeper"] == "failed"
