@@ -1,0 +1,301 @@
+"""A shared server for real: JupyterHub (local process spawner, configurable-http-proxy), two
+local users, one PostgreSQL cluster (Debian's, peer authentication) and one shared data folder.
+
+User A creates a pipeline and runs it; user B sees it with A as owner and receives its status
+changes live; B's node runs as B.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import grp
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from jupyter_process import free_port
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+ROOT = Path(__file__).resolve().parent.parent
+USERS = ("fpalice", "fpbob")
+GROUP = "fpusers"
+TOKEN = secrets.token_hex(16)
+
+
+def sh(*argv, user=None, **kwargs):
+    command = [*(["runuser", "-u", user, "--"] if user else []), *map(str, argv)]
+    return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
+
+
+def postgres_bin(name):
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    assert found, "Debian's postgresql server is needed (make test installs it)"
+    return found[-1]
+
+
+def hub_environment(base: Path) -> Path:
+    """A virtual environment any user can run (Debian's Python, world-readable), with
+    JupyterHub, fusionpipe's dependencies and this checkout of fusionpipe."""
+    venv = base / "venv"
+    sh("/usr/bin/python3", "-m", "venv", venv)
+    requirements = [
+        "jupyterhub>=5",
+        "jupyter_server>=2.14",
+        "psycopg[binary]>=3.2",
+        "psycopg-pool>=3.2",
+        "pyyaml",
+        "nbclient",
+        "nbformat",
+        "ipykernel",
+        "uv",
+    ]
+    sh(venv / "bin" / "pip", "install", "-q", *requirements)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    (site / "fusionpipe-checkout.pth").write_text(f"{ROOT}\n")
+    config = venv / "etc" / "jupyter" / "jupyter_server_config.d"
+    config.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "jupyter-config" / "server-config" / "fusionpipe_server.json", config)
+    return venv
+
+
+def proxy(base: Path) -> Path:
+    sh("npm", "install", "--silent", "--prefix", base / "chp", "configurable-http-proxy@5")
+    return base / "chp" / "node_modules" / ".bin" / "configurable-http-proxy"
+
+
+def ensure_users():
+    try:
+        grp.getgrnam(GROUP)
+    except KeyError:
+        sh("groupadd", GROUP)
+    for user in USERS:
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            sh("useradd", "--create-home", "--groups", GROUP, user)
+
+
+class Cluster:
+    """A throwaway PostgreSQL cluster run by the postgres account, on a Unix socket only."""
+
+    def __init__(self, base: Path) -> None:
+        self.data = base / "pgcluster"
+        self.socket = base / "pgsocket"
+        self.data.mkdir()
+        self.socket.mkdir()
+        shutil.chown(self.data, "postgres", "postgres")
+        shutil.chown(self.socket, "postgres", "postgres")
+        self.socket.chmod(0o755)
+        sh(
+            postgres_bin("initdb"),
+            "-D",
+            self.data,
+            "--auth-local=peer",
+            "--auth-host=reject",
+            user="postgres",
+        )
+        sh(
+            postgres_bin("pg_ctl"),
+            "-D",
+            self.data,
+            "-w",
+            "-l",
+            self.data / "log",
+            "-o",
+            f"-k {self.socket} -c listen_addresses=''",
+            "start",
+            user="postgres",
+        )
+        self.dsn = f"host={self.socket} dbname=fusionpipe"
+        sh(postgres_bin("createdb"), "-h", self.socket, "fusionpipe", user="postgres")
+
+    def stop(self) -> None:
+        sh(postgres_bin("pg_ctl"), "-D", self.data, "-m", "fast", "stop", user="postgres")
+
+
+@pytest.fixture(scope="module")
+def hub():
+    assert os.geteuid() == 0, "the multi-user test creates local users: it runs as root in CI"
+    base = Path(tempfile.mkdtemp(prefix="fusionpipe-hub-"))
+    base.chmod(0o755)
+    venv = hub_environment(base)
+    ensure_users()
+    cluster = Cluster(base)
+    fusionpipe = [str(venv / "bin" / "python"), "-m", "fusionpipe_server.cli", "admin"]
+    sh(*fusionpipe, "init-db", "--database-url", cluster.dsn, user="postgres")
+    for user in USERS:
+        sh(*fusionpipe, "add-user", user, "--database-url", cluster.dsn, user="postgres")
+    data = base / "data"
+    sh(*fusionpipe, "init-data-dir", data, "--group", GROUP)
+
+    port, hub_port, api_port = free_port(), free_port(), free_port()
+    config = base / "jupyterhub_config.py"
+    config.write_text(f"""
+c.JupyterHub.ip = "127.0.0.1"
+c.JupyterHub.port = {port}
+c.JupyterHub.hub_port = {hub_port}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
+c.ConfigurableHTTPProxy.command = [{str(proxy(base))!r}]
+c.JupyterHub.db_url = "sqlite:///{base / "hub.sqlite"}"
+c.JupyterHub.cookie_secret_file = "{base / "cookie_secret"}"
+c.JupyterHub.authenticator_class = "dummy"
+c.Authenticator.allowed_users = {set(USERS)!r}
+c.JupyterHub.services = [{{"name": "tester", "api_token": {TOKEN!r}}}]
+c.JupyterHub.load_roles = [{{
+    "name": "tester",
+    "scopes": ["admin:users", "admin:servers", "access:servers", "read:users", "tokens"],
+    "services": ["tester"],
+}}]
+c.Spawner.cmd = [{str(venv / "bin" / "jupyterhub-singleuser")!r}]
+c.Spawner.environment = {{"DATABASE_URL": {cluster.dsn!r}, "FUSIONPIPE_DATA_PATH": {str(data)!r}}}
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 120
+""")
+    log = (base / "hub.log").open("wb")
+    process = subprocess.Popen(
+        [venv / "bin" / "jupyterhub", "-f", config],
+        cwd=base,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"},
+    )
+    hub = Hub(port, base)
+    try:
+        hub.wait_ready(process)
+        for user in USERS:
+            hub.start_server(user)
+        yield hub
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+        log.close()
+        cluster.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+class Hub:
+    def __init__(self, port: int, base: Path) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.base = base
+        self.tokens: dict[str, str] = {}
+
+    def call(self, method, path, body=None, token=TOKEN):
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            text = response.read()
+            return json.loads(text) if text else None
+
+    def api(self, user, method, path, body=None):
+        """A request to ``user``'s own server, with ``user``'s own token: as that user."""
+        return self.call(method, f"/user/{user}/fusionpipe/api/{path}", body, self.tokens[user])
+
+    def wait_ready(self, process):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (self.base / "hub.log").read_text()
+            try:
+                self.call("GET", "/hub/api/")
+                return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        raise AssertionError((self.base / "hub.log").read_text())
+
+    def start_server(self, user):
+        created = self.call("POST", f"/hub/api/users/{user}/tokens", {"note": "test"})
+        self.tokens[user] = created["token"]
+        self.call("POST", f"/hub/api/users/{user}/server")
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.call("GET", f"/hub/api/users/{user}")["servers"].get("", {}).get("ready"):
+                return
+            time.sleep(0.5)
+        raise AssertionError((self.base / "hub.log").read_text())
+
+
+WHOAMI = (
+    "import getpass, fusionpipe\n(fusionpipe.data_dir() / 'who').write_text(getpass.getuser())\n"
+)
+
+
+def wait_run(hub, user, run_id):
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        run = hub.api(user, "GET", f"runs/{run_id}")
+        if run["status"] in ("completed", "failed", "cancelled"):
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+async def events_of(hub, user, until_status, node_id, timeout=120):
+    request = HTTPRequest(
+        f"ws{hub.url[4:]}/user/{user}/fusionpipe/api/events",
+        headers={"Authorization": f"token {hub.tokens[user]}"},
+    )
+    socket = await websocket_connect(request)
+    seen = []
+    try:
+        while True:
+            event = json.loads(await asyncio.wait_for(socket.read_message(), timeout))
+            if event.get("node_id") == node_id and event["event"] == "node.status":
+                seen.append(event["status"])
+                if event["status"] == until_status:
+                    return seen
+    finally:
+        socket.close()
+
+
+def test_two_users_share_pipelines_live_and_run_as_themselves(hub):
+    alice, bob = USERS
+    project = hub.api(alice, "POST", "projects", {"tag": "shared"})
+    pipeline = hub.api(alice, "POST", "pipelines", {"project_id": project["id"], "tag": "p"})
+    node = hub.api(alice, "POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "by-alice"})
+    Path(node["folder"], "code", "main.py").write_text(WHOAMI)  # as root: the test's own edit
+    shutil.chown(Path(node["folder"], "code", "main.py"), alice, GROUP)
+
+    seen = {n["id"]: n for n in hub.api(bob, "GET", f"pipelines/{pipeline['id']}")["nodes"]}
+    assert seen[node["id"]]["owner"] == alice
+    assert hub.api(bob, "GET", f"projects/{project['id']}")["owner"] == alice
+
+    async def run_and_watch():
+        watcher = asyncio.ensure_future(events_of(hub, bob, "completed", node["id"]))
+        await asyncio.sleep(1.0)  # bob's socket is open before alice starts
+        run = await asyncio.to_thread(
+            hub.api, alice, "POST", f"pipelines/{pipeline['id']}/runs", {}
+        )
+        return run, await watcher
+
+    run, statuses = asyncio.run(run_and_watch())
+    assert statuses == ["running", "completed"], "bob saw alice's node run, live"
+    assert wait_run(hub, alice, run["id"])["requested_by"] == alice
+    assert Path(node["folder"], "data", "who").read_text() == alice
+
+    mine = hub.api(bob, "POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "by-bob"})
+    assert mine["owner"] == bob
+    Path(mine["folder"], "code", "main.py").write_text(WHOAMI)
+    shutil.chown(Path(mine["folder"], "code", "main.py"), bob, GROUP)
+    run = hub.api(bob, "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [mine["id"]]})
+    assert wait_run(hub, bob, run["id"])["status"] == "completed"
+    assert Path(mine["folder"], "data", "who").read_text() == bob
+    assert Path(mine["folder"]).stat().st_uid == pwd.getpwnam(bob).pw_uid
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-v"]))
