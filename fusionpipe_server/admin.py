@@ -182,7 +182,7 @@ def doctor(dsn: str | None, data_path: Path, matlab_runner: str = "") -> list[Ch
             True,
             "installed"
             if ray
-            else "not installed (only needed for run_mode: ray): pip install 'fusionpipe[ray]'",
+            else "not installed (only needed for run_mode: ray): pip install 'ray>=2.40'",
         )
     )
     try:

@@ -84,7 +84,7 @@ class RayRunner:
             try:
                 import ray
             except ImportError as err:
-                raise Unavailable("run_mode: ray needs Ray: pip install 'fusionpipe[ray]'") from err
+                raise Unavailable("run_mode: ray needs Ray: pip install 'ray>=2.40'") from err
             options: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": False}
             if self.address:
                 options["address"] = self.address
