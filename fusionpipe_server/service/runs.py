@@ -26,6 +26,7 @@ from .. import dag
 from ..errors import Conflict, FusionpipeError, Invalid, NotFound
 from ..models import NodeKind, Run, Status, new_id
 from ..nodes import environments, folders, kernels, parameters
+from ..processes import is_alive
 from ..runners.base import Execution, NodeJob, NodeRunner
 from ..runners.commands import node_command
 from ..runners.local import LocalRunner
@@ -40,18 +41,6 @@ from .graph import load_graph, write_identities
 log = logging.getLogger(__name__)
 
 HOST = socket.gethostname()
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RunService(ServiceBase):
@@ -434,7 +423,7 @@ class RunService(ServiceBase):
         failed: list[str] = []
         async with self.unit() as unit:
             for run_id, node_id, pid in await run_store.running_here(unit.conn, HOST):
-                if _alive(pid):
+                if is_alive(pid):
                     continue
                 why = f"its process ({pid}) is gone: the server running it stopped"
                 await self._fail_left_over(unit, node_id, why, run_id)
@@ -444,7 +433,7 @@ class RunService(ServiceBase):
                 failed.append(node_id)
             for run_id, executor in await run_store.open_runs_of(unit.conn, f"{HOST}:"):
                 pid = int(executor.rsplit(":", 1)[1])
-                if executor != self.executor and not _alive(pid):
+                if executor != self.executor and not is_alive(pid):
                     await run_store.close_run(unit.conn, run_id, "failed", "its server stopped")
             if failed:
                 await events.announce(unit.conn, "resync")
