@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import events, graph_api, runs
+from . import events, graph_api, runs, startup
 from .harness import Server, environment, print_table
 
 
@@ -20,6 +20,7 @@ def main() -> None:
         rows += runs.measure(server, with_ray=not args.no_ray)
     finally:
         server.close()
+    rows += startup.measure()
     print_table(rows)
 
 

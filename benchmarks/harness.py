@@ -31,6 +31,7 @@ class Row:
     target: str
     met: bool | None
     note: str = ""
+    unit: str = "s"  # samples are seconds, shown in ms; any other unit is shown as it is
 
     @property
     def median(self) -> float:
@@ -98,21 +99,25 @@ class Server:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def _shown(value: float, unit: str) -> str:
+    return f"{value * 1e3:.2f} ms" if unit == "s" else f"{value:.1f} {unit}"
+
+
 def print_table(rows: list[Row]) -> None:
     header = ("measure", "median", "p90", "floor", "ratio", "target", "met")
     lines = [header]
     for row in rows:
         ratio = f"{row.median / row.floor:.1f}x" if row.floor else "-"
+        met = {True: "yes", False: "NO", None: "-"}[row.met]
         lines.append(
             (
                 row.measure,
-                f"{row.median * 1e3:.2f} ms",
-                f"{row.p90 * 1e3:.2f} ms",
-                f"{row.floor * 1e3:.2f} ms" if row.floor else "-",
+                _shown(row.median, row.unit),
+                _shown(row.p90, row.unit),
+                _shown(row.floor, row.unit) if row.floor else "-",
                 ratio,
                 row.target,
-                {True: "yes", False: "NO", None: "-"}[row.met]
-                + (f" ({row.note})" if row.note else ""),
+                met + (f" ({row.note})" if row.note else ""),
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]

@@ -26,7 +26,10 @@ def free_port() -> int:
 class JupyterProcess:
     """Starts ``jupyter server`` in ``root`` with extra arguments; ``stop`` ends it with SIGTERM."""
 
-    def __init__(self, root: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, root: Path, *args: str, env: dict[str, str] | None = None, fusionpipe: bool = True
+    ) -> None:
+        self.fusionpipe = fusionpipe
         self.port = free_port()
         self.log_path = root / f"jupyter-{self.port}.log"
         command = [
@@ -37,7 +40,7 @@ class JupyterProcess:
             "--allow-root",
             f"--port={self.port}",
             f"--IdentityProvider.token={TOKEN}",
-            "--ServerApp.jpserver_extensions={'fusionpipe_server': True}",
+            f"--ServerApp.jpserver_extensions={{'fusionpipe_server': {fusionpipe}}}",
             *args,
         ]
         environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -57,7 +60,16 @@ class JupyterProcess:
             if self.process.poll() is not None:
                 raise AssertionError(f"jupyter server exited early:\n{self.output}")
             try:
-                self.request("GET", "projects")
+                if self.fusionpipe:
+                    self.request("GET", "projects")
+                else:
+                    urllib.request.urlopen(
+                        urllib.request.Request(
+                            f"http://127.0.0.1:{self.port}/api/status",
+                            headers={"Authorization": f"token {TOKEN}"},
+                        ),
+                        timeout=10,
+                    )
                 return
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.1)
