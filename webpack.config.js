@@ -11,6 +11,13 @@ module.exports = {
         type: 'javascript/auto',
       },
       {
+        // Svelte 5 modules with runes (@xyflow/svelte ships them) need the Svelte compiler too.
+        test: /\.svelte\.js$/,
+        include: /node_modules/,
+        // Their compiler warnings are the library's to fix, not ours: keep the build quiet.
+        use: { loader: 'svelte-loader', options: { emitCss: false, onwarn: () => undefined } },
+      },
+      {
         test: /\.svelte$/,
         use: {
           loader: 'svelte-loader',

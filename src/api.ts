@@ -12,6 +12,47 @@ export interface Project {
   updated_at: string;
 }
 
+export interface Pipeline {
+  id: string;
+  project_id: string;
+  tag: string;
+  notes: string;
+  owner: string;
+  locked: boolean;
+}
+
+export type NodeStatus = 'ready' | 'running' | 'completed' | 'failed' | 'staledata';
+
+export interface GraphNode {
+  id: string;
+  tag: string;
+  status: NodeStatus;
+  kind: string;
+  owner: string;
+  folder: string;
+  position: { x: number; y: number };
+  referenced: boolean;
+  locked: boolean;
+}
+
+export interface GraphEdge {
+  id: string;
+  source: string;
+  target: string;
+  slot: string;
+}
+
+export interface PipelineGraph extends Pipeline {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+export interface Run {
+  id: string;
+  pipeline_id: string;
+  status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -50,5 +91,31 @@ export class FusionpipeApi {
 
   createProject(fields: { tag?: string; notes?: string }): Promise<Project> {
     return this.request<Project>('POST', 'projects', fields);
+  }
+
+  async listPipelines(projectId: string): Promise<Pipeline[]> {
+    const path = `pipelines?project_id=${encodeURIComponent(projectId)}`;
+    return (await this.request<{ pipelines: Pipeline[] }>('GET', path)).pipelines;
+  }
+
+  createPipeline(projectId: string, tag?: string): Promise<Pipeline> {
+    return this.request<Pipeline>('POST', 'pipelines', { project_id: projectId, tag });
+  }
+
+  pipeline(pipelineId: string): Promise<PipelineGraph> {
+    return this.request<PipelineGraph>('GET', `pipelines/${pipelineId}`);
+  }
+
+  savePositions(pipelineId: string, positions: Record<string, { x: number; y: number }>) {
+    return this.request<void>('POST', `pipelines/${pipelineId}/positions`, { positions });
+  }
+
+  startRun(pipelineId: string): Promise<Run> {
+    return this.request<Run>('POST', `pipelines/${pipelineId}/runs`, {});
+  }
+
+  /** The address of the live events websocket. */
+  eventsUrl(): string {
+    return URLExt.join(this.settings.wsUrl, 'fusionpipe', 'api', 'events');
   }
 }

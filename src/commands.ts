@@ -2,4 +2,5 @@
 export const CommandIds = {
   openSidebar: 'fusionpipe:open-sidebar',
   createProject: 'fusionpipe:create-project',
+  openPipeline: 'fusionpipe:open-pipeline',
 } as const;

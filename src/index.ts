@@ -5,12 +5,13 @@ import {
   type JupyterFrontEnd,
   type JupyterFrontEndPlugin,
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
 
 import { CommandIds } from './commands';
 import Sidebar from './components/Sidebar/Sidebar.svelte';
 import { fusionpipeIcon } from './icons';
 import { FusionpipeModel } from './model';
+import { PipelineWidget } from './widgets/PipelineWidget';
 import { SvelteWidget } from './widgets/SvelteWidget';
 
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
@@ -26,7 +27,11 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
   ) => {
     const model = new FusionpipeModel();
-    const sidebar = new SvelteWidget(Sidebar, { model });
+    const tracker = new WidgetTracker<PipelineWidget>({ namespace: 'fusionpipe-pipeline' });
+    const openPipeline = (pipelineId: string): void => {
+      void app.commands.execute(CommandIds.openPipeline, { pipelineId });
+    };
+    const sidebar = new SvelteWidget(Sidebar, { model, openPipeline });
     sidebar.id = 'fusionpipe-sidebar';
     sidebar.title.icon = fusionpipeIcon;
     sidebar.title.caption = 'fusionpipe';
@@ -46,7 +51,27 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         await model.createProject('');
       },
     });
-    for (const command of Object.values(CommandIds)) {
+    app.commands.addCommand(CommandIds.openPipeline, {
+      label: 'fusionpipe: Open pipeline',
+      execute: (args) => {
+        const pipelineId = String(args.pipelineId);
+        const open = tracker.find((widget) => widget.model.pipelineId === pipelineId);
+        if (open) {
+          shell.activateById(open.id);
+          return;
+        }
+        const widget = new PipelineWidget(model, pipelineId);
+        void tracker.add(widget);
+        shell.add(widget, 'main');
+        shell.activateById(widget.id);
+      },
+    });
+    void restorer?.restore(tracker, {
+      command: CommandIds.openPipeline,
+      args: (widget) => ({ pipelineId: widget.model.pipelineId }),
+      name: (widget) => widget.model.pipelineId,
+    });
+    for (const command of [CommandIds.openSidebar, CommandIds.createProject]) {
       palette?.addItem({ command, category: 'fusionpipe' });
     }
   },

@@ -1,48 +1,145 @@
-// State of the fusionpipe panel and every server call it makes; components only read it and
+// State of the fusionpipe panels and every server call they make; components only read it and
 // call its methods. Failures are reported through JupyterLab's notifications.
 import { Notification } from '@jupyterlab/apputils';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ApiError, FusionpipeApi, type Project } from './api';
+import { ApiError, FusionpipeApi, type Pipeline, type PipelineGraph, type Project } from './api';
+import { EventStream, type FusionpipeEvent } from './events';
+
+async function attempt<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await action();
+  } catch (error) {
+    const message = error instanceof ApiError ? error.message : String(error);
+    Notification.error(`fusionpipe could not ${what}: ${message}`, { autoClose: 8000 });
+    return undefined;
+  }
+}
 
 export class FusionpipeModel {
-  constructor(readonly api = new FusionpipeApi()) {}
+  constructor(readonly api = new FusionpipeApi()) {
+    this.events = new EventStream(api);
+    this.events.received.connect(this.onEvent, this);
+  }
+
+  readonly events: EventStream;
 
   get projects(): readonly Project[] {
     return this._projects;
   }
 
-  /** Emitted whenever what the panel shows has changed. */
+  pipelinesOf(projectId: string): readonly Pipeline[] | undefined {
+    return this._pipelines.get(projectId);
+  }
+
+  /** Emitted whenever what the sidebar shows has changed. */
   get changed(): ISignal<this, void> {
     return this._changed;
   }
 
   async refresh(): Promise<void> {
-    await this.attempt('load the projects', async () => {
+    await attempt('load the projects', async () => {
       this._projects = await this.api.listProjects();
     });
+    this._changed.emit();
   }
 
   async createProject(tag: string): Promise<Project | undefined> {
-    return this.attempt('create the project', async () => {
-      const project = await this.api.createProject(tag.trim() ? { tag: tag.trim() } : {});
+    const project = await attempt('create the project', () =>
+      this.api.createProject(tag.trim() ? { tag: tag.trim() } : {}),
+    );
+    if (project) {
       this._projects = [...this._projects, project];
-      return project;
-    });
+    }
+    this._changed.emit();
+    return project;
   }
 
-  private async attempt<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await action();
-    } catch (error) {
-      const message = error instanceof ApiError ? error.message : String(error);
-      Notification.error(`fusionpipe could not ${what}: ${message}`, { autoClose: 8000 });
-      return undefined;
-    } finally {
-      this._changed.emit();
+  async loadPipelines(projectId: string): Promise<void> {
+    const pipelines = await attempt('load the pipelines', () => this.api.listPipelines(projectId));
+    if (pipelines) {
+      this._pipelines.set(projectId, pipelines);
+    }
+    this._changed.emit();
+  }
+
+  async createPipeline(projectId: string, tag: string): Promise<Pipeline | undefined> {
+    const pipeline = await attempt('create the pipeline', () =>
+      this.api.createPipeline(projectId, tag.trim() || undefined),
+    );
+    if (pipeline) {
+      this._pipelines.set(projectId, [...(this._pipelines.get(projectId) ?? []), pipeline]);
+    }
+    this._changed.emit();
+    return pipeline;
+  }
+
+  /** Projects and pipelines made, changed or deleted by anyone show up at once. */
+  private onEvent(_: EventStream, event: FusionpipeEvent): void {
+    if (event.event.startsWith('project.') || event.event === 'resync') {
+      void this.refresh();
+    }
+    if (['pipeline.created', 'pipeline.updated', 'pipeline.deleted'].includes(event.event)) {
+      for (const projectId of this._pipelines.keys()) {
+        void this.loadPipelines(projectId);
+      }
     }
   }
 
   private _projects: Project[] = [];
+  private readonly _pipelines = new Map<string, Pipeline[]>();
+  private readonly _changed = new Signal<this, void>(this);
+}
+
+/** One open pipeline canvas: its graph, kept current from the live events. */
+export class PipelineModel {
+  constructor(
+    readonly app: FusionpipeModel,
+    readonly pipelineId: string,
+  ) {
+    app.events.received.connect(this.onEvent, this);
+  }
+
+  get graph(): PipelineGraph | undefined {
+    return this._graph;
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  async refresh(): Promise<void> {
+    const graph = await attempt('load the pipeline', () => this.app.api.pipeline(this.pipelineId));
+    if (graph) {
+      this._graph = graph;
+      this._changed.emit();
+    }
+  }
+
+  async run(): Promise<void> {
+    await attempt('start the run', () => this.app.api.startRun(this.pipelineId));
+  }
+
+  async savePositions(positions: Record<string, { x: number; y: number }>): Promise<void> {
+    await attempt('save the layout', () => this.app.api.savePositions(this.pipelineId, positions));
+  }
+
+  dispose(): void {
+    this.app.events.received.disconnect(this.onEvent, this);
+  }
+
+  private onEvent(_: EventStream, event: FusionpipeEvent): void {
+    const mine = event.pipeline_id === this.pipelineId;
+    const shown =
+      event.node_id !== undefined && this._graph?.nodes.some((n) => n.id === event.node_id);
+    if (event.event === 'resync' || mine || shown) {
+      // Many events arrive together during a run: one reload for all of them.
+      window.clearTimeout(this._pending);
+      this._pending = window.setTimeout(() => void this.refresh(), 50);
+    }
+  }
+
+  private _graph: PipelineGraph | undefined;
+  private _pending = 0;
   private readonly _changed = new Signal<this, void>(this);
 }
