@@ -62,6 +62,22 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The server's `{"message": ...}`; an answer that is not fusionpipe's own (the HTML 404 page
+ * when the server extension is not enabled, a proxy's error page) falls back to the HTTP status.
+ */
+function errorMessage(response: Response, text: string): string {
+  try {
+    const message = (JSON.parse(text) as { message?: unknown }).message;
+    if (typeof message === 'string' && message) {
+      return message;
+    }
+  } catch {
+    // Not JSON: use the status line below.
+  }
+  return `${response.status} ${response.statusText}`.trim();
+}
+
 export class FusionpipeApi {
   constructor(private readonly settings = ServerConnection.makeSettings()) {}
 
@@ -78,11 +94,10 @@ export class FusionpipeApi {
       throw new ApiError(0, `cannot reach the fusionpipe server: ${String(error)}`);
     }
     const text = await response.text();
-    const data = text ? JSON.parse(text) : undefined;
     if (!response.ok) {
-      throw new ApiError(response.status, data?.message ?? response.statusText);
+      throw new ApiError(response.status, errorMessage(response, text));
     }
-    return data as T;
+    return (text ? JSON.parse(text) : undefined) as T;
   }
 
   async listProjects(): Promise<Project[]> {
