@@ -5,7 +5,7 @@ import {
   type JupyterFrontEnd,
   type JupyterFrontEndPlugin,
 } from '@jupyterlab/application';
-import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
+import { ICommandPalette, InputDialog, WidgetTracker } from '@jupyterlab/apputils';
 
 import { CommandIds } from './commands';
 import Sidebar from './components/Sidebar/Sidebar.svelte';
@@ -46,9 +46,22 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     });
     app.commands.addCommand(CommandIds.createProject, {
       label: 'fusionpipe: New project',
-      execute: async () => {
+      caption: 'Create a fusionpipe project; asks for its name unless given a `tag` argument',
+      execute: async (args) => {
+        let tag = typeof args.tag === 'string' ? args.tag : null;
+        if (tag === null) {
+          const answer = await InputDialog.getText({
+            title: 'New fusionpipe project',
+            label: 'Name (leave empty to use the project id)',
+            okLabel: 'Create',
+          });
+          if (!answer.button.accept) {
+            return undefined;
+          }
+          tag = answer.value ?? '';
+        }
         shell.activateById(sidebar.id);
-        await model.createProject('');
+        return model.createProject(tag);
       },
     });
     app.commands.addCommand(CommandIds.openPipeline, {
