@@ -1,6 +1,9 @@
 """The `jupyter lab` the browser tests drive: galata's settings plus fusionpipe on a fresh
-embedded PostgreSQL and data folder made for this run."""
+embedded PostgreSQL and data folder made for this run, removed when the server exits."""
 
+import atexit
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -8,7 +11,12 @@ from jupyterlab.galata import configure_jupyter_server
 
 configure_jupyter_server(c)  # noqa: F821 (c is the config object jupyter injects)
 
-scratch = Path(tempfile.mkdtemp(prefix="fusionpipe-ui-tests-"))
+# The same variable tells playwright.config.js where to find this server.
+c.ServerApp.port = int(os.environ.get("FUSIONPIPE_UI_PORT", "8888"))  # noqa: F821
 c.ServerApp.allow_root = True  # noqa: F821
+
+scratch = Path(tempfile.mkdtemp(prefix="fusionpipe-ui-tests-"))
 c.FusionpipeApp.embedded_db_path = str(scratch / "pgdata")  # noqa: F821
 c.FusionpipeApp.data_path = str(scratch / "data")  # noqa: F821
+# Runs after jupyter has stopped its extensions (and so the database): ~50 MB per run otherwise.
+atexit.register(shutil.rmtree, scratch, ignore_errors=True)

@@ -2,6 +2,10 @@
 // against a real `jupyter lab` started from jupyter_server_test_config.py.
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
+// Another port lets two checkouts on one machine run their browser tests at the same time.
+const port = process.env.FUSIONPIPE_UI_PORT || '8888';
+const baseURL = `http://localhost:${port}`;
+
 module.exports = {
   ...baseConfig,
   timeout: 120000,
@@ -10,6 +14,7 @@ module.exports = {
   reporter: [['list']],
   use: {
     ...baseConfig.use,
+    baseURL,
     // Video needs Playwright's own ffmpeg download, which cannot be fetched here.
     video: 'off',
     launchOptions: {
@@ -27,8 +32,12 @@ module.exports = {
   },
   webServer: {
     command: 'jlpm start',
-    url: 'http://localhost:8888/lab',
+    env: { FUSIONPIPE_UI_PORT: port },
+    url: `${baseURL}/lab`,
     timeout: 120000,
     reuseExistingServer: false,
+    // Playwright's default is SIGKILL, which leaves the embedded PostgreSQL running forever:
+    // SIGTERM lets jupyter stop its extensions, and with them the database.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20000 },
   },
 };
