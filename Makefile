@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.fusionpipe-installed
 UI_STAMP := ui-tests/node_modules/.fusionpipe-installed
-FRONTEND := $(shell find src style -type f 2>/dev/null) package.json tsconfig.json
+FRONTEND := $(shell find src style -type f 2>/dev/null) package.json tsconfig.json webpack.config.js yarn.lock
 
 .PHONY: install lab test test-python test-ui lint format bench system-deps clean
 
