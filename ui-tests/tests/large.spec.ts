@@ -38,8 +38,12 @@ test('a 1,000-node pipeline opens and stays interactive', async ({ page, request
     const nodes = Array.from(element.querySelectorAll<HTMLElement>('.svelte-flow__node'));
     const shown = nodes.find((node) => {
       const box = node.getBoundingClientRect();
-      return box.left > area.left + 80 && box.right < area.right - 220 && box.top > area.top &&
-        box.bottom < area.bottom - 180;
+      return (
+        box.left > area.left + 80 &&
+        box.right < area.right - 220 &&
+        box.top > area.top &&
+        box.bottom < area.bottom - 180
+      );
     });
     return shown?.dataset.id;
   });
