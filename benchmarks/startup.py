@@ -21,11 +21,13 @@ def _start(folder: Path, fusionpipe: bool) -> tuple[float, float]:
         f"--FusionpipeApp.data_path={folder / 'data'}",
         fusionpipe=fusionpipe,
     )
-    server.wait_ready()
-    elapsed = time.perf_counter() - started
-    status = Path(f"/proc/{server.process.pid}/status").read_text()
-    rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
-    server.stop()
+    try:
+        server.wait_ready()
+        elapsed = time.perf_counter() - started
+        status = Path(f"/proc/{server.process.pid}/status").read_text()
+        rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+    finally:
+        server.stop()  # also when it failed to come up: never leave a server behind
     return elapsed, rss / 1024
 
 
