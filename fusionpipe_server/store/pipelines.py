@@ -87,12 +87,6 @@ async def delete_pipeline(conn: AsyncConnection, pipeline_id: str) -> None:
     await conn.execute("DELETE FROM pipelines WHERE id = %s", (pipeline_id,))
 
 
-async def count_in_project(conn: AsyncConnection, project_id: str) -> int:
-    row = await (
-        await conn.execute("SELECT count(*) FROM pipelines WHERE project_id = %s", (project_id,))
-    ).fetchone()
-    return int(row[0]) if row else 0
-
 
 async def add_lineage(
     conn: AsyncConnection, child_id: str, parent_ids: list[str], relation: str
@@ -103,12 +97,6 @@ async def add_lineage(
             [(child_id, parent, relation) for parent in parent_ids],
         )
 
-
-async def drop_lineage(conn: AsyncConnection, pipeline_id: str) -> None:
-    await conn.execute(
-        "DELETE FROM pipeline_lineage WHERE child_id = %s OR parent_id = %s",
-        (pipeline_id, pipeline_id),
-    )
 
 
 async def project_lineage(conn: AsyncConnection, project_id: str) -> list[dict[str, str]]:
