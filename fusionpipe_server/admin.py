@@ -1,6 +1,6 @@
 """Administration of a shared installation: database roles and grants, the data folder's
 group permissions, and a health check. Replaces the original guide's manual SQL, chmod and
-setfacl steps; every statement is idempotent and every name is quoted, never interpolated."""
+setfacl steps; every step is idempotent."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from .errors import Invalid, Unavailable
 from .runners.commands import find_matlab
-from .store import schema
+from .store import roles, schema
 
 USERS_ROLE = "fusionpipe_users"
 
@@ -30,33 +29,10 @@ def init_db(conn: psycopg.Connection, users_role: str = USERS_ROLE) -> list[str]
     done = []
     applied = schema.migrate(conn)
     done.append(f"schema migrations applied: {applied}" if applied else "schema already current")
-    role = sql.Identifier(users_role)
-    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (users_role,)).fetchone()
-    if not exists:
-        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(role))
+    if not roles.role_exists(conn, users_role):
+        roles.create_role(conn, users_role, login=False)
         done.append(f"role {users_role} created")
-    database = conn.execute("SELECT current_database()").fetchone()
-    assert database is not None
-    statements: list[sql.Composed | sql.SQL] = [
-        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database[0]), role),
-        sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role),
-        sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
-        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(
-            role
-        ),
-        sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(role),
-        sql.SQL(
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
-        ).format(role),
-        sql.SQL(
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}"
-        ).format(role),
-        # The schema version is the administrator's to change.
-        sql.SQL("REVOKE INSERT, UPDATE, DELETE ON fusionpipe_schema FROM {}").format(role),
-    ]
-    for statement in statements:
-        conn.execute(statement)
+    roles.grant_row_rights(conn, users_role)
     done.append(f"grants for {users_role} in place (rows only: no schema changes)")
     return done
 
@@ -68,15 +44,14 @@ def add_user(
     member of the users role."""
     if not name or len(name) > 63:
         raise Invalid("the user name must have 1 to 63 characters")
-    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (users_role,)).fetchone() is None:
+    if not roles.role_exists(conn, users_role):
         raise Unavailable(f"role {users_role} does not exist: run `fusionpipe admin init-db` first")
-    role = sql.Identifier(name)
-    created = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone() is None
+    created = not roles.role_exists(conn, name)
     if created:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+        roles.create_role(conn, name, login=True)
     if password is not None:
-        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(password)))
-    conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(users_role), role))
+        roles.set_password(conn, name, password)
+    roles.grant_membership(conn, users_role, name)
     return f"user {name} {'created' if created else 'already existed'}, member of {users_role}"
 
 
