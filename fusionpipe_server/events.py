@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import psycopg
 
-from .store.events import CHANNEL
+from .store import events as store_events
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class EventHub:
 
     async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
-            await conn.execute(f"LISTEN {CHANNEL}")
+            await store_events.listen(conn)
             self._ready.set()
             async for notify in conn.notifies():
                 self._publish(notify.payload)

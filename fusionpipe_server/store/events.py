@@ -14,3 +14,8 @@ async def announce(conn: AsyncConnection, event: str, **fields: Any) -> None:
     """Queue an event for every listening server; it is sent only if the transaction commits."""
     payload = json.dumps({"event": event, **fields}, default=str)
     await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+
+
+async def listen(conn: AsyncConnection) -> None:
+    """Subscribe this (autocommit) connection to every server's announcements."""
+    await conn.execute(f"LISTEN {CHANNEL}")
