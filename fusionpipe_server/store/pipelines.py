@@ -87,7 +87,6 @@ async def delete_pipeline(conn: AsyncConnection, pipeline_id: str) -> None:
     await conn.execute("DELETE FROM pipelines WHERE id = %s", (pipeline_id,))
 
 
-
 async def add_lineage(
     conn: AsyncConnection, child_id: str, parent_ids: list[str], relation: str
 ) -> None:
@@ -96,7 +95,6 @@ async def add_lineage(
             "INSERT INTO pipeline_lineage (child_id, parent_id, relation) VALUES (%s, %s, %s)",
             [(child_id, parent, relation) for parent in parent_ids],
         )
-
 
 
 async def project_lineage(conn: AsyncConnection, project_id: str) -> list[dict[str, str]]:
