@@ -108,6 +108,25 @@ export class PipelineModel {
     return this._changed;
   }
 
+  /** The ids of the nodes selected on the canvas, in the order they were selected. */
+  get selection(): readonly string[] {
+    return this._selection;
+  }
+
+  get selectionChanged(): ISignal<this, readonly string[]> {
+    return this._selectionChanged;
+  }
+
+  select(nodeIds: readonly string[]): void {
+    const same =
+      nodeIds.length === this._selection.length &&
+      nodeIds.every((id, index) => id === this._selection[index]);
+    if (!same) {
+      this._selection = [...nodeIds];
+      this._selectionChanged.emit(this._selection);
+    }
+  }
+
   async refresh(): Promise<void> {
     const graph = await attempt('load the pipeline', () => this.app.api.pipeline(this.pipelineId));
     if (graph) {
@@ -141,5 +160,7 @@ export class PipelineModel {
 
   private _graph: PipelineGraph | undefined;
   private _pending = 0;
+  private _selection: readonly string[] = [];
   private readonly _changed = new Signal<this, void>(this);
+  private readonly _selectionChanged = new Signal<this, readonly string[]>(this);
 }
