@@ -54,7 +54,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/jlpm lint
 
-bench: install
+bench: install $(UI_STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from . import events, graph_api, runs, startup
+from . import events, graph_api, panel, runs, startup
 from .harness import Server, environment, print_table
 
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--no-ray", action="store_true", help="skip the Ray measure")
+    options.add_argument(
+        "--no-browser", action="store_true", help="skip the measure in headless Chromium"
+    )
     args = options.parse_args()
     print(f"fusionpipe benchmarks on {environment()}")
     server = Server()
@@ -21,6 +24,8 @@ def main() -> None:
     finally:
         server.close()
     rows += startup.measure()
+    if not args.no_browser:
+        rows += panel.measure()
     print_table(rows)
 
 
