@@ -1,8 +1,13 @@
-"""The OpenAPI document lists exactly the routes and verbs the handlers serve."""
+"""The OpenAPI document lists exactly the routes and verbs the handlers serve, and every one of
+them refuses a caller without credentials, or a browser without the XSRF token."""
 
 from __future__ import annotations
 
+import http.cookies
+import json
 import re
+import urllib.parse
+from typing import Any
 
 import pytest
 
@@ -59,3 +64,48 @@ async def test_every_route_refuses_requests_without_credentials(api, jp_fetch):
                 follow_redirects=False,
             )
             assert response.code in (302, 403), (verb, path, response.code)
+
+
+async def test_a_browser_session_must_send_the_xsrf_token_to_write(api, jp_fetch, jp_serverapp):
+    """A logged-in browser (cookie, no token header) is refused a write without the XSRF token:
+    another site's page cannot make the user's browser create or delete anything."""
+    anonymous = {"Authorization": ""}
+    login_page = await jp_fetch("login", headers=anonymous, raise_error=False)
+    xsrf = _cookies(login_page)["_xsrf"]
+    form = urllib.parse.urlencode({"password": jp_serverapp.identity_provider.token, "_xsrf": xsrf})
+    login = await jp_fetch(
+        "login",
+        method="POST",
+        body=form,
+        headers={**anonymous, "Cookie": f"_xsrf={xsrf}"},
+        raise_error=False,
+        follow_redirects=False,
+    )
+    assert login.code == 302, login.body
+    cookie = "; ".join(f"{name}={value}" for name, value in _cookies(login).items())
+    browser = {**anonymous, "Cookie": f"{cookie}; _xsrf={xsrf}"}
+
+    async def create(headers: dict[str, str]) -> Any:
+        return await jp_fetch(
+            "fusionpipe",
+            "api",
+            "projects",
+            method="POST",
+            body=json.dumps({"tag": "from-a-browser"}),
+            headers=headers,
+            raise_error=False,
+        )
+
+    listed = await jp_fetch("fusionpipe", "api", "projects", headers=browser, raise_error=False)
+    assert listed.code == 200  # the session cookie alone is enough to read
+    assert (await create(browser)).code == 403
+    assert (await create({**browser, "X-XSRFToken": xsrf})).code == 201
+    _, body = await api("GET", "projects")
+    assert [project["tag"] for project in body["projects"]] == ["from-a-browser"]
+
+
+def _cookies(response: Any) -> dict[str, str]:
+    jar = http.cookies.SimpleCookie()
+    for header in response.headers.get_list("Set-Cookie"):
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
