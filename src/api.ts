@@ -22,17 +22,50 @@ export interface Pipeline {
 }
 
 export type NodeStatus = 'ready' | 'running' | 'completed' | 'failed' | 'staledata';
+export type NodeKind = 'python' | 'notebook' | 'matlab' | 'shell';
+export interface XY {
+  x: number;
+  y: number;
+}
+export interface Size {
+  width: number;
+  height: number;
+}
 
 export interface GraphNode {
   id: string;
+  project_id: string;
   tag: string;
+  notes: string;
   status: NodeStatus;
-  kind: string;
+  kind: NodeKind;
   owner: string;
+  /** Absolute path of the node folder on the server. */
   folder: string;
-  position: { x: number; y: number };
+  position: XY;
+  group: string | null;
   referenced: boolean;
   locked: boolean;
+  /** When the node's current run started (ISO-8601), while it is running. */
+  started_at: string | null;
+}
+
+/** `GET nodes/{id}`: a node with the pipelines holding it, its kernel and environment. */
+export interface NodeDetails extends GraphNode {
+  pipelines: string[];
+  kernel: string;
+  environment: string;
+  /** The folder relative to the Jupyter root, for the file browser; null when unreachable. */
+  lab_path: string | null;
+}
+
+export interface Group {
+  id: string;
+  pipeline_id: string;
+  tag: string;
+  collapsed: boolean;
+  position: XY;
+  size: Size;
 }
 
 export interface GraphEdge {
@@ -45,13 +78,46 @@ export interface GraphEdge {
 export interface PipelineGraph extends Pipeline {
   nodes: GraphNode[];
   edges: GraphEdge[];
+  groups: Group[];
+}
+
+export interface ProjectGraph {
+  project: Project;
+  pipelines: Pipeline[];
+  edges: { source: string; target: string; kind: string }[];
+}
+
+export interface RunNode {
+  node_id: string;
+  status: string;
+  backend: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  reason: string;
+  duration: number | null;
 }
 
 export interface Run {
   id: string;
   pipeline_id: string;
+  requested_by: string;
+  scope: string;
   status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  nodes: RunNode[];
 }
+
+export interface NodeLog {
+  node_id: string;
+  run_id: string | null;
+  content: string;
+}
+
+/** Old id -> new id of the nodes a copy made. */
+export type IdMap = Record<string, string>;
 
 export class ApiError extends Error {
   constructor(
@@ -100,6 +166,8 @@ export class FusionpipeApi {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  // Projects
+
   async listProjects(): Promise<Project[]> {
     return (await this.request<{ projects: Project[] }>('GET', 'projects')).projects;
   }
@@ -107,6 +175,20 @@ export class FusionpipeApi {
   createProject(fields: { tag?: string; notes?: string }): Promise<Project> {
     return this.request<Project>('POST', 'projects', fields);
   }
+
+  updateProject(projectId: string, fields: { tag?: string; notes?: string }): Promise<Project> {
+    return this.request<Project>('PATCH', `projects/${projectId}`, fields);
+  }
+
+  deleteProject(projectId: string, cascade = false): Promise<void> {
+    return this.request<void>('DELETE', `projects/${projectId}${cascade ? '?cascade=true' : ''}`);
+  }
+
+  projectGraph(projectId: string): Promise<ProjectGraph> {
+    return this.request<ProjectGraph>('GET', `projects/${projectId}/graph`);
+  }
+
+  // Pipelines
 
   async listPipelines(projectId: string): Promise<Pipeline[]> {
     const path = `pipelines?project_id=${encodeURIComponent(projectId)}`;
@@ -121,12 +203,170 @@ export class FusionpipeApi {
     return this.request<PipelineGraph>('GET', `pipelines/${pipelineId}`);
   }
 
-  savePositions(pipelineId: string, positions: Record<string, { x: number; y: number }>) {
+  /** Rename, change notes, move to another project, lock or unlock. */
+  updatePipeline(
+    pipelineId: string,
+    fields: { tag?: string; notes?: string; project_id?: string; locked?: boolean },
+  ): Promise<Pipeline> {
+    return this.request<Pipeline>('PATCH', `pipelines/${pipelineId}`, fields);
+  }
+
+  deletePipeline(pipelineId: string): Promise<void> {
+    return this.request<void>('DELETE', `pipelines/${pipelineId}`);
+  }
+
+  duplicatePipeline(pipelineId: string, withData: boolean): Promise<Pipeline> {
+    return this.request<Pipeline>('POST', `pipelines/${pipelineId}/duplicate`, {
+      with_data: withData,
+    });
+  }
+
+  branchPipeline(pipelineId: string, nodeId: string): Promise<Pipeline> {
+    return this.request<Pipeline>('POST', `pipelines/${pipelineId}/branch`, { node_id: nodeId });
+  }
+
+  mergePipelines(pipelineIds: string[]): Promise<Pipeline> {
+    return this.request<Pipeline>('POST', 'pipelines/merge', { pipeline_ids: pipelineIds });
+  }
+
+  savePositions(pipelineId: string, positions: Record<string, XY>): Promise<void> {
     return this.request<void>('POST', `pipelines/${pipelineId}/positions`, { positions });
   }
 
-  startRun(pipelineId: string): Promise<Run> {
-    return this.request<Run>('POST', `pipelines/${pipelineId}/runs`, {});
+  // Nodes
+
+  createNode(
+    pipelineId: string,
+    fields: { tag?: string; kind?: NodeKind; position?: XY },
+  ): Promise<GraphNode> {
+    return this.request<GraphNode>('POST', `pipelines/${pipelineId}/nodes`, fields);
+  }
+
+  node(nodeId: string): Promise<NodeDetails> {
+    return this.request<NodeDetails>('GET', `nodes/${nodeId}`);
+  }
+
+  /** Tag, notes, position or lock of a node as this pipeline holds it. */
+  updateNode(
+    pipelineId: string,
+    nodeId: string,
+    fields: { tag?: string; notes?: string; position?: XY; locked?: boolean },
+  ): Promise<GraphNode> {
+    return this.request<GraphNode>('PATCH', `pipelines/${pipelineId}/nodes/${nodeId}`, fields);
+  }
+
+  deleteNode(pipelineId: string, nodeId: string): Promise<void> {
+    return this.request<void>('DELETE', `pipelines/${pipelineId}/nodes/${nodeId}`);
+  }
+
+  async parameters(nodeId: string): Promise<string> {
+    return (await this.request<{ content: string }>('GET', `nodes/${nodeId}/parameters`)).content;
+  }
+
+  saveParameters(nodeId: string, content: string): Promise<unknown> {
+    return this.request<unknown>('PUT', `nodes/${nodeId}/parameters`, { content });
+  }
+
+  setStatus(pipelineId: string, nodeIds: string[], status: 'completed' | 'staledata') {
+    return this.request<void>('POST', `pipelines/${pipelineId}/status`, {
+      node_ids: nodeIds,
+      status,
+    });
+  }
+
+  clearOutputs(pipelineId: string, nodeIds: string[]): Promise<void> {
+    return this.request<void>('POST', `pipelines/${pipelineId}/clear-outputs`, {
+      node_ids: nodeIds,
+    });
+  }
+
+  duplicateNodes(
+    pipelineId: string,
+    nodeIds: string[],
+    targetPipelineId: string,
+    withData: boolean,
+  ): Promise<{ id_map: IdMap }> {
+    return this.request('POST', `pipelines/${pipelineId}/duplicate-nodes`, {
+      node_ids: nodeIds,
+      target_pipeline_id: targetPipelineId,
+      with_data: withData,
+    });
+  }
+
+  referenceNodes(pipelineId: string, nodeIds: string[], targetPipelineId: string) {
+    return this.request<void>('POST', `pipelines/${pipelineId}/reference-nodes`, {
+      node_ids: nodeIds,
+      target_pipeline_id: targetPipelineId,
+    });
+  }
+
+  detach(pipelineId: string, nodeId: string): Promise<{ id_map: IdMap }> {
+    return this.request('POST', `pipelines/${pipelineId}/detach`, { node_id: nodeId });
+  }
+
+  // Edges and groups
+
+  connect(pipelineId: string, source: string, target: string): Promise<GraphEdge> {
+    return this.request<GraphEdge>('POST', `pipelines/${pipelineId}/edges`, { source, target });
+  }
+
+  deleteEdge(pipelineId: string, edgeId: string): Promise<void> {
+    return this.request<void>('DELETE', `pipelines/${pipelineId}/edges/${edgeId}`);
+  }
+
+  createGroup(
+    pipelineId: string,
+    fields: { node_ids: string[]; tag?: string; position?: XY; size?: Size },
+  ): Promise<Group> {
+    return this.request<Group>('POST', `pipelines/${pipelineId}/groups`, fields);
+  }
+
+  updateGroup(
+    groupId: string,
+    fields: { tag?: string; collapsed?: boolean; position?: XY; size?: Size },
+  ): Promise<Group> {
+    return this.request<Group>('PATCH', `groups/${groupId}`, fields);
+  }
+
+  deleteGroup(groupId: string): Promise<void> {
+    return this.request<void>('DELETE', `groups/${groupId}`);
+  }
+
+  // Runs
+
+  /** The whole pipeline, the nodes up to `until`, or the selected `node_ids`. */
+  startRun(pipelineId: string, scope: { node_ids?: string[]; until?: string } = {}): Promise<Run> {
+    return this.request<Run>('POST', `pipelines/${pipelineId}/runs`, scope);
+  }
+
+  cancelRun(runId: string): Promise<Run> {
+    return this.request<Run>('POST', `runs/${runId}/cancel`, {});
+  }
+
+  killNode(pipelineId: string, nodeId: string): Promise<unknown> {
+    return this.request<unknown>('POST', `pipelines/${pipelineId}/nodes/${nodeId}/kill`, {});
+  }
+
+  async pipelineRuns(pipelineId: string, limit = 20): Promise<Run[]> {
+    const path = `pipelines/${pipelineId}/runs?limit=${limit}`;
+    return (await this.request<{ runs: Run[] }>('GET', path)).runs;
+  }
+
+  async nodeRuns(nodeId: string, limit = 20): Promise<Run[]> {
+    return (await this.request<{ runs: Run[] }>('GET', `nodes/${nodeId}/runs?limit=${limit}`)).runs;
+  }
+
+  /** The log of the node's latest run (or of `runId`), its last `tail` lines if given. */
+  log(nodeId: string, options: { runId?: string; tail?: number } = {}): Promise<NodeLog> {
+    const query = new URLSearchParams();
+    if (options.runId) {
+      query.set('run_id', options.runId);
+    }
+    if (options.tail) {
+      query.set('tail', String(options.tail));
+    }
+    const suffix = query.size ? `?${query.toString()}` : '';
+    return this.request<NodeLog>('GET', `nodes/${nodeId}/log${suffix}`);
   }
 
   /** The address of the live events websocket. */
