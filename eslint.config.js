@@ -28,7 +28,8 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['**/*.svelte'],
+    // Svelte components and rune modules (`*.svelte.ts`) both hold TypeScript.
+    files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: tseslint.parser } },
   },
   {

@@ -3,7 +3,17 @@
 import { Notification } from '@jupyterlab/apputils';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ApiError, FusionpipeApi, type Pipeline, type PipelineGraph, type Project } from './api';
+import {
+  ApiError,
+  FusionpipeApi,
+  type Group,
+  type NodeKind,
+  type Pipeline,
+  type PipelineGraph,
+  type Project,
+  type Size,
+  type XY,
+} from './api';
 import { EventStream, type FusionpipeEvent } from './events';
 
 async function attempt<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
@@ -135,12 +145,166 @@ export class PipelineModel {
     }
   }
 
+  // Every action below waits for the server, then reloads the graph: the live event would
+  // redraw it too, but a user should see the outcome of their own click at once. A refusal
+  // is shown as a notification by `attempt()` and leaves the canvas as the server has it.
+
   async run(): Promise<void> {
-    await attempt('start the run', () => this.app.api.startRun(this.pipelineId));
+    await this.act('start the run', () => this.app.api.startRun(this.pipelineId));
   }
 
-  async savePositions(positions: Record<string, { x: number; y: number }>): Promise<void> {
+  async runNodes(nodeIds: readonly string[]): Promise<void> {
+    await this.act('start the run', () =>
+      this.app.api.startRun(this.pipelineId, { node_ids: [...nodeIds] }),
+    );
+  }
+
+  async runUntil(nodeId: string): Promise<void> {
+    await this.act('start the run', () =>
+      this.app.api.startRun(this.pipelineId, { until: nodeId }),
+    );
+  }
+
+  /** Cancels the pipeline's latest run; says so when there is none left to cancel. */
+  async cancelLatestRun(): Promise<void> {
+    await this.act('cancel the run', async () => {
+      const [latest] = await this.app.api.pipelineRuns(this.pipelineId, 1);
+      if (!latest || !['queued', 'running'].includes(latest.status)) {
+        Notification.info('No run of this pipeline is queued or running.', { autoClose: 4000 });
+        return;
+      }
+      await this.app.api.cancelRun(latest.id);
+    });
+  }
+
+  async kill(nodeIds: readonly string[]): Promise<void> {
+    await this.act('kill the node', () =>
+      Promise.all(nodeIds.map((id) => this.app.api.killNode(this.pipelineId, id))),
+    );
+  }
+
+  async addNode(kind: NodeKind, position: XY): Promise<void> {
+    await this.act('add the node', () =>
+      this.app.api.createNode(this.pipelineId, { kind, position }),
+    );
+  }
+
+  async connect(source: string, target: string): Promise<void> {
+    await this.act('connect the nodes', () =>
+      this.app.api.connect(this.pipelineId, source, target),
+    );
+  }
+
+  async deleteEdges(edgeIds: readonly string[]): Promise<void> {
+    await this.act('delete the edge', () =>
+      Promise.all(edgeIds.map((id) => this.app.api.deleteEdge(this.pipelineId, id))),
+    );
+  }
+
+  async deleteNodes(nodeIds: readonly string[]): Promise<void> {
+    // One at a time: a failure names the node and the ones before it are gone as the user asked.
+    await this.act('delete the node', async () => {
+      for (const id of nodeIds) {
+        await this.app.api.deleteNode(this.pipelineId, id);
+      }
+    });
+    this.select(this._selection.filter((id) => !nodeIds.includes(id)));
+  }
+
+  async renameNode(nodeId: string, tag: string): Promise<void> {
+    await this.act('rename the node', () =>
+      this.app.api.updateNode(this.pipelineId, nodeId, { tag }),
+    );
+  }
+
+  async setLocked(nodeIds: readonly string[], locked: boolean): Promise<void> {
+    await this.act(locked ? 'lock the node' : 'unlock the node', () =>
+      Promise.all(nodeIds.map((id) => this.app.api.updateNode(this.pipelineId, id, { locked }))),
+    );
+  }
+
+  async setStatus(nodeIds: readonly string[], status: 'completed' | 'staledata'): Promise<void> {
+    await this.act('set the status', () =>
+      this.app.api.setStatus(this.pipelineId, [...nodeIds], status),
+    );
+  }
+
+  async clearOutputs(nodeIds: readonly string[]): Promise<void> {
+    await this.act('clear the outputs', () =>
+      this.app.api.clearOutputs(this.pipelineId, [...nodeIds]),
+    );
+  }
+
+  async duplicate(nodeIds: readonly string[], targetId: string, withData: boolean): Promise<void> {
+    await this.act('duplicate the nodes', () =>
+      this.app.api.duplicateNodes(this.pipelineId, [...nodeIds], targetId, withData),
+    );
+  }
+
+  async reference(nodeIds: readonly string[], targetId: string): Promise<void> {
+    await this.act('reference the nodes', () =>
+      this.app.api.referenceNodes(this.pipelineId, [...nodeIds], targetId),
+    );
+  }
+
+  async detach(nodeId: string): Promise<void> {
+    await this.act('detach the node', () => this.app.api.detach(this.pipelineId, nodeId));
+  }
+
+  async branch(nodeId: string): Promise<Pipeline | undefined> {
+    return this.act('branch the pipeline', () =>
+      this.app.api.branchPipeline(this.pipelineId, nodeId),
+    );
+  }
+
+  /** The other pipelines of this pipeline's project: targets of duplicate and reference. */
+  async otherPipelines(): Promise<Pipeline[]> {
+    const projectId = this._graph?.project_id;
+    if (!projectId) {
+      return [];
+    }
+    const all = await attempt('list the pipelines', () => this.app.api.listPipelines(projectId));
+    return (all ?? []).filter((pipeline) => pipeline.id !== this.pipelineId);
+  }
+
+  async createGroup(nodeIds: readonly string[], tag: string, box: XY & Size): Promise<void> {
+    const { x, y, width, height } = box;
+    await this.act('group the nodes', () =>
+      this.app.api.createGroup(this.pipelineId, {
+        node_ids: [...nodeIds],
+        tag,
+        position: { x, y },
+        size: { width, height },
+      }),
+    );
+  }
+
+  async updateGroup(
+    groupId: string,
+    fields: { tag?: string; collapsed?: boolean; position?: XY; size?: Size },
+  ): Promise<Group | undefined> {
+    return this.act('change the group', () => this.app.api.updateGroup(groupId, fields));
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.act('delete the group', () => this.app.api.deleteGroup(groupId));
+  }
+
+  async savePositions(positions: Record<string, XY>): Promise<void> {
     await attempt('save the layout', () => this.app.api.savePositions(this.pipelineId, positions));
+  }
+
+  /** A whole new layout: every node position in one request, then the groups' boxes. */
+  async saveLayout(
+    positions: Record<string, XY>,
+    groups: Record<string, { position: XY; size?: Size }>,
+  ): Promise<void> {
+    await this.act('save the layout', async () => {
+      await this.app.api.savePositions(this.pipelineId, positions);
+      await Promise.all(
+        Object.entries(groups).map(([id, box]) => this.app.api.updateGroup(id, box)),
+      );
+    });
   }
 
   dispose(): void {
@@ -156,6 +320,12 @@ export class PipelineModel {
       window.clearTimeout(this._pending);
       this._pending = window.setTimeout(() => void this.refresh(), 50);
     }
+  }
+
+  private async act<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
+    const result = await attempt(what, action);
+    await this.refresh();
+    return result;
   }
 
   private _graph: PipelineGraph | undefined;
