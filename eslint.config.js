@@ -28,8 +28,7 @@ module.exports = tseslint.config(
     },
   },
   {
-    // Svelte components and rune modules (`*.svelte.ts`) both hold TypeScript.
-    files: ['**/*.svelte', '**/*.svelte.ts'],
+    files: ['**/*.svelte'],
     languageOptions: { parserOptions: { parser: tseslint.parser } },
   },
   {

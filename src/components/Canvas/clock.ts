@@ -1,22 +1,21 @@
-// One ticking clock per canvas, shared by every running node's elapsed-time label: a single
-// 1 s timer however many nodes run, and none while nothing runs.
+// One ticking clock per canvas, shared by every running node's elapsed-time label. Its timer runs
+// only while some label reads it (Svelte's createSubscriber starts it for the first reader and
+// stops it after the last), so it is a single 1 s timer however many nodes run, and none while
+// nothing runs.
 import { getContext, setContext } from 'svelte';
+import { createSubscriber } from 'svelte/reactivity';
 
 export class Clock {
-  now = $state(Date.now());
-
-  /** Ticks while `on`; call again whenever that changes. */
-  tick(on: boolean): void {
-    if (on && !this._timer) {
-      this.now = Date.now();
-      this._timer = window.setInterval(() => (this.now = Date.now()), 1000);
-    } else if (!on && this._timer) {
-      window.clearInterval(this._timer);
-      this._timer = 0;
-    }
+  /** The current time; reading it inside an effect or template redraws it every second. */
+  get now(): number {
+    this._subscribe();
+    return Date.now();
   }
 
-  private _timer = 0;
+  private readonly _subscribe = createSubscriber((update) => {
+    const timer = window.setInterval(update, 1000);
+    return () => window.clearInterval(timer);
+  });
 }
 
 const KEY = Symbol('fusionpipe-clock');

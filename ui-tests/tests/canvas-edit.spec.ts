@@ -1,0 +1,354 @@
+import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { APIRequestContext, Locator } from '@playwright/test';
+import { writeFileSync } from 'fs';
+import { join } from 'path';
+
+const API = '/fusionpipe/api';
+
+interface RestNode {
+  id: string;
+  tag: string;
+  kind: string;
+  status: string;
+  folder: string;
+  locked: boolean;
+  group: string | null;
+  position: { x: number; y: number };
+}
+interface RestGraph {
+  nodes: RestNode[];
+  edges: { id: string; source: string; target: string; slot: string }[];
+  groups: { id: string; tag: string; collapsed: boolean }[];
+}
+
+/** REST helpers, and a project + pipeline with the given nodes made through them. */
+function rest(request: APIRequestContext) {
+  const call = async (method: 'post' | 'get', path: string, data?: object) => {
+    const response = await request[method](`${API}/${path}`, { data });
+    expect(response.status(), await response.text()).toBeLessThan(300);
+    return response.status() === 204 ? {} : response.json();
+  };
+  return {
+    post: (path: string, data: object) => call('post', path, data),
+    graph: async (pipelineId: string): Promise<RestGraph> => call('get', `pipelines/${pipelineId}`),
+    async pipeline(name: string, nodes: { tag: string; x: number; y: number }[]) {
+      const project = await call('post', 'projects', { tag: `${name}-project` });
+      const pipeline = await call('post', 'pipelines', { project_id: project.id, tag: name });
+      const ids: string[] = [];
+      for (const { tag, x, y } of nodes) {
+        const node = await call('post', `pipelines/${pipeline.id}/nodes`, {
+          tag,
+          position: { x, y },
+        });
+        ids.push(node.id);
+      }
+      return { project, pipeline, ids };
+    },
+  };
+}
+
+/** Opens the pipeline from the sidebar; returns its canvas, failing on any page error. */
+async function open(page: IJupyterLabPageFixture, name: string, pipelineId: string) {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.sidebar.openTab('fusionpipe-sidebar');
+  const sidebar = page.locator('#fusionpipe-sidebar');
+  await sidebar
+    .getByTestId('fp-project')
+    .filter({ hasText: `${name}-project` })
+    .click();
+  await sidebar.getByTestId('fp-pipeline').filter({ hasText: name }).click();
+  const canvas = page.locator(`#fusionpipe-pipeline-${pipelineId}`);
+  await expect(canvas.getByTestId('fp-canvas')).toBeVisible();
+  return { canvas, errors };
+}
+
+function flowNode(canvas: Locator, id: string): Locator {
+  return canvas.locator(`.svelte-flow__node[data-id="${id}"]`);
+}
+
+/** Presses the mouse on one point and releases it on another, in small steps like a hand. */
+async function drag(page: IJupyterLabPageFixture, from: Locator, to: Locator) {
+  const a = (await from.boundingBox())!;
+  const b = (await to.boundingBox())!;
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+  await page.mouse.up();
+}
+
+async function menu(page: IJupyterLabPageFixture, target: Locator, item: string) {
+  await target.click({ button: 'right' });
+  const entries = page.getByTestId('fp-menu');
+  await expect(entries).toBeVisible();
+  await entries.getByRole('menuitem', { name: item, exact: false }).first().click();
+  await expect(entries).toHaveCount(0);
+}
+
+function toast(page: IJupyterLabPageFixture, text: string | RegExp): Locator {
+  return page.locator('.Toastify__toast').filter({ hasText: text });
+}
+
+test('add a node, connect by dragging, refuse a cycle, lay out automatically', async ({
+  page,
+  request,
+}) => {
+  const api = rest(request);
+  const { pipeline, ids } = await api.pipeline('edit-connect', [
+    { tag: 'load', x: 0, y: 0 },
+    { tag: 'fit', x: 300, y: 0 },
+  ]);
+  const [load, fit] = ids;
+  const { canvas, errors } = await open(page, 'edit-connect', pipeline.id);
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(2);
+
+  await canvas.getByTestId('fp-node-kind').selectOption('shell');
+  await canvas.getByTestId('fp-add-node').click();
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(3);
+  const added = (await api.graph(pipeline.id)).nodes.filter((n) => !ids.includes(n.id));
+  expect(added.map((n) => n.kind)).toEqual(['shell']);
+  await expect(flowNode(canvas, added[0].id)).toBeInViewport();
+
+  // load -> fit, drawn from the bottom handle of one to the top handle of the other.
+  await drag(
+    page,
+    flowNode(canvas, load).locator('.svelte-flow__handle.source'),
+    flowNode(canvas, fit).locator('.svelte-flow__handle.target'),
+  );
+  await expect(canvas.locator('.svelte-flow__edge')).toHaveCount(1);
+  await expect(canvas.locator('.svelte-flow__edge-label').getByText('01')).toBeVisible();
+  const edges = (await api.graph(pipeline.id)).edges;
+  expect(edges.map((e) => [e.source, e.target, e.slot])).toEqual([[load, fit, '01']]);
+
+  // fit -> load would close a cycle: the server says so and the canvas keeps one edge.
+  await drag(
+    page,
+    flowNode(canvas, fit).locator('.svelte-flow__handle.source'),
+    flowNode(canvas, load).locator('.svelte-flow__handle.target'),
+  );
+  await expect(toast(page, 'makes a cycle: ')).toBeVisible();
+  await page.screenshot({ path: 'screenshots/canvas-edit-cycle.png' });
+  await expect(canvas.locator('.svelte-flow__edge')).toHaveCount(1);
+  expect((await api.graph(pipeline.id)).edges).toHaveLength(1);
+
+  // Auto layout puts the child below its parent, saving every position in one request.
+  const saves: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname.endsWith('/positions')) {
+      saves.push(r.url());
+    }
+  });
+  await canvas.getByTestId('fp-auto-layout').click();
+  await expect
+    .poll(async () => {
+      const nodes = (await api.graph(pipeline.id)).nodes;
+      const y = (id: string) => nodes.find((n) => n.id === id)!.position.y;
+      return y(fit) - y(load);
+    })
+    .toBeGreaterThan(60);
+  expect(saves).toHaveLength(1);
+  const loadBox = (await flowNode(canvas, load).boundingBox())!;
+  const fitBox = (await flowNode(canvas, fit).boundingBox())!;
+  expect(fitBox.y).toBeGreaterThan(loadBox.y + loadBox.height);
+  await page.screenshot({ path: 'screenshots/canvas-edit-layout.png' });
+  expect(errors).toEqual([]);
+});
+
+test('select several nodes and delete them after a typed confirmation', async ({
+  page,
+  request,
+}) => {
+  const api = rest(request);
+  const { pipeline, ids } = await api.pipeline('edit-delete', [
+    { tag: 'alpha', x: 0, y: 0 },
+    { tag: 'beta', x: 260, y: 0 },
+    { tag: 'gamma', x: 520, y: 0 },
+  ]);
+  const [alpha, beta, gamma] = ids;
+  await api.post(`pipelines/${pipeline.id}/edges`, { source: alpha, target: beta });
+  const { canvas, errors } = await open(page, 'edit-delete', pipeline.id);
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(3);
+
+  // Ctrl+A selects everything, Escape nothing.
+  await flowNode(canvas, alpha).click();
+  await page.keyboard.press('Control+a');
+  await expect(canvas.locator('.svelte-flow__node.selected')).toHaveCount(3);
+  await page.keyboard.press('Escape');
+  await expect(canvas.locator('.svelte-flow__node.selected')).toHaveCount(0);
+
+  await flowNode(canvas, alpha).click();
+  await flowNode(canvas, beta).click({ modifiers: ['Shift'] });
+  await expect(canvas.locator('.svelte-flow__node.selected')).toHaveCount(2);
+
+  // Cancelled: everything stays.
+  await page.keyboard.press('Delete');
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toContainText('alpha, beta');
+  await page.screenshot({ path: 'screenshots/canvas-edit-delete-dialog.png' });
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(3);
+  expect((await api.graph(pipeline.id)).nodes).toHaveLength(3);
+
+  // A wrong word deletes nothing either; the selection outlives both refusals.
+  await expect(canvas.locator('.svelte-flow__node.selected')).toHaveCount(2);
+  await page.keyboard.press('Delete');
+  await dialog.locator('input').fill('alpha');
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await expect(toast(page, 'Nothing was deleted')).toBeVisible();
+  expect((await api.graph(pipeline.id)).nodes).toHaveLength(3);
+  await expect(canvas.locator('.svelte-flow__node.selected')).toHaveCount(2);
+
+  await page.keyboard.press('Delete');
+  await dialog.locator('input').fill('delete');
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(1);
+  const graph = await api.graph(pipeline.id);
+  expect(graph.nodes.map((n) => n.id)).toEqual([gamma]);
+  expect(graph.edges).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
+test('node context menu: rename, set completed on two nodes, lock', async ({ page, request }) => {
+  const api = rest(request);
+  const { pipeline, ids } = await api.pipeline('edit-menu', [
+    { tag: 'one', x: 0, y: 0 },
+    { tag: 'two', x: 260, y: 0 },
+  ]);
+  const [one, two] = ids;
+  const { canvas, errors } = await open(page, 'edit-menu', pipeline.id);
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(2);
+
+  await menu(page, flowNode(canvas, one), 'Rename');
+  const dialog = page.locator('.jp-Dialog');
+  await dialog.locator('input').fill('first');
+  await dialog.getByRole('button', { name: 'OK' }).click();
+  await expect(flowNode(canvas, one)).toContainText('first');
+  expect((await api.graph(pipeline.id)).nodes.find((n) => n.id === one)!.tag).toBe('first');
+
+  await flowNode(canvas, one).click();
+  await flowNode(canvas, two).click({ modifiers: ['Shift'] });
+  await flowNode(canvas, two).click({ button: 'right' });
+  await expect(page.getByTestId('fp-menu')).toBeVisible();
+  await page.screenshot({ path: 'screenshots/canvas-edit-node-menu.png' });
+  await page
+    .getByTestId('fp-menu')
+    .getByRole('menuitem', { name: 'Set completed (2 nodes)' })
+    .click();
+  await expect(canvas.locator('[data-status="completed"]')).toHaveCount(2);
+
+  await menu(page, flowNode(canvas, one), 'Lock');
+  await expect(canvas.getByLabel('locked')).toHaveCount(2);
+  const nodes = (await api.graph(pipeline.id)).nodes;
+  expect(nodes.map((n) => [n.status, n.locked])).toEqual([
+    ['completed', true],
+    ['completed', true],
+  ]);
+
+  // Escape closes a menu without doing anything.
+  await flowNode(canvas, one).click({ button: 'right' });
+  await expect(page.getByTestId('fp-menu')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('fp-menu')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test('group nodes, collapse and expand the group, delete it and keep its nodes', async ({
+  page,
+  request,
+}) => {
+  const api = rest(request);
+  const { pipeline, ids } = await api.pipeline('edit-group', [
+    { tag: 'source', x: 0, y: 0 },
+    { tag: 'clean', x: 0, y: 200 },
+    { tag: 'model', x: 260, y: 200 },
+  ]);
+  const [source, clean, model] = ids;
+  await api.post(`pipelines/${pipeline.id}/edges`, { source, target: clean });
+  await api.post(`pipelines/${pipeline.id}/edges`, { source, target: model });
+  const { canvas, errors } = await open(page, 'edit-group', pipeline.id);
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(3);
+
+  await flowNode(canvas, clean).click();
+  await flowNode(canvas, model).click({ modifiers: ['Shift'] });
+  await menu(page, flowNode(canvas, model), 'Group selection');
+  const dialog = page.locator('.jp-Dialog');
+  await dialog.locator('input').fill('preparation');
+  await dialog.getByRole('button', { name: 'OK' }).click();
+  const group = canvas.getByTestId('fp-group');
+  await expect(group).toContainText('preparation');
+  await expect(group).toContainText('2 nodes');
+  let graph = await api.graph(pipeline.id);
+  expect(graph.groups.map((g) => g.tag)).toEqual(['preparation']);
+  // The frame holds its members: nothing moved when grouped.
+  const frame = (await group.boundingBox())!;
+  for (const id of [clean, model]) {
+    const box = (await flowNode(canvas, id).boundingBox())!;
+    expect(box.x).toBeGreaterThan(frame.x);
+    expect(box.y + box.height).toBeLessThan(frame.y + frame.height);
+  }
+  await page.screenshot({ path: 'screenshots/canvas-edit-group.png' });
+
+  await group.getByTestId('fp-group-toggle').click();
+  await expect(group).toHaveAttribute('data-collapsed', 'true');
+  await expect(flowNode(canvas, clean)).toBeHidden();
+  await expect(flowNode(canvas, model)).toBeHidden();
+  // The two edges into the group are drawn as one, to the group's box.
+  await expect(canvas.locator('.svelte-flow__edge')).toHaveCount(1);
+  await expect(canvas.locator('.svelte-flow__edge-label').getByText('01')).toBeVisible();
+  expect((await api.graph(pipeline.id)).groups[0].collapsed).toBe(true);
+  await page.screenshot({ path: 'screenshots/canvas-edit-group-collapsed.png' });
+
+  await group.getByTestId('fp-group-toggle').click();
+  await expect(group).toHaveAttribute('data-collapsed', 'false');
+  await expect(flowNode(canvas, clean)).toBeVisible();
+  await expect(canvas.locator('.svelte-flow__edge')).toHaveCount(2);
+
+  await menu(page, group.locator('.fp-group-head'), 'Delete group');
+  await page.locator('.jp-Dialog').getByRole('button', { name: 'Delete' }).click();
+  await expect(group).toHaveCount(0);
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(3);
+  graph = await api.graph(pipeline.id);
+  expect(graph.groups).toEqual([]);
+  expect(graph.nodes.map((n) => n.group)).toEqual([null, null, null]);
+  expect(errors).toEqual([]);
+});
+
+test('run the selected node, watch its time tick, kill it', async ({ page, request }) => {
+  const api = rest(request);
+  const { pipeline, ids } = await api.pipeline('edit-run', [
+    { tag: 'sleeper', x: 0, y: 0 },
+    { tag: 'idle', x: 260, y: 0 },
+  ]);
+  const [sleeper, idle] = ids;
+  // The data folder lies outside the Jupyter root: write the node's code straight to disk.
+  const folder = (await api.graph(pipeline.id)).nodes.find((n) => n.id === sleeper)!.folder;
+  writeFileSync(join(folder, 'code', 'main.py'), 'import time\ntime.sleep(60)\n');
+  const { canvas, errors } = await open(page, 'edit-run', pipeline.id);
+
+  await expect(canvas.getByTestId('fp-run-selected')).toBeDisabled();
+  await flowNode(canvas, sleeper).click();
+  await canvas.getByTestId('fp-run-selected').click();
+  const node = flowNode(canvas, sleeper);
+  await expect(node.getByTestId('fp-node')).toHaveAttribute('data-status', 'running', {
+    timeout: 30000,
+  });
+  const elapsed = node.getByTestId('fp-elapsed');
+  await expect(elapsed).toHaveText(/^00:0\d$/);
+  const first = await elapsed.textContent();
+  await expect.poll(() => elapsed.textContent(), { timeout: 5000 }).not.toBe(first);
+  // Only the selected node runs.
+  await expect(flowNode(canvas, idle).getByTestId('fp-node')).toHaveAttribute(
+    'data-status',
+    'ready',
+  );
+  await page.screenshot({ path: 'screenshots/canvas-edit-running.png' });
+
+  await menu(page, node, 'Kill');
+  await expect(node.getByTestId('fp-node')).toHaveAttribute('data-status', 'failed', {
+    timeout: 30000,
+  });
+  await expect(elapsed).toHaveCount(0);
+  expect((await api.graph(pipeline.id)).nodes.find((n) => n.id === sleeper)!.status).toBe('failed');
+  expect(errors).toEqual([]);
+});
