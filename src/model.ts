@@ -235,16 +235,21 @@ export class PipelineModel {
     );
   }
 
-  async duplicate(nodeIds: readonly string[], targetId: string, withData: boolean): Promise<void> {
-    await this.act('duplicate the nodes', () =>
+  /** Whether the copies were made. */
+  async duplicate(nodeIds: readonly string[], targetId: string, withData: boolean) {
+    const copied = await this.act('duplicate the nodes', () =>
       this.app.api.duplicateNodes(this.pipelineId, [...nodeIds], targetId, withData),
     );
+    return copied !== undefined;
   }
 
-  async reference(nodeIds: readonly string[], targetId: string): Promise<void> {
-    await this.act('reference the nodes', () =>
-      this.app.api.referenceNodes(this.pipelineId, [...nodeIds], targetId),
-    );
+  /** Whether the nodes were shared with the target. */
+  async reference(nodeIds: readonly string[], targetId: string): Promise<boolean> {
+    const shared = await this.act('reference the nodes', async () => {
+      await this.app.api.referenceNodes(this.pipelineId, [...nodeIds], targetId);
+      return true;
+    });
+    return shared ?? false;
   }
 
   async detach(nodeId: string): Promise<void> {

@@ -18,7 +18,12 @@ interface RestNode {
 interface RestGraph {
   nodes: RestNode[];
   edges: { id: string; source: string; target: string; slot: string }[];
-  groups: { id: string; tag: string; collapsed: boolean }[];
+  groups: {
+    id: string;
+    tag: string;
+    collapsed: boolean;
+    size: { width: number; height: number };
+  }[];
 }
 
 /** REST helpers, and a project + pipeline with the given nodes made through them. */
@@ -57,7 +62,11 @@ async function open(page: IJupyterLabPageFixture, name: string, pipelineId: stri
     .getByTestId('fp-project')
     .filter({ hasText: `${name}-project` })
     .click();
-  await sidebar.getByTestId('fp-pipeline').filter({ hasText: name }).click();
+  await sidebar
+    .getByTestId('fp-pipeline')
+    // The name, then the owner: not a longer name that starts the same.
+    .filter({ hasText: new RegExp(`^\\s*${name}\\s`) })
+    .click();
   const canvas = page.locator(`#fusionpipe-pipeline-${pipelineId}`);
   await expect(canvas.getByTestId('fp-canvas')).toBeVisible();
   return { canvas, errors };
@@ -108,6 +117,17 @@ test('add a node, connect by dragging, refuse a cycle, lay out automatically', a
   const added = (await api.graph(pipeline.id)).nodes.filter((n) => !ids.includes(n.id));
   expect(added.map((n) => n.kind)).toEqual(['shell']);
   await expect(flowNode(canvas, added[0].id)).toBeInViewport();
+  // Put in view but beside the two nodes there, not on top of them.
+  const boxes = await Promise.all(ids.map((id) => flowNode(canvas, id).boundingBox()));
+  const placed = (await flowNode(canvas, added[0].id).boundingBox())!;
+  for (const box of boxes) {
+    const apart =
+      placed.x >= box!.x + box!.width ||
+      box!.x >= placed.x + placed.width ||
+      placed.y >= box!.y + box!.height ||
+      box!.y >= placed.y + placed.height;
+    expect(apart).toBe(true);
+  }
 
   // load -> fit, drawn from the bottom handle of one to the top handle of the other.
   await drag(
@@ -151,6 +171,29 @@ test('add a node, connect by dragging, refuse a cycle, lay out automatically', a
   const fitBox = (await flowNode(canvas, fit).boundingBox())!;
   expect(fitBox.y).toBeGreaterThan(loadBox.y + loadBox.height);
   await page.screenshot({ path: 'screenshots/canvas-edit-layout.png' });
+
+  // The pane's menu adds a node where it was opened.
+  const flowBox = (await canvas.locator('.svelte-flow').boundingBox())!;
+  await page.mouse.click(flowBox.x + 60, flowBox.y + 60, { button: 'right' });
+  await page.getByTestId('fp-menu').getByRole('menuitem', { name: 'notebook' }).click();
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(4);
+  const notebook = (await api.graph(pipeline.id)).nodes.find((n) => n.kind === 'notebook')!;
+  const box = (await flowNode(canvas, notebook.id).boundingBox())!;
+  expect(Math.abs(box.x - (flowBox.x + 60))).toBeLessThan(30);
+
+  // An edge's menu deletes it, after asking. A quarter along the edge: its label hides the middle.
+  const onEdge = await canvas
+    .locator('.svelte-flow__edge-path')
+    .evaluate((path: SVGPathElement) => {
+      const point = path.getPointAtLength(path.getTotalLength() / 4);
+      const screen = point.matrixTransform(path.getScreenCTM()!);
+      return { x: screen.x, y: screen.y };
+    });
+  await page.mouse.click(onEdge.x, onEdge.y, { button: 'right' });
+  await page.getByTestId('fp-menu').getByRole('menuitem', { name: 'Delete edge' }).click();
+  await page.locator('.jp-Dialog').getByRole('button', { name: 'Delete' }).click();
+  await expect(canvas.locator('.svelte-flow__edge')).toHaveCount(0);
+  expect((await api.graph(pipeline.id)).edges).toEqual([]);
   expect(errors).toEqual([]);
 });
 
@@ -289,6 +332,20 @@ test('group nodes, collapse and expand the group, delete it and keep its nodes',
   }
   await page.screenshot({ path: 'screenshots/canvas-edit-group.png' });
 
+  // Selected, the group shows resize handles; its new size is saved. (The right edge, not a corner:
+  // the bottom-right corner lies under the minimap at this window size.)
+  const before = graph.groups[0].size;
+  await group.locator('.fp-group-head').click();
+  const handle = (await canvas.locator('.svelte-flow__resize-control.line.right').boundingBox())!;
+  await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(handle.x + 80, handle.y, { steps: 10 });
+  await page.mouse.up();
+  await expect
+    .poll(async () => (await api.graph(pipeline.id)).groups[0].size.width)
+    .toBeGreaterThan(before.width + 40);
+  expect((await api.graph(pipeline.id)).groups[0].size.height).toBe(before.height);
+
   await group.getByTestId('fp-group-toggle').click();
   await expect(group).toHaveAttribute('data-collapsed', 'true');
   await expect(flowNode(canvas, clean)).toBeHidden();
@@ -350,5 +407,58 @@ test('run the selected node, watch its time tick, kill it', async ({ page, reque
   });
   await expect(elapsed).toHaveCount(0);
   expect((await api.graph(pipeline.id)).nodes.find((n) => n.id === sleeper)!.status).toBe('failed');
+  expect(errors).toEqual([]);
+});
+
+test('duplicate and reference nodes into another pipeline, detach, branch', async ({
+  page,
+  request,
+}) => {
+  const api = rest(request);
+  const { project, pipeline, ids } = await api.pipeline('edit-copy', [
+    { tag: 'raw', x: 0, y: 0 },
+    { tag: 'derived', x: 0, y: 200 },
+  ]);
+  const [raw, derived] = ids;
+  await api.post(`pipelines/${pipeline.id}/edges`, { source: raw, target: derived });
+  const other = await api.post('pipelines', { project_id: project.id, tag: 'edit-copy-target' });
+  const { canvas, errors } = await open(page, 'edit-copy', pipeline.id);
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(2);
+
+  await menu(page, flowNode(canvas, raw), 'Duplicate here');
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(3);
+
+  // `derived` alone could not go: its parent is neither copied nor in the target.
+  await menu(page, flowNode(canvas, derived), 'Duplicate into pipeline');
+  const dialog = page.locator('.jp-Dialog');
+  await dialog.locator('select').selectOption({ label: `edit-copy-target — ${other.id}` });
+  await dialog.getByRole('button', { name: 'OK' }).click();
+  await expect(toast(page, 'neither copied nor in')).toBeVisible();
+  await expect(toast(page, 'Copied into')).toHaveCount(0);
+
+  await menu(page, flowNode(canvas, raw), 'Duplicate into pipeline');
+  await dialog.locator('select').selectOption({ label: `edit-copy-target — ${other.id}` });
+  await page.screenshot({ path: 'screenshots/canvas-edit-pick-pipeline.png' });
+  await dialog.getByRole('button', { name: 'OK' }).click();
+  await expect(toast(page, 'Copied into pipeline edit-copy-target')).toBeVisible();
+  let target = await api.graph(other.id);
+  expect(target.nodes.map((n) => n.tag)).toEqual(['raw']);
+  expect(target.nodes[0].id).not.toBe(raw);
+
+  await menu(page, flowNode(canvas, raw), 'Reference into pipeline');
+  await dialog.locator('select').selectOption({ label: `edit-copy-target — ${other.id}` });
+  await dialog.getByRole('button', { name: 'OK' }).click();
+  await expect(flowNode(canvas, raw).getByLabel('referenced')).toBeVisible();
+  target = await api.graph(other.id);
+  expect(target.nodes.map((n) => n.id)).toContain(raw);
+
+  // A shared node can be made private again: it gets a new id here.
+  await menu(page, flowNode(canvas, raw), 'Detach');
+  await expect(flowNode(canvas, raw)).toHaveCount(0);
+  const mine = await api.graph(pipeline.id);
+  expect(mine.nodes.filter((n) => n.tag === 'raw')).toHaveLength(2);
+
+  await menu(page, flowNode(canvas, derived), 'Branch from here');
+  await expect(toast(page, /New pipeline .*open it from the fusionpipe sidebar/)).toBeVisible();
   expect(errors).toEqual([]);
 });

@@ -27,6 +27,9 @@ export interface FlowAccess {
   fitView(): void;
 }
 
+/** About the size a new node is drawn at (its id makes it wider than a measured-free guess). */
+const NEW_NODE_SIZE: Size = { width: 240, height: 70 };
+
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
@@ -60,14 +63,19 @@ export class CanvasActions {
 
   async addNode(kind: NodeKind, at?: XY): Promise<void> {
     const wanted = at ?? this.centre();
-    const taken = this.model.graph?.nodes.map((node) => node.position) ?? [];
-    await this.model.addNode(kind, freeSpot(wanted, taken));
+    const taken = (this.model.graph?.nodes ?? [])
+      .map((node) => this.flow.box(node.id))
+      .filter((box) => box !== undefined);
+    await this.model.addNode(kind, freeSpot(wanted, NEW_NODE_SIZE, taken));
   }
 
   /** The middle of the view, moved so that a new node is centred there, not hanging from it. */
   private centre(): XY {
     const { x, y } = this.flow.centre();
-    return { x: Math.round(x - DEFAULT_NODE_SIZE.width / 2), y: Math.round(y - 30) };
+    return {
+      x: Math.round(x - NEW_NODE_SIZE.width / 2),
+      y: Math.round(y - NEW_NODE_SIZE.height / 2),
+    };
   }
 
   /**
@@ -185,8 +193,7 @@ export class CanvasActions {
       `Duplicate ${plural(nodeIds.length, 'node')}${data} into…`,
       await this.model.otherPipelines(),
     );
-    if (target) {
-      await this.model.duplicate(nodeIds, target.id, withData);
+    if (target && (await this.model.duplicate(nodeIds, target.id, withData))) {
       Notification.success(`Copied into pipeline ${target.tag || target.id}.`, { autoClose: 4000 });
     }
   }
@@ -196,8 +203,7 @@ export class CanvasActions {
       `Reference ${plural(nodeIds.length, 'node')} into…`,
       await this.model.otherPipelines(),
     );
-    if (target) {
-      await this.model.reference(nodeIds, target.id);
+    if (target && (await this.model.reference(nodeIds, target.id))) {
       Notification.success(`Shared with pipeline ${target.tag || target.id}.`, { autoClose: 4000 });
     }
   }

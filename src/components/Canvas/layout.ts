@@ -117,13 +117,36 @@ export function autoLayout(graph: PipelineGraph, sizeOf: (nodeId: string) => Siz
   return { positions, groups };
 }
 
-/** A free spot for a new node at `wanted`: shifted diagonally while another node sits there. */
-export function freeSpot(wanted: XY, taken: readonly XY[]): XY {
-  const spot = { ...wanted };
-  const near = (p: XY) => Math.abs(p.x - spot.x) < 20 && Math.abs(p.y - spot.y) < 20;
-  for (let tries = 0; tries < 50 && taken.some(near); tries++) {
-    spot.x += 30;
-    spot.y += 30;
+/**
+ * Where a new node of `size` goes near `wanted` without covering another node: `wanted` itself if
+ * it is free, else the nearest free place on a grid of node-sized steps around it.
+ */
+export function freeSpot(wanted: XY, size: Size, taken: readonly Box[]): XY {
+  const gap = 20;
+  const overlaps = (spot: XY) =>
+    taken.some(
+      (box) =>
+        spot.x < box.x + box.width + gap &&
+        box.x < spot.x + size.width + gap &&
+        spot.y < box.y + box.height + gap &&
+        box.y < spot.y + size.height + gap,
+    );
+  const stepX = size.width + gap;
+  const stepY = size.height + gap;
+  for (let ring = 0; ring < 20; ring++) {
+    const spots: XY[] = [];
+    for (let i = -ring; i <= ring; i++) {
+      for (let j = -ring; j <= ring; j++) {
+        if (Math.max(Math.abs(i), Math.abs(j)) === ring) {
+          spots.push({ x: wanted.x + i * stepX, y: wanted.y + j * stepY });
+        }
+      }
+    }
+    const distance = (p: XY) => Math.hypot(p.x - wanted.x, p.y - wanted.y);
+    const free = spots.sort((a, b) => distance(a) - distance(b)).find((spot) => !overlaps(spot));
+    if (free) {
+      return free;
+    }
   }
-  return spot;
+  return wanted;
 }
