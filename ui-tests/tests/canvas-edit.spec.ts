@@ -293,6 +293,19 @@ test('node context menu: rename, set completed on two nodes, lock', async ({ pag
   await expect(page.getByTestId('fp-menu')).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('fp-menu')).toHaveCount(0);
+
+  // In the dark theme the canvas and its menus are dark too.
+  await page.theme.setDarkTheme();
+  await expect(canvas.locator('.svelte-flow')).toHaveClass(/\bdark\b/);
+  await flowNode(canvas, two).click({ button: 'right' });
+  const background = await page
+    .getByTestId('fp-menu')
+    .evaluate((element) => getComputedStyle(element).backgroundColor);
+  const [r, g, b] = background.match(/\d+/g)!.map(Number);
+  expect(r + g + b).toBeLessThan(3 * 100);
+  await page.screenshot({ path: 'screenshots/canvas-edit-dark-menu.png' });
+  await page.keyboard.press('Escape');
+  await page.theme.setLightTheme();
   expect(errors).toEqual([]);
 });
 
