@@ -37,8 +37,10 @@ function rest(request: APIRequestContext) {
     post: (path: string, data: object) => call('post', path, data),
     graph: async (pipelineId: string): Promise<RestGraph> => call('get', `pipelines/${pipelineId}`),
     async pipeline(name: string, nodes: { tag: string; x: number; y: number }[]) {
-      const project = await call('post', 'projects', { tag: `${name}-project` });
-      const pipeline = await call('post', 'pipelines', { project_id: project.id, tag: name });
+      // Tags are unique: a suffix lets the test run again against the same server.
+      const tag = `${name}-${Date.now().toString(36)}`;
+      const project = await call('post', 'projects', { tag: `${tag}-project` });
+      const pipeline = await call('post', 'pipelines', { project_id: project.id, tag });
       const ids: string[] = [];
       for (const { tag, x, y } of nodes) {
         const node = await call('post', `pipelines/${pipeline.id}/nodes`, {
@@ -53,7 +55,8 @@ function rest(request: APIRequestContext) {
 }
 
 /** Opens the pipeline from the sidebar; returns its canvas, failing on any page error. */
-async function open(page: IJupyterLabPageFixture, name: string, pipelineId: string) {
+async function open(page: IJupyterLabPageFixture, pipeline: { id: string; tag: string }) {
+  const name = pipeline.tag;
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.sidebar.openTab('fusionpipe-sidebar');
@@ -67,7 +70,7 @@ async function open(page: IJupyterLabPageFixture, name: string, pipelineId: stri
     // The name, then the owner: not a longer name that starts the same.
     .filter({ hasText: new RegExp(`^\\s*${name}\\s`) })
     .click();
-  const canvas = page.locator(`#fusionpipe-pipeline-${pipelineId}`);
+  const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await expect(canvas.getByTestId('fp-canvas')).toBeVisible();
   return { canvas, errors };
 }
@@ -108,7 +111,7 @@ test('add a node, connect by dragging, refuse a cycle, lay out automatically', a
     { tag: 'fit', x: 300, y: 0 },
   ]);
   const [load, fit] = ids;
-  const { canvas, errors } = await open(page, 'edit-connect', pipeline.id);
+  const { canvas, errors } = await open(page, pipeline);
   await expect(canvas.getByTestId('fp-node')).toHaveCount(2);
 
   await canvas.getByTestId('fp-node-kind').selectOption('shell');
@@ -151,6 +154,15 @@ test('add a node, connect by dragging, refuse a cycle, lay out automatically', a
   await expect(canvas.locator('.svelte-flow__edge')).toHaveCount(1);
   expect((await api.graph(pipeline.id)).edges).toHaveLength(1);
 
+  // The pane's menu adds a node where it was opened.
+  const flowBox = (await canvas.locator('.svelte-flow').boundingBox())!;
+  await page.mouse.click(flowBox.x + 60, flowBox.y + 60, { button: 'right' });
+  await page.getByTestId('fp-menu').getByRole('menuitem', { name: 'notebook' }).click();
+  await expect(canvas.getByTestId('fp-node')).toHaveCount(4);
+  const notebook = (await api.graph(pipeline.id)).nodes.find((n) => n.kind === 'notebook')!;
+  const box = (await flowNode(canvas, notebook.id).boundingBox())!;
+  expect(Math.abs(box.x - (flowBox.x + 60))).toBeLessThan(30);
+
   // Auto layout puts the child below its parent, saving every position in one request.
   const saves: string[] = [];
   page.on('request', (r) => {
@@ -159,6 +171,8 @@ test('add a node, connect by dragging, refuse a cycle, lay out automatically', a
     }
   });
   await canvas.getByTestId('fp-auto-layout').click();
+  // Enabled again once the layout is saved and the view has moved to show it.
+  await expect(canvas.getByTestId('fp-auto-layout')).toBeEnabled();
   await expect
     .poll(async () => {
       const nodes = (await api.graph(pipeline.id)).nodes;
@@ -171,15 +185,6 @@ test('add a node, connect by dragging, refuse a cycle, lay out automatically', a
   const fitBox = (await flowNode(canvas, fit).boundingBox())!;
   expect(fitBox.y).toBeGreaterThan(loadBox.y + loadBox.height);
   await page.screenshot({ path: 'screenshots/canvas-edit-layout.png' });
-
-  // The pane's menu adds a node where it was opened.
-  const flowBox = (await canvas.locator('.svelte-flow').boundingBox())!;
-  await page.mouse.click(flowBox.x + 60, flowBox.y + 60, { button: 'right' });
-  await page.getByTestId('fp-menu').getByRole('menuitem', { name: 'notebook' }).click();
-  await expect(canvas.getByTestId('fp-node')).toHaveCount(4);
-  const notebook = (await api.graph(pipeline.id)).nodes.find((n) => n.kind === 'notebook')!;
-  const box = (await flowNode(canvas, notebook.id).boundingBox())!;
-  expect(Math.abs(box.x - (flowBox.x + 60))).toBeLessThan(30);
 
   // An edge's menu deletes it, after asking. A quarter along the edge: its label hides the middle.
   const onEdge = await canvas
@@ -209,7 +214,7 @@ test('select several nodes and delete them after a typed confirmation', async ({
   ]);
   const [alpha, beta, gamma] = ids;
   await api.post(`pipelines/${pipeline.id}/edges`, { source: alpha, target: beta });
-  const { canvas, errors } = await open(page, 'edit-delete', pipeline.id);
+  const { canvas, errors } = await open(page, pipeline);
   await expect(canvas.getByTestId('fp-node')).toHaveCount(3);
 
   // Ctrl+A selects everything, Escape nothing.
@@ -259,7 +264,7 @@ test('node context menu: rename, set completed on two nodes, lock', async ({ pag
     { tag: 'two', x: 260, y: 0 },
   ]);
   const [one, two] = ids;
-  const { canvas, errors } = await open(page, 'edit-menu', pipeline.id);
+  const { canvas, errors } = await open(page, pipeline);
   await expect(canvas.getByTestId('fp-node')).toHaveCount(2);
 
   await menu(page, flowNode(canvas, one), 'Rename');
@@ -322,7 +327,7 @@ test('group nodes, collapse and expand the group, delete it and keep its nodes',
   const [source, clean, model] = ids;
   await api.post(`pipelines/${pipeline.id}/edges`, { source, target: clean });
   await api.post(`pipelines/${pipeline.id}/edges`, { source, target: model });
-  const { canvas, errors } = await open(page, 'edit-group', pipeline.id);
+  const { canvas, errors } = await open(page, pipeline);
   await expect(canvas.getByTestId('fp-node')).toHaveCount(3);
 
   await flowNode(canvas, clean).click();
@@ -394,7 +399,7 @@ test('run the selected node, watch its time tick, kill it', async ({ page, reque
   // The data folder lies outside the Jupyter root: write the node's code straight to disk.
   const folder = (await api.graph(pipeline.id)).nodes.find((n) => n.id === sleeper)!.folder;
   writeFileSync(join(folder, 'code', 'main.py'), 'import time\ntime.sleep(60)\n');
-  const { canvas, errors } = await open(page, 'edit-run', pipeline.id);
+  const { canvas, errors } = await open(page, pipeline);
 
   await expect(canvas.getByTestId('fp-run-selected')).toBeDisabled();
   await flowNode(canvas, sleeper).click();
@@ -434,8 +439,11 @@ test('duplicate and reference nodes into another pipeline, detach, branch', asyn
   ]);
   const [raw, derived] = ids;
   await api.post(`pipelines/${pipeline.id}/edges`, { source: raw, target: derived });
-  const other = await api.post('pipelines', { project_id: project.id, tag: 'edit-copy-target' });
-  const { canvas, errors } = await open(page, 'edit-copy', pipeline.id);
+  const other = await api.post('pipelines', {
+    project_id: project.id,
+    tag: `${pipeline.tag}-target`,
+  });
+  const { canvas, errors } = await open(page, pipeline);
   await expect(canvas.getByTestId('fp-node')).toHaveCount(2);
 
   await menu(page, flowNode(canvas, raw), 'Duplicate here');
@@ -444,22 +452,22 @@ test('duplicate and reference nodes into another pipeline, detach, branch', asyn
   // `derived` alone could not go: its parent is neither copied nor in the target.
   await menu(page, flowNode(canvas, derived), 'Duplicate into pipeline');
   const dialog = page.locator('.jp-Dialog');
-  await dialog.locator('select').selectOption({ label: `edit-copy-target — ${other.id}` });
+  await dialog.locator('select').selectOption({ label: `${other.tag} — ${other.id}` });
   await dialog.getByRole('button', { name: 'OK' }).click();
   await expect(toast(page, 'neither copied nor in')).toBeVisible();
   await expect(toast(page, 'Copied into')).toHaveCount(0);
 
   await menu(page, flowNode(canvas, raw), 'Duplicate into pipeline');
-  await dialog.locator('select').selectOption({ label: `edit-copy-target — ${other.id}` });
+  await dialog.locator('select').selectOption({ label: `${other.tag} — ${other.id}` });
   await page.screenshot({ path: 'screenshots/canvas-edit-pick-pipeline.png' });
   await dialog.getByRole('button', { name: 'OK' }).click();
-  await expect(toast(page, 'Copied into pipeline edit-copy-target')).toBeVisible();
+  await expect(toast(page, `Copied into pipeline ${other.tag}`)).toBeVisible();
   let target = await api.graph(other.id);
   expect(target.nodes.map((n) => n.tag)).toEqual(['raw']);
   expect(target.nodes[0].id).not.toBe(raw);
 
   await menu(page, flowNode(canvas, raw), 'Reference into pipeline');
-  await dialog.locator('select').selectOption({ label: `edit-copy-target — ${other.id}` });
+  await dialog.locator('select').selectOption({ label: `${other.tag} — ${other.id}` });
   await dialog.getByRole('button', { name: 'OK' }).click();
   await expect(flowNode(canvas, raw).getByLabel('referenced')).toBeVisible();
   target = await api.graph(other.id);

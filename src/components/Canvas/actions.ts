@@ -1,7 +1,7 @@
 // What the canvas's toolbar, keys and menus do: the questions to ask first (dialogs), then the
 // PipelineModel call. Kept out of the components so each stays short.
 import { Notification } from '@jupyterlab/apputils';
-import { getContext, setContext } from 'svelte';
+import { getContext, setContext, tick } from 'svelte';
 
 import type { Group, NodeKind, Size, XY } from '../../api';
 import type { PipelineModel } from '../../model';
@@ -24,7 +24,8 @@ export interface FlowAccess {
   box(nodeId: string): (XY & Size) | undefined;
   /** The flow coordinates of the middle of the visible canvas. */
   centre(): XY;
-  fitView(): void;
+  /** Resolves when the view has finished moving. */
+  fitView(): Promise<unknown>;
 }
 
 /** About the size a new node is drawn at (its id makes it wider than a measured-free guess). */
@@ -51,8 +52,8 @@ export class CanvasActions {
       .map((n) => n.id);
   }
 
-  fitView(): void {
-    this.flow.fitView();
+  async fitView(): Promise<void> {
+    await this.flow.fitView();
   }
 
   /** The drawn nodes with these ids. */
@@ -230,8 +231,9 @@ export class CanvasActions {
     };
     const { positions, groups } = autoLayout(graph, sizeOf);
     await this.model.saveLayout(positions, groups);
-    // The new layout may lie far from the old view.
-    window.setTimeout(() => this.fitView(), 50);
+    // The new layout may lie far from the old view: show it once Svelte Flow has drawn it.
+    await tick();
+    await this.fitView();
   }
 
   /** After a drag: node positions in one request, and the box of each group that moved. */

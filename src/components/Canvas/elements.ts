@@ -211,3 +211,13 @@ export function absolutePositions(
   }
   return { nodes, groups };
 }
+
+/** The nodes with `chosen` ones selected; only those whose flag changes are new objects. */
+export function withSelection(
+  nodes: readonly FlowNode[],
+  chosen: (node: FlowNode) => boolean,
+): FlowNode[] {
+  return nodes.map((node) =>
+    Boolean(node.selected) === chosen(node) ? node : { ...node, selected: chosen(node) },
+  );
+}

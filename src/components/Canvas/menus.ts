@@ -1,7 +1,12 @@
 // The entries of the canvas's context menus, by what was right-clicked.
 import type { NodeKind, XY } from '../../api';
 import type { CanvasActions } from './actions';
-import type { FlowEdge, GroupFlowNode, PipelineFlowNode } from './elements';
+import {
+  isPipelineNode,
+  type FlowEdge,
+  type GroupFlowNode,
+  type PipelineFlowNode,
+} from './elements';
 
 export type MenuEntry =
   | { label: string; run: () => unknown; danger?: boolean; testid?: string }
@@ -21,7 +26,12 @@ export function nodeMenu(actions: CanvasActions, node: PipelineFlowNode): MenuEn
     { label: 'Run up to here', run: () => model.runUntil(node.id) },
   ];
   if (running) {
-    entries.push({ label: 'Kill', run: () => model.kill(ids), danger: true });
+    // Only the running ones: killing any other node is refused.
+    const busy = actions
+      .drawn(ids)
+      .filter((other) => isPipelineNode(other) && other.data.node.status === 'running');
+    const label = busy.length > 1 ? `Kill (${busy.length} nodes)` : 'Kill';
+    entries.push({ label, run: () => model.kill(busy.map((n) => n.id)), danger: true });
   }
   entries.push(
     'separator',
