@@ -350,6 +350,25 @@ test('group nodes, collapse and expand the group, delete it and keep its nodes',
   }
   await page.screenshot({ path: 'screenshots/canvas-edit-group.png' });
 
+  // Dragged by its title bar, the group takes its members along, and the server has them moved.
+  const at = (g: RestGraph, id: string) => g.nodes.find((n) => n.id === id)!.position;
+  const head = (await group.locator('.fp-group-head').boundingBox())!;
+  await page.mouse.move(head.x + head.width / 2, head.y + head.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(head.x + head.width / 2 - 40, head.y + head.height / 2 - 30, {
+    steps: 10,
+  });
+  await page.mouse.up();
+  await expect
+    .poll(async () => at(await api.graph(pipeline.id), clean).y)
+    .toBeLessThan(at(graph, clean).y - 10);
+  const moved = await api.graph(pipeline.id);
+  const dx = at(moved, clean).x - at(graph, clean).x;
+  const dy = at(moved, clean).y - at(graph, clean).y;
+  expect(at(moved, model)).toEqual({ x: at(graph, model).x + dx, y: at(graph, model).y + dy });
+  expect(at(moved, source)).toEqual(at(graph, source));
+  graph = moved;
+
   // Selected, the group shows resize handles; its new size is saved. (The right edge, not a corner:
   // the bottom-right corner lies under the minimap at this window size.)
   const before = graph.groups[0].size;
