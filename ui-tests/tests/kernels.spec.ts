@@ -26,6 +26,8 @@ test('node kernels can be picked but do not flood the launcher', async ({ page, 
   await expect(nodeCard).toHaveCount(2); // a notebook and a console card, in the page...
   await expect(nodeCard.first()).toBeHidden(); // ...and hidden
   await expect(nodeCard.last()).toBeHidden();
-  await expect(launcher.locator('.jp-LauncherCard[title="Python 3 (ipykernel)"]').first()).toBeVisible();
+  await expect(
+    launcher.locator('.jp-LauncherCard[title="Python 3 (ipykernel)"]').first(),
+  ).toBeVisible();
   await page.screenshot({ path: 'screenshots/launcher-without-node-kernels.png' });
 });
