@@ -172,7 +172,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       CommandIds.openSidebar,
       SidebarCommandIds.createPipeline,
     ].entries()) {
-      launcher?.add({ command, category: 'fusionpipe', rank });
+      launcher?.add({ command, category: 'fusionpipe', rank, args: { isLauncher: true } });
     }
   },
 };
