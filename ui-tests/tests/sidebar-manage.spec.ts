@@ -285,7 +285,7 @@ test('pipelines merge from "Merge with…" and from a Ctrl-click selection', asy
   );
 
   await pipelineIn(panel, right.id).click({ modifiers: ['ControlOrMeta'] });
-  await expect(panel.getByTestId('fp-selection')).toContainText('1 selected');
+  await expect(panel.getByTestId('fp-selection')).toContainText('1 pipeline selected');
   await expect(panel.getByTestId('fp-merge-selected')).toBeDisabled();
   await pipelineIn(panel, third.id).click({ modifiers: ['ControlOrMeta'] });
   await expect(pipelineIn(panel, third.id)).toHaveAttribute('aria-pressed', 'true');
@@ -398,16 +398,34 @@ test('the palette lists the fusionpipe commands and one opens a pipeline by name
   await expect(page.locator(`#fusionpipe-pipeline-${pipeline.id}`)).toBeVisible();
 });
 
-test('the launcher has fusionpipe cards: one opens the sidebar', async ({ page }) => {
+test('the launcher cards open the sidebar and make a pipeline in a chosen project', async ({
+  page,
+  request,
+}) => {
+  const project = await rest(request).post('projects', { tag: unique('launched') });
   await page.sidebar.close('left');
-  await page.locator('#jp-main-dock-panel').waitFor();
   await page.menu.clickMenuItem('File>New Launcher');
   // Node kernels are named "fusionpipe: …" too: pick the section titled fusionpipe.
   const title = page.locator('.jp-Launcher-sectionTitle', { hasText: /^fusionpipe$/ });
   // The lab may have opened a launcher of its own, now hidden behind this one.
   const section = page.locator('.jp-Launcher-section').filter({ has: title, visible: true });
-  await expect(section.locator('.jp-LauncherCard')).toHaveText(['fusionpipe', 'New pipeline']);
+  const cards = section.locator('.jp-LauncherCard');
+  await expect(cards).toHaveText(['fusionpipe', 'New pipeline']);
+  await section.scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'screenshots/sidebar-launcher.png' });
-  await section.locator('.jp-LauncherCard').first().click();
+  await cards.first().click();
   await expect(page.locator('#fusionpipe-sidebar')).toBeVisible();
+
+  await page.menu.clickMenuItem('File>New Launcher');
+  await cards.last().click();
+  const dialog = page.locator('.jp-Dialog');
+  await dialog.locator('select').selectOption({ label: `${project.tag} (${project.id})` });
+  await dialog.getByRole('button', { name: 'OK' }).click();
+  const tag = unique('from-launcher');
+  await dialog.locator('input').fill(tag);
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('tab', { name: tag })).toBeVisible();
+  const made = (await rest(request).get(`pipelines?project_id=${project.id}`)).pipelines;
+  expect(made.map((p: { tag: string }) => p.tag)).toEqual([tag]);
+  await expect(page.locator(`#fusionpipe-pipeline-${made[0].id}`)).toBeVisible();
 });

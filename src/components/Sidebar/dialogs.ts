@@ -3,6 +3,8 @@
 import { Dialog, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
+import './dialogs.css';
+
 /** A dialog body built from plain DOM, whose answer `read` computes when the dialog closes. */
 class FormBody<T> extends Widget implements Dialog.IBodyWidget<T> {
   constructor(build: (node: HTMLElement) => () => T) {
