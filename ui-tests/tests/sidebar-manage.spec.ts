@@ -277,6 +277,7 @@ test('pipelines merge from "Merge with…" and from a Ctrl-click selection', asy
   const dialog = page.locator('.jp-Dialog');
   await expect(dialog.locator('input[type="checkbox"]')).toHaveCount(2);
   await dialog.locator('label').filter({ hasText: 'right' }).locator('input').check();
+  await page.screenshot({ path: 'screenshots/sidebar-merge-dialog.png' });
   await dialog.getByRole('button', { name: 'Merge' }).click();
   await expect(listed).toHaveCount(4);
   const byMenu = await mergedPipeline(api, project.id, [left.id, right.id, third.id]);
