@@ -101,9 +101,21 @@ export class FusionpipeModel {
     return done ?? false;
   }
 
-  /** The project's pipelines and the lineage edges between them. */
+  /**
+   * The project's pipelines and the lineage edges between them; null when the project no longer
+   * exists, which is no error to report: a lineage tab may outlive its project.
+   */
   projectGraph(projectId: string) {
-    return attempt('load the lineage graph', () => this.api.projectGraph(projectId));
+    return attempt('load the lineage graph', async () => {
+      try {
+        return await this.api.projectGraph(projectId);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) {
+          return null;
+        }
+        throw error;
+      }
+    });
   }
 
   async loadPipelines(projectId: string): Promise<void> {
@@ -115,9 +127,14 @@ export class FusionpipeModel {
   }
 
   /** One request per project whose pipelines are not loaded yet, so a search can find them. */
-  async loadAllPipelines(): Promise<void> {
-    const missing = this._projects.filter((p) => !this._pipelines.has(p.id));
-    await Promise.all(missing.map((p) => this.loadPipelines(p.id)));
+  loadAllPipelines(): Promise<void> {
+    // Asked again while loading (a search typed fast): wait for the same requests.
+    this._loadingAll ??= (async () => {
+      const missing = this._projects.filter((p) => !this._pipelines.has(p.id));
+      await Promise.all(missing.map((p) => this.loadPipelines(p.id)));
+      this._loadingAll = null;
+    })();
+    return this._loadingAll;
   }
 
   findPipeline(pipelineId: string): Pipeline | undefined {
@@ -201,6 +218,7 @@ export class FusionpipeModel {
 
   private _projects: Project[] = [];
   private _pending = 0;
+  private _loadingAll: Promise<void> | null = null;
   private readonly _pipelines = new Map<string, Pipeline[]>();
   private readonly _changed = new Signal<this, void>(this);
 }

@@ -353,6 +353,9 @@ test('a project with pipelines is deleted with them after its name is typed', as
   }
   const panel = await openSidebar(page);
   const header = projectIn(panel, project.id).getByTestId('fp-project-header');
+  await (await menuEntry(page, header, 'lineage')).click();
+  const lineage = page.locator(`#fusionpipe-lineage-${project.id}`);
+  await expect(lineage.getByTestId('fp-lineage-pipeline')).toHaveCount(2);
 
   await (await menuEntry(page, header, 'delete')).click();
   const dialog = page.locator('.jp-Dialog');
@@ -361,6 +364,9 @@ test('a project with pipelines is deleted with them after its name is typed', as
   await dialog.getByRole('button', { name: 'Delete' }).click();
 
   await expect(projectIn(panel, project.id)).toHaveCount(0);
+  // Its open lineage tab says so, quietly: a deleted project is no error.
+  await expect(lineage.getByTestId('fp-lineage-gone')).toBeVisible();
+  await expect(page.locator('.jp-Notification-Toast-error')).toHaveCount(0);
   expect((await api.call('GET', `projects/${project.id}`)).status).toBe(404);
   for (const pipeline of pipelines) {
     expect((await api.call('GET', `pipelines/${pipeline.id}`)).status).toBe(404);
