@@ -291,6 +291,8 @@ test('pipelines merge from "Merge with…" and from a Ctrl-click selection', asy
   await pipelineIn(panel, third.id).click({ modifiers: ['ControlOrMeta'] });
   await expect(pipelineIn(panel, third.id)).toHaveAttribute('aria-pressed', 'true');
   await page.screenshot({ path: 'screenshots/sidebar-selection.png' });
+  await page.theme.setDarkTheme();
+  await page.screenshot({ path: 'screenshots/sidebar-selection-dark.png' });
   await panel.getByTestId('fp-merge-selected').click();
   await expect(listed).toHaveCount(5);
   await expect(panel.getByTestId('fp-selection')).toHaveCount(0);
