@@ -250,6 +250,11 @@ test('locking a pipeline shows a lock and greys out what it refuses', async ({ p
   await rename.dispatchEvent('click');
   await expect(page.locator('.jp-Dialog')).toHaveCount(0);
   await page.keyboard.press('Escape');
+  // The Delete key does not ask for a name it would then refuse: it says why at once.
+  await item.focus();
+  await page.keyboard.press('Delete');
+  await expect(page.locator('.jp-Notification-Toast-warning')).toContainText('is locked');
+  await expect(page.locator('.jp-Dialog')).toHaveCount(0);
 
   await (await menuEntry(page, item, 'lock')).click();
   await expect(item.getByTestId('fp-pipeline-locked')).toHaveCount(0);

@@ -73,7 +73,20 @@ export function projectMenu(host: SidebarHost, project: Project): MenuItem[] {
   ];
 }
 
+/** F2 and Delete reach locked pipelines too: say why nothing happens before asking anything. */
+function refuseLocked(pipeline: Pipeline): boolean {
+  if (pipeline.locked) {
+    Notification.warning(`Pipeline "${pipeline.tag}" is locked: unlock it first.`, {
+      autoClose: 5000,
+    });
+  }
+  return pipeline.locked;
+}
+
 export async function renamePipeline(host: SidebarHost, pipeline: Pipeline): Promise<void> {
+  if (refuseLocked(pipeline)) {
+    return;
+  }
   const tag = await askText('Rename pipeline', 'New name', pipeline.tag);
   if (tag !== null && tag.trim() && tag.trim() !== pipeline.tag) {
     await host.model.updatePipeline(pipeline, { tag: tag.trim() });
@@ -81,6 +94,9 @@ export async function renamePipeline(host: SidebarHost, pipeline: Pipeline): Pro
 }
 
 export async function deletePipeline(host: SidebarHost, pipeline: Pipeline): Promise<void> {
+  if (refuseLocked(pipeline)) {
+    return;
+  }
   const message =
     `Pipeline "${pipeline.tag}" is deleted, with its nodes that no other pipeline uses ` +
     '(their folders and data too).';
