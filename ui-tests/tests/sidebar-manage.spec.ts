@@ -138,6 +138,21 @@ test('the context menu follows the theme and closes on Escape or a click elsewhe
   await page.keyboard.press('Escape');
   await expect(menu).toHaveCount(0);
 
+  // From the keyboard: Shift+F10 opens it on the focused pipeline, arrows move, Enter picks,
+  // and Escape gives the focus back to the pipeline.
+  await pipelineIn(panel, pipeline.id).focus();
+  await page.keyboard.press('Shift+F10');
+  await expect(menu.getByTestId('fp-menu-open')).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await expect(menu.getByTestId('fp-menu-rename')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(pipelineIn(panel, pipeline.id)).toBeFocused();
+  await page.keyboard.press('Shift+F10');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.jp-Dialog')).toContainText('Rename pipeline');
+  await page.locator('.jp-Dialog').getByRole('button', { name: 'Cancel' }).click();
+
   const header = projectIn(panel, project.id).getByTestId('fp-project-header');
   await header.click({ button: 'right' });
   await expect(menu.getByRole('menuitem')).toHaveText([
