@@ -76,6 +76,9 @@ test('search finds a pipeline by its name and by its id, in any project', async 
     await expect(panel.getByTestId('fp-pipeline')).toHaveCount(1);
     await expect(pipelineIn(panel, needle.id)).toContainText(needleTag);
   }
+  // A project the search opened folds like any other.
+  await projectIn(panel, hay.id).getByTestId('fp-project-header').click();
+  await expect(panel.getByTestId('fp-pipeline')).toHaveCount(0);
   await search.fill('no-such-thing-anywhere');
   await expect(panel.getByTestId('fp-project-empty')).toHaveText('Nothing matches the search.');
 });

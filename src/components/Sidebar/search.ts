@@ -7,6 +7,8 @@ export interface ListedProject {
   pipelines: readonly Pipeline[] | undefined;
   /** Shown expanded: opened by the user, or holding a pipeline the search found. */
   open: boolean;
+  /** Listed for pipelines the search found in it: open unless the user folded it. */
+  found: boolean;
 }
 
 function matches(item: { id: string; tag: string }, needle: string): boolean {
@@ -21,23 +23,28 @@ function matches(item: { id: string; tag: string }, needle: string): boolean {
 export function listProjects(
   projects: readonly Project[],
   pipelinesOf: (projectId: string) => readonly Pipeline[] | undefined,
-  expanded: ReadonlySet<string>,
+  open: { expanded: ReadonlySet<string>; folded: ReadonlySet<string> },
   search: string,
 ): ListedProject[] {
   const needle = search.trim().toLowerCase();
   const listed: ListedProject[] = [];
   for (const project of projects) {
     const pipelines = pipelinesOf(project.id);
-    const open = expanded.has(project.id);
+    const expanded = open.expanded.has(project.id);
     if (!needle) {
-      listed.push({ project, pipelines, open });
+      listed.push({ project, pipelines, open: expanded, found: false });
       continue;
     }
-    const found = (pipelines ?? []).filter((p) => matches(p, needle));
-    if (found.length) {
-      listed.push({ project, pipelines: matches(project, needle) ? pipelines : found, open: true });
+    const hits = (pipelines ?? []).filter((p) => matches(p, needle));
+    if (hits.length) {
+      listed.push({
+        project,
+        pipelines: matches(project, needle) ? pipelines : hits,
+        open: !open.folded.has(project.id),
+        found: true,
+      });
     } else if (matches(project, needle)) {
-      listed.push({ project, pipelines, open });
+      listed.push({ project, pipelines, open: expanded, found: false });
     }
   }
   return listed;
