@@ -93,7 +93,7 @@ test('a project is renamed and given notes from its context menu', async ({ page
   const dialog = page.locator('.jp-Dialog');
   const renamed = unique('after');
   await dialog.locator('input').fill(renamed);
-  await dialog.getByRole('button', { name: 'Save' }).click();
+  await dialog.getByRole('button', { name: 'Rename' }).click();
   await expect(header).toContainText(renamed);
   expect((await api.get(`projects/${project.id}`)).tag).toBe(renamed);
 
@@ -109,6 +109,15 @@ test('a project is renamed and given notes from its context menu', async ({ page
   await dialog.locator('input').fill(`${renamed}-f2`);
   await page.keyboard.press('Enter');
   await expect(header).toContainText(`${renamed}-f2`);
+
+  // A pipeline made from the menu opens at once, even with the project folded.
+  await (await menuEntry(page, header, 'new-pipeline')).click();
+  const tag = unique('from-menu');
+  await dialog.locator('input').fill(tag);
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('tab', { name: tag })).toBeVisible();
+  const made = (await api.get(`pipelines?project_id=${project.id}`)).pipelines;
+  expect(made.map((p: { tag: string }) => p.tag)).toEqual([tag]);
 });
 
 test('the context menu follows the theme and closes on Escape or a click elsewhere', async ({
@@ -192,6 +201,7 @@ test('a pipeline moves to another project chosen from a list', async ({ page, re
   await dialog.getByRole('button', { name: 'Move' }).click();
 
   await expect(projectIn(panel, from.id).getByTestId('fp-pipeline')).toHaveCount(0);
+  await expect(page.locator('.jp-Notification-Toast-success')).toContainText(to.tag);
   expect((await api.get(`pipelines/${pipeline.id}`)).project_id).toBe(to.id);
   await expand(panel, to.id);
   await expect(pipelineIn(projectIn(panel, to.id), pipeline.id)).toBeVisible();

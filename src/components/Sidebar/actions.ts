@@ -19,7 +19,7 @@ function plural(count: number, noun: string): string {
 }
 
 export async function renameProject(host: SidebarHost, project: Project): Promise<void> {
-  const tag = await askText('Rename project', 'New name', project.tag);
+  const tag = await askText('Rename project', 'New name', project.tag, 'Rename');
   if (tag !== null && tag.trim() && tag.trim() !== project.tag) {
     await host.model.updateProject(project.id, { tag: tag.trim() });
   }
@@ -56,9 +56,11 @@ export function projectMenu(host: SidebarHost, project: Project): MenuItem[] {
       id: 'new-pipeline',
       label: 'New pipeline…',
       run: async () => {
-        const tag = await askText('New pipeline', 'Name (leave empty to use the id)', '');
-        if (tag !== null) {
-          await model.createPipeline(project.id, tag);
+        const tag = await askText('New pipeline', 'Name (leave empty to use the id)', '', 'Create');
+        // Opened at once, as from the palette: the project may be folded in the list.
+        const pipeline = tag === null ? undefined : await model.createPipeline(project.id, tag);
+        if (pipeline) {
+          host.openPipeline(pipeline.id);
         }
       },
     },
@@ -87,7 +89,7 @@ export async function renamePipeline(host: SidebarHost, pipeline: Pipeline): Pro
   if (refuseLocked(pipeline)) {
     return;
   }
-  const tag = await askText('Rename pipeline', 'New name', pipeline.tag);
+  const tag = await askText('Rename pipeline', 'New name', pipeline.tag, 'Rename');
   if (tag !== null && tag.trim() && tag.trim() !== pipeline.tag) {
     await host.model.updatePipeline(pipeline, { tag: tag.trim() });
   }
@@ -153,8 +155,12 @@ export function pipelineMenu(host: SidebarHost, pipeline: Pipeline): MenuItem[] 
           .filter((p) => p.id !== pipeline.project_id)
           .map((p) => ({ label: `${p.tag} (${p.id})`, value: p.id }));
         const projectId = await askChoice(`Move ${pipeline.tag}`, 'To project', targets, 'Move');
-        if (projectId) {
-          await model.updatePipeline(pipeline, { project_id: projectId });
+        const target = model.projects.find((p) => p.id === projectId);
+        // The target project may be folded in the list: say where the pipeline went.
+        if (target && (await model.updatePipeline(pipeline, { project_id: target.id }))) {
+          Notification.success(`Moved "${pipeline.tag}" to project "${target.tag}".`, {
+            autoClose: 5000,
+          });
         }
       },
     },

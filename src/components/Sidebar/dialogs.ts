@@ -27,8 +27,13 @@ function paragraph(parent: HTMLElement, text: string): HTMLElement {
   return element;
 }
 
-export async function askText(title: string, label: string, text: string): Promise<string | null> {
-  const answer = await InputDialog.getText({ title, label, text, okLabel: 'Save' });
+export async function askText(
+  title: string,
+  label: string,
+  text: string,
+  okLabel: string,
+): Promise<string | null> {
+  const answer = await InputDialog.getText({ title, label, text, okLabel });
   return answer.button.accept ? (answer.value ?? '') : null;
 }
 
