@@ -26,16 +26,8 @@ export interface LineageLayout {
   routes: Map<string, Route>;
 }
 
-/**
- * branch, duplicate or merge. The server sends it as `relation`, while the client's type names
- * it `kind`: read whichever is there.
- */
-export function edgeKind(edge: LineageEdge): string {
-  return (edge as LineageEdge & { relation?: string }).relation ?? edge.kind;
-}
-
 export function edgeId(edge: LineageEdge): string {
-  return `${edge.source}>${edge.target}:${edgeKind(edge)}`;
+  return `${edge.source}>${edge.target}:${edge.relation}`;
 }
 
 export function layoutLineage(
