@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_databa
 from .errors import Unavailable
 from .events import EventHub
 from .handlers import handlers
-from .nodes import kernels
+from .nodes import kernels, lab_paths, leftovers
 from .service import Service, Settings
 from .store.database import Database
 
@@ -37,6 +38,14 @@ class FusionpipeApp(ExtensionApp):
     data_path = Unicode(
         help="""Folder holding every node folder (<data_path>/<project_id>/<node_id>).
         Defaults to $FUSIONPIPE_DATA_PATH, else a fusionpipe-data folder in the server's root.""",
+    ).tag(config=True)
+
+    data_link = Unicode(
+        "fusionpipe-data",
+        help="""When the data folder lies outside the server's root directory, a symbolic link
+        of this name is made in the root so that the file browser (Open folder, Open notebook)
+        reaches node folders. An existing file or folder of that name is never replaced.
+        Empty: no link.""",
     ).tag(config=True)
 
     matlab_runner_path = Unicode(
@@ -96,6 +105,7 @@ class FusionpipeApp(ExtensionApp):
     _database: Database | None = None
     _events: EventHub | None = None
     _service: Service | None = None
+    _sweeping: asyncio.Future[None] | None = None
 
     def initialize_settings(self) -> None:
         # The database is made ready while the server loads, not in the start hook: a server
@@ -109,8 +119,13 @@ class FusionpipeApp(ExtensionApp):
             sys.exit(1)
         self._database = Database(dsn)
         self._events = EventHub(dsn)
+        data_path = Path(self.data_path).expanduser().resolve()
+        assert self.serverapp is not None
         settings = Settings(
-            data_path=Path(self.data_path).expanduser().resolve(),
+            data_path=data_path,
+            lab_data_prefix=lab_paths.link_data_folder(
+                Path(self.serverapp.root_dir), data_path, self.data_link
+            ),
             max_parallel_nodes=self.max_parallel_nodes,
             matlab_runner_path=self.matlab_runner_path,
             ray_address=self.ray_address,
@@ -121,7 +136,7 @@ class FusionpipeApp(ExtensionApp):
         # Node kernels are kernel specs in the shared data folder: add it to where this server
         # looks for kernels, so every node's kernel can be picked with no install step.
         node_kernels = str(kernels.kernels_dir(settings.data_path))
-        assert self.serverapp is not None and self.serverapp.kernel_spec_manager is not None
+        assert self.serverapp.kernel_spec_manager is not None
         kernel_dirs = self.serverapp.kernel_spec_manager.kernel_dirs
         if node_kernels not in kernel_dirs:
             kernel_dirs.append(node_kernels)
@@ -155,8 +170,21 @@ class FusionpipeApp(ExtensionApp):
             self.log.warning(
                 "fusionpipe: %d node(s) left running were marked failed", len(recovered)
             )
+        # In the background: a large data folder must not delay the server's start.
+        self._sweeping = asyncio.get_running_loop().run_in_executor(None, self._sweep_leftovers)
+
+    def _sweep_leftovers(self) -> None:
+        assert self._service is not None
+        removed = leftovers.sweep(self._service.settings.data_path)
+        if removed:
+            self.log.info(
+                "fusionpipe: removed %d leftover(s) of interrupted operations", len(removed)
+            )
 
     async def stop_extension(self) -> None:
+        if self._sweeping is not None:
+            await self._sweeping
+            self._sweeping = None
         if self._service is not None:
             await self._service.runs.shutdown()
         if self._events is not None:

@@ -99,6 +99,7 @@ class Node:
     y: float
     group_id: str | None
     referenced: bool
+    started_at: datetime | None = None  # of the current run, while running
 
     def to_json(self, data_path: str) -> dict[str, Any]:
         return {
@@ -114,6 +115,7 @@ class Node:
             "position": {"x": self.x, "y": self.y},
             "group": self.group_id,
             "referenced": self.referenced,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
         }
 
 

@@ -54,9 +54,13 @@ def outcome(finished):
     return {node["node_id"]: node["status"] for node in finished["nodes"]}
 
 
-async def statuses(api, pipeline):
+async def graph_nodes(api, pipeline):
     _, graph = await api("GET", f"pipelines/{pipeline['id']}")
-    return {node["tag"]: node["status"] for node in graph["nodes"]}
+    return {node["tag"]: node for node in graph["nodes"]}
+
+
+async def statuses(api, pipeline):
+    return {tag: node["status"] for tag, node in (await graph_nodes(api, pipeline)).items()}
 
 
 async def test_a_pipeline_runs_in_dag_order_and_children_read_parent_outputs(api):
@@ -208,12 +212,17 @@ async def test_cancel_stops_the_run(api):
     write_code(a, "import time\ntime.sleep(60)\n")
     _, started = await api("POST", f"pipelines/{pipeline['id']}/runs", {})
     for _ in range(200):
-        if (await statuses(api, pipeline))["a"] == "running":
+        nodes = await graph_nodes(api, pipeline)
+        if nodes["a"]["started_at"]:
             break
         await asyncio.sleep(0.02)
+    # The graph says since when a running node runs, for the panel's elapsed time.
+    assert nodes["a"]["status"] == "running" and nodes["b"]["started_at"] is None
+    assert nodes["a"]["started_at"] >= started["created_at"]
     status, cancelled = await api("POST", f"runs/{started['id']}/cancel")
     assert status == 200 and cancelled["status"] == "cancelled"
     assert outcome(cancelled) == {a["id"]: "failed", b["id"]: "cancelled"}
+    assert (await graph_nodes(api, pipeline))["a"]["started_at"] is None
     status, _ = await api("POST", f"runs/{started['id']}/cancel")
     assert status == 409
 

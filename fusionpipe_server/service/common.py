@@ -25,6 +25,9 @@ class Settings:
     """What the services need to know about this server."""
 
     data_path: Path
+    # The data folder as the file browser sees it (relative to the server root), None when
+    # it cannot: see nodes/lab_paths.py.
+    lab_data_prefix: str | None = None
     max_parallel_nodes: int = 1
     matlab_runner_path: str = ""
     ray_address: str = ""

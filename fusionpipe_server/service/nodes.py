@@ -8,7 +8,7 @@ from typing import Any
 from .. import dag
 from ..errors import Conflict, Invalid, NotFound
 from ..models import NodeKind, Status, new_id
-from ..nodes import environments, folders, kernels, parameters
+from ..nodes import environments, folders, kernels, lab_paths, parameters
 from ..store import edges as edge_store
 from ..store import events
 from ..store import nodes as node_store
@@ -83,7 +83,8 @@ class NodeService(ServiceBase):
         return node.to_json(str(self.settings.data_path))
 
     async def get(self, node_id: str) -> dict[str, Any]:
-        """A node with the pipelines that hold it, its kernel and its environment's state
+        """A node with the pipelines that hold it, its kernel, its folder as the file browser
+        sees it (``lab_path``, None when out of its reach) and its environment's state
         (``none``: the server's Python; ``missing``/``stale``: built at the next run)."""
         async with self.db.transaction() as conn:
             holders = await node_store.pipelines_holding(conn, node_id)
@@ -96,6 +97,7 @@ class NodeService(ServiceBase):
             **node.to_json(str(self.settings.data_path)),
             "pipelines": holders,
             "kernel": kernels.kernel_name(node_id),
+            "lab_path": lab_paths.lab_path(self.settings.lab_data_prefix, node.folder),
             "environment": environments.environment(folder).state,
         }
 

@@ -10,12 +10,18 @@ from psycopg.rows import class_row
 
 from ..models import Node
 
-# A node as one pipeline sees it; "referenced" means some other pipeline holds it too.
+# A node as one pipeline sees it; "referenced" means some other pipeline holds it too, and
+# "started_at" is when its current run started (looked up only for running nodes: the CASE
+# skips the subquery for the others, so a large graph costs no more).
 _MEMBER_SELECT = """
 SELECT n.id, n.project_id, n.tag, n.notes, n.kind, n.status, n.locked, n.owner, n.folder,
        m.x, m.y, m.group_id,
        EXISTS (SELECT 1 FROM pipeline_nodes o
-               WHERE o.node_id = n.id AND o.pipeline_id <> m.pipeline_id) AS referenced
+               WHERE o.node_id = n.id AND o.pipeline_id <> m.pipeline_id) AS referenced,
+       CASE WHEN n.status = 'running' THEN
+           (SELECT max(r.started_at) FROM run_nodes r
+            WHERE r.node_id = n.id AND r.status = 'running')
+       END AS started_at
 FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id
 WHERE m.pipeline_id = %s
 """
