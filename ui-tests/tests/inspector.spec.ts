@@ -1,0 +1,151 @@
+import { expect, test } from '@jupyterlab/galata';
+import type { APIRequestContext, Locator } from '@playwright/test';
+
+const API = '/fusionpipe/api';
+
+test.use({ permissions: ['clipboard-read', 'clipboard-write'] });
+
+function rest(request: APIRequestContext) {
+  const call = async (method: 'get' | 'post', path: string, data?: object) => {
+    const response = await request[method](`${API}/${path}`, { data });
+    expect(response.status(), await response.text()).toBeLessThan(300);
+    return response.status() === 204 ? {} : response.json();
+  };
+  return {
+    get: (path: string) => call('get', path),
+    post: (path: string, data: object) => call('post', path, data),
+  };
+}
+
+/** Replace the text of the CodeMirror editor of the parameters. */
+async function typeParameters(inspector: Locator, text: string): Promise<void> {
+  const editor = inspector.getByTestId('fp-inspector-parameters').locator('.cm-content');
+  await editor.click();
+  await editor.press('ControlOrMeta+a');
+  await editor.press('Delete');
+  await editor.page().keyboard.insertText(text);
+}
+
+test('the inspector shows, edits, opens and follows the selected node', async ({
+  page,
+  request,
+}) => {
+  const api = rest(request);
+  const project = await api.post('projects', { tag: 'inspector-project' });
+  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'insp-pipeline' });
+  const prep = await api.post(`pipelines/${pipeline.id}/nodes`, {
+    tag: 'prep',
+    position: { x: 0, y: 0 },
+  });
+  await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'train', position: { x: 0, y: 160 } });
+  const original = (await api.get(`nodes/${prep.id}/parameters`)).content;
+
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.sidebar.openTab('fusionpipe-sidebar');
+  const sidebar = page.locator('#fusionpipe-sidebar');
+  await sidebar.getByTestId('fp-project').filter({ hasText: 'inspector-project' }).click();
+  await sidebar.getByTestId('fp-pipeline').filter({ hasText: 'insp-pipeline' }).click();
+
+  const view = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
+  const inspector = view.getByTestId('fp-inspector');
+  const nodes = view.getByTestId('fp-node');
+  await expect(nodes).toHaveCount(2);
+  await expect(inspector).toContainText('Select a node');
+
+  // Selection: one node shows it, two show a summary.
+  await nodes.filter({ hasText: 'prep' }).click();
+  await expect(inspector.getByTestId('fp-inspector-tag')).toHaveValue('prep');
+  await expect(inspector.getByTestId('fp-inspector-id')).toHaveText(prep.id);
+  await expect(inspector.getByTestId('fp-inspector-status')).toHaveText('ready');
+  await nodes.filter({ hasText: 'train' }).click({ modifiers: ['ControlOrMeta'] });
+  await expect(inspector.getByTestId('fp-inspector-summary')).toHaveText('2 nodes selected');
+  await view.locator('.svelte-flow__pane').click({ position: { x: 5, y: 5 } });
+  await expect(inspector).toContainText('Select a node');
+  await nodes.filter({ hasText: 'prep' }).click();
+  await expect(inspector.getByTestId('fp-inspector-tag')).toHaveValue('prep');
+
+  // Rename: saved on Enter, shown on the canvas.
+  await inspector.getByTestId('fp-inspector-tag').fill('prepare');
+  await inspector.getByTestId('fp-inspector-tag').press('Enter');
+  await expect.poll(async () => (await api.get(`nodes/${prep.id}`)).tag).toBe('prepare');
+  await expect(nodes.filter({ hasText: 'prepare' })).toHaveCount(1);
+
+  // Notes: saved when the field loses focus.
+  await inspector.getByTestId('fp-inspector-notes').fill('cleans the raw shots');
+  await inspector.getByTestId('fp-inspector-notes').press('Tab');
+  await expect
+    .poll(async () => (await api.get(`nodes/${prep.id}`)).notes)
+    .toBe('cleans the raw shots');
+
+  // Parameters: invalid YAML is refused with the line, beside the editor; valid YAML is saved.
+  await expect(inspector.getByTestId('fp-inspector-parameters')).toContainText('run_mode: local');
+  await typeParameters(inspector, 'run_mode: local\nchannels: [ne, te\n');
+  await inspector.getByTestId('fp-inspector-save-parameters').click();
+  const problem = inspector.getByTestId('fp-inspector-parameters-error');
+  await expect(problem).toContainText(/line \d+/);
+  expect((await api.get(`nodes/${prep.id}/parameters`)).content).toBe(original);
+  await typeParameters(inspector, 'run_mode: local\nscale: 2.5\n');
+  await inspector.getByTestId('fp-inspector-save-parameters').click();
+  await expect(problem).toHaveCount(0);
+  await expect
+    .poll(async () => (await api.get(`nodes/${prep.id}/parameters`)).content)
+    .toBe('run_mode: local\nscale: 2.5\n');
+
+  // Copy path: the clipboard holds the node folder.
+  await inspector.getByTestId('fp-inspector-copy-path').click();
+  await expect(page.locator('.Toastify').getByText(/Copied/)).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(prep.folder);
+  await page.screenshot({ path: 'screenshots/inspector-node.png' });
+
+  // Open folder: the file browser lists the node's code.
+  await inspector.getByTestId('fp-inspector-open-folder').click();
+  const browser = page.locator('#filebrowser');
+  await expect(browser.locator('.jp-BreadCrumbs')).toContainText('code');
+  await expect(browser.locator('.jp-DirListing-itemText').getByText('main.py')).toBeVisible();
+
+  // Open notebook: a new notebook beside the code, on the node's kernel.
+  await inspector.getByTestId('fp-inspector-open-notebook').click();
+  const notebook = page.locator('.jp-NotebookPanel').filter({ visible: true });
+  await expect(notebook).toHaveCount(1);
+  await expect(notebook.locator('.jp-KernelName, .jp-Toolbar-kernelName')).toContainText(prep.id, {
+    timeout: 30000,
+  });
+  const { lab_path: labPath } = await api.get(`nodes/${prep.id}`);
+  const codeFiles = await request.get(`/api/contents/${labPath}/code`);
+  const names = (await codeFiles.json()).content.map((file: { name: string }) => file.name);
+  expect(names).toContain('analysis.ipynb');
+  await page.activity.activateTab('insp-pipeline');
+
+  // A run: the log tail shows what main.py printed, the history lists the run.
+  await api.post(`pipelines/${pipeline.id}/runs`, { node_ids: [prep.id] });
+  await expect(inspector.getByTestId('fp-inspector-status')).toHaveText('completed', {
+    timeout: 60000,
+  });
+  const log = inspector.getByTestId('fp-inspector-log');
+  await expect(log).toContainText(`node ${prep.id} running with`);
+  const runs = inspector.getByTestId('fp-inspector-run');
+  await expect(runs).toHaveCount(1);
+  await expect(runs.first()).toHaveAttribute('data-status', 'completed');
+  await runs.first().click();
+  await expect(log).toContainText(`node ${prep.id} running with`);
+  await page.screenshot({ path: 'screenshots/inspector-run.png' });
+
+  // Locked: the parameters become read-only, and say why.
+  await inspector.getByTestId('fp-inspector-lock').click();
+  await expect(inspector.getByTestId('fp-inspector-parameters-readonly')).toContainText('locked');
+  await expect(inspector.getByTestId('fp-inspector-save-parameters')).toHaveCount(0);
+  expect((await api.get(`nodes/${prep.id}`)).locked).toBe(true);
+
+  // Dark theme: the inspector follows JupyterLab's colours.
+  const colours = () =>
+    inspector.evaluate((element) => {
+      const style = getComputedStyle(element);
+      return [style.backgroundColor, style.color];
+    });
+  const light = await colours();
+  await page.theme.setDarkTheme();
+  expect(await colours()).not.toEqual(light);
+  await page.screenshot({ path: 'screenshots/inspector-run-dark.png' });
+  expect(errors).toEqual([]);
+});
