@@ -224,6 +224,11 @@ export class NodeModel {
         const name = `fusionpipe: ${node.tag} (${node.id})`;
         await contents.save(path, emptyNotebook(node.kernel, name));
       }
+      // The lab lists kernels it has seen; a node made since then has a kernel it does not know.
+      const specs = app.serviceManager.kernelspecs;
+      if (!specs.specs?.kernelspecs[node.kernel]) {
+        await specs.refreshSpecs();
+      }
       await app.commands.execute('docmanager:open', {
         path,
         factory: 'Notebook',

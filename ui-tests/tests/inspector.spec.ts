@@ -108,7 +108,7 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
   await inspector.getByTestId('fp-inspector-open-notebook').click();
   const notebook = page.locator('.jp-NotebookPanel').filter({ visible: true });
   await expect(notebook).toHaveCount(1);
-  await expect(notebook.locator('.jp-KernelName, .jp-Toolbar-kernelName')).toContainText(prep.id, {
+  await expect(notebook.locator('.jp-Toolbar-kernelName')).toContainText(prep.id, {
     timeout: 30000,
   });
   const { lab_path: labPath } = await api.get(`nodes/${prep.id}`);
