@@ -2,6 +2,13 @@ import { expect, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator } from '@playwright/test';
 
 const API = '/fusionpipe/api';
+// A node that prints, works a while, then prints again: time for the log to be seen live.
+const SLOW_MAIN = `import time
+import fusionpipe
+print(f"node {fusionpipe.node_id()} running with {fusionpipe.parameters()}", flush=True)
+time.sleep(6)
+print("finished", flush=True)
+`;
 
 test.use({ permissions: ['clipboard-read', 'clipboard-write'] });
 
@@ -108,22 +115,33 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
   await inspector.getByTestId('fp-inspector-open-notebook').click();
   const notebook = page.locator('.jp-NotebookPanel').filter({ visible: true });
   await expect(notebook).toHaveCount(1);
-  await expect(notebook.locator('.jp-Toolbar-kernelName')).toContainText(prep.id, {
-    timeout: 30000,
-  });
+  // The status bar names the notebook's kernel (the toolbar may fold it away when narrow).
+  await expect(page.locator('#jp-main-statusbar')).toContainText(
+    `fusionpipe: prepare (${prep.id})`,
+    {
+      timeout: 30000,
+    },
+  );
   const { lab_path: labPath } = await api.get(`nodes/${prep.id}`);
   const codeFiles = await request.get(`/api/contents/${labPath}/code`);
   const names = (await codeFiles.json()).content.map((file: { name: string }) => file.name);
   expect(names).toContain('analysis.ipynb');
   await page.activity.activateTab('insp-pipeline');
 
-  // A run: the log tail shows what main.py printed, the history lists the run.
-  await api.post(`pipelines/${pipeline.id}/runs`, { node_ids: [prep.id] });
-  await expect(inspector.getByTestId('fp-inspector-status')).toHaveText('completed', {
-    timeout: 60000,
+  // A run: the log tail follows what main.py prints while it runs; the history lists the run.
+  const mainPy = await request.put(`/api/contents/${labPath}/code/main.py`, {
+    data: { type: 'file', format: 'text', content: SLOW_MAIN },
   });
+  expect(mainPy.status()).toBeLessThan(300);
+  await api.post(`pipelines/${pipeline.id}/runs`, { node_ids: [prep.id] });
+  const status = inspector.getByTestId('fp-inspector-status');
   const log = inspector.getByTestId('fp-inspector-log');
+  await expect(status).toHaveText('running', { timeout: 30000 });
   await expect(log).toContainText(`node ${prep.id} running with`);
+  await expect(status).toHaveText('running'); // shown live, not once the run was over
+  await expect(log).not.toContainText('finished');
+  await expect(status).toHaveText('completed', { timeout: 60000 });
+  await expect(log).toContainText('finished');
   const runs = inspector.getByTestId('fp-inspector-run');
   await expect(runs).toHaveCount(1);
   await expect(runs.first()).toHaveAttribute('data-status', 'completed');
