@@ -192,7 +192,7 @@ export class NodeModel {
         return true;
       });
       if (copied) {
-        Notification.success(`Copied ${folder}`, { autoClose: 3000 });
+        Notification.success('Copied the folder path', { autoClose: 3000 });
       }
     }
   }
