@@ -60,6 +60,20 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
   await expect(nodes).toHaveCount(2);
   await expect(inspector).toContainText('Select a node');
 
+  // The pane: dragging the divider widens it; it collapses to a strip and comes back.
+  const pane = view.locator('.fp-pane');
+  const before = (await pane.boundingBox())!;
+  const divider = (await view.getByRole('button', { name: /Resize the inspector/ }).boundingBox())!;
+  await page.mouse.move(divider.x + 2, divider.y + 100);
+  await page.mouse.down();
+  await page.mouse.move(divider.x - 80, divider.y + 100, { steps: 5 });
+  await page.mouse.up();
+  expect((await pane.boundingBox())!.width).toBeCloseTo(before.width + 82, -1);
+  await view.getByTestId('fp-inspector-collapse').click();
+  await expect(inspector).toHaveCount(0);
+  await view.getByTestId('fp-inspector-expand').click();
+  await expect(inspector).toContainText('Select a node');
+
   // Selection: one node shows it, two show a summary.
   await nodes.filter({ hasText: 'prep' }).click();
   await expect(inspector.getByTestId('fp-inspector-tag')).toHaveValue('prep');
