@@ -131,16 +131,21 @@ export class NodeModel {
     }
     const generation = this._generation;
     const api = this.pipeline.app.api;
-    const loaded = await attempt('load the node', () =>
-      Promise.all([
+    try {
+      const loaded = await Promise.all([
         api.node(node.id),
         api.nodeRuns(node.id),
         api.log(node.id, { runId: this._shownRun ?? undefined, tail: LOG_TAIL }),
-      ]),
-    );
-    if (loaded && generation === this._generation) {
-      [this._node, this._runs, this._log] = loaded;
-      this._changed.emit();
+      ]);
+      if (generation === this._generation) {
+        [this._node, this._runs, this._log] = loaded;
+        this._changed.emit();
+      }
+    } catch (error) {
+      // A node deleted while shown is gone from the canvas too: nothing to report.
+      if (!(error instanceof ApiError && error.status === 404)) {
+        await attempt('load the node', () => Promise.reject(error));
+      }
     }
   }
 
