@@ -60,15 +60,15 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
   await expect(nodes).toHaveCount(2);
   await expect(inspector).toContainText('Select a node');
 
-  // The pane: dragging the divider widens it; it collapses to a strip and comes back.
+  // The pane: dragging the divider narrows it; it collapses to a strip and comes back.
   const pane = view.locator('.fp-pane');
   const before = (await pane.boundingBox())!;
   const divider = (await view.getByRole('button', { name: /Resize the inspector/ }).boundingBox())!;
   await page.mouse.move(divider.x + 2, divider.y + 100);
   await page.mouse.down();
-  await page.mouse.move(divider.x - 80, divider.y + 100, { steps: 5 });
+  await page.mouse.move(divider.x + 80, divider.y + 100, { steps: 5 });
   await page.mouse.up();
-  expect((await pane.boundingBox())!.width).toBeCloseTo(before.width + 82, -1);
+  expect((await pane.boundingBox())!.width).toBeCloseTo(before.width - 78, -1);
   await view.getByTestId('fp-inspector-collapse').click();
   await expect(inspector).toHaveCount(0);
   await view.getByTestId('fp-inspector-expand').click();
@@ -160,6 +160,8 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
   await expect(runs).toHaveCount(1);
   await expect(runs.first()).toHaveAttribute('data-status', 'completed');
   await runs.first().click();
+  const source = inspector.getByTestId('fp-inspector-log-source');
+  await expect(source).toHaveText(/^run r_/);
   await expect(log).toContainText(`node ${prep.id} running with`);
   await page.screenshot({ path: 'screenshots/inspector-run.png' });
 
@@ -168,6 +170,7 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
   await expect(inspector.getByTestId('fp-inspector-parameters-readonly')).toContainText('locked');
   await expect(inspector.getByTestId('fp-inspector-save-parameters')).toHaveCount(0);
   expect((await api.get(`nodes/${prep.id}`)).locked).toBe(true);
+  await expect(source).toHaveText(/^run r_/); // the inspector kept its place through the reload
 
   // Dark theme: the inspector follows JupyterLab's colours.
   const colours = () =>
