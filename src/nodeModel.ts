@@ -2,7 +2,7 @@
 // log, and every server call the inspector makes. Failures become notifications (`attempt`);
 // an invalid parameters file is kept as an inline message because the user must fix it there.
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { Notification } from '@jupyterlab/apputils';
+import { type ISessionContext, Notification } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import type { Contents } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -13,15 +13,6 @@ import { attempt, type PipelineModel } from './model';
 
 /** How many lines of a log the inspector shows. */
 export const LOG_TAIL = 200;
-
-/** The notebook "Open notebook" opens: the node's own one, else a scratch one beside its code. */
-export function notebookPath(node: Pick<NodeDetails, 'kind' | 'lab_path'>): string | null {
-  if (node.lab_path === null) {
-    return null;
-  }
-  const name = node.kind === 'notebook' ? 'main.ipynb' : 'analysis.ipynb';
-  return `${node.lab_path}/code/${name}`;
-}
 
 /** Why the node's parameters cannot be edited, or null when they can. */
 export function readOnlyReason(node: Pick<NodeDetails, 'locked' | 'referenced'>): string | null {
@@ -211,34 +202,48 @@ export class NodeModel {
     }
   }
 
-  /** Open the node's notebook on the node's kernel, creating a scratch notebook if need be. */
+  /**
+   * Open the node's notebook on the node's kernel: `code/main.ipynb` of a notebook node, else
+   * `code/analysis.ipynb`, created empty the first time.
+   */
   async openNotebook(): Promise<void> {
     const node = this._node;
-    const path = node && notebookPath(node);
-    if (!this.app || !node || !path) {
+    const app = this.app;
+    if (!app || !node || node.lab_path === null) {
       return;
     }
-    const app = this.app;
+    const code = `${node.lab_path}/code`;
     await attempt('open the notebook', async () => {
       const contents = app.serviceManager.contents;
-      const exists = await contents.get(path, { content: false }).then(
-        () => true,
-        () => false,
-      );
-      if (!exists) {
-        const name = `fusionpipe: ${node.tag} (${node.id})`;
-        await contents.save(path, emptyNotebook(node.kernel, name));
-      }
-      // The lab lists kernels it has seen; a node made since then has a kernel it does not know.
+      const exists = (path: string) =>
+        contents.get(path, { content: false }).then(
+          () => true,
+          () => false,
+        );
+      // The lab lists the kernels it has seen; a node made since then has one it does not know.
       const specs = app.serviceManager.kernelspecs;
       if (!specs.specs?.kernelspecs[node.kernel]) {
         await specs.refreshSpecs();
       }
-      await app.commands.execute('docmanager:open', {
+      const main = `${code}/main.ipynb`;
+      const path =
+        node.kind === 'notebook' && (await exists(main)) ? main : `${code}/analysis.ipynb`;
+      if (!(await exists(path))) {
+        const spec = specs.specs?.kernelspecs[node.kernel];
+        await contents.save(path, emptyNotebook(node.kernel, spec?.display_name ?? node.kernel));
+      }
+      const widget = (await app.commands.execute('docmanager:open', {
         path,
         factory: 'Notebook',
         kernel: { name: node.kernel },
-      });
+      })) as { context: { sessionContext: ISessionContext } } | undefined;
+      // A notebook whose metadata names another kernel (the template says python3) starts on
+      // that one: move it to the node's.
+      const session = widget?.context.sessionContext;
+      await session?.ready;
+      if (session && session.session?.kernel?.name !== node.kernel) {
+        await session.changeKernel({ name: node.kernel });
+      }
     });
   }
 

@@ -184,3 +184,37 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
   await page.screenshot({ path: 'screenshots/inspector-run-dark.png' });
   expect(errors).toEqual([]);
 });
+
+test("Open notebook opens a notebook node's own main.ipynb on its kernel", async ({
+  page,
+  request,
+}) => {
+  const api = rest(request);
+  const project = await api.post('projects', { tag: 'notebook-project' });
+  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'nb-pipeline' });
+  const node = await api.post(`pipelines/${pipeline.id}/nodes`, {
+    tag: 'explore',
+    kind: 'notebook',
+    position: { x: 0, y: 0 },
+  });
+  await page.sidebar.openTab('fusionpipe-sidebar');
+  const sidebar = page.locator('#fusionpipe-sidebar');
+  await sidebar.getByTestId('fp-project').filter({ hasText: 'notebook-project' }).click();
+  await sidebar.getByTestId('fp-pipeline').filter({ hasText: 'nb-pipeline' }).click();
+  const view = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
+  await view.getByTestId('fp-node').click();
+  const open = view.getByTestId('fp-inspector-open-notebook');
+  await expect(open).toHaveAttribute('title', /main\.ipynb/);
+  await open.click();
+
+  await expect(page.locator('#jp-main-dock-panel .lm-TabBar-tab.jp-mod-current')).toContainText(
+    'main.ipynb',
+  );
+  await expect(page.locator('#jp-main-statusbar')).toContainText(`(${node.id})`, {
+    timeout: 30000,
+  });
+  const { lab_path: labPath } = await api.get(`nodes/${node.id}`);
+  const listing = await request.get(`/api/contents/${labPath}/code`);
+  const names = (await listing.json()).content.map((file: { name: string }) => file.name);
+  expect(names).not.toContain('analysis.ipynb');
+});
