@@ -91,6 +91,8 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
   await inspector.getByTestId('fp-inspector-tag').press('Enter');
   await expect.poll(async () => (await api.get(`nodes/${prep.id}`)).tag).toBe('prepare');
   await expect(nodes.filter({ hasText: 'prepare' })).toHaveCount(1);
+  // The canvas reloaded its graph: the node stays selected, so the inspector keeps showing it.
+  await expect(inspector.getByTestId('fp-inspector-tag')).toHaveValue('prepare');
 
   // Notes: saved when the field loses focus.
   await inspector.getByTestId('fp-inspector-notes').fill('cleans the raw shots');
