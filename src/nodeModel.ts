@@ -158,11 +158,11 @@ export class NodeModel {
     await this.update(locked ? 'lock the node' : 'unlock the node', { locked });
   }
 
-  /** Save the parameters; true when the server accepted them. */
-  async saveParameters(content: string): Promise<boolean> {
+  /** Save the parameters; when the server refuses them, its reason is `parametersError`. */
+  async saveParameters(content: string): Promise<void> {
     const node = this._node;
     if (!node) {
-      return false;
+      return;
     }
     try {
       await this.pipeline.app.api.saveParameters(node.id, content);
@@ -177,7 +177,6 @@ export class NodeModel {
       }
     }
     this._changed.emit();
-    return this._parametersError === null;
   }
 
   async copyPath(): Promise<void> {
@@ -195,9 +194,10 @@ export class NodeModel {
 
   async openFolder(): Promise<void> {
     const path = this._node?.lab_path;
-    if (this.app && path != null) {
+    const app = this.app;
+    if (app && path != null) {
       await attempt('open the folder', () =>
-        this.app!.commands.execute('filebrowser:go-to-path', { path: `${path}/code` }),
+        app.commands.execute('filebrowser:go-to-path', { path: `${path}/code` }),
       );
     }
   }
