@@ -116,7 +116,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           shell.activateById(open.id);
           return;
         }
-        const widget = new PipelineWidget(model, pipelineId);
+        const widget = new PipelineWidget(model, pipelineId, app);
         void tracker.add(widget);
         shell.add(widget, 'main');
         shell.activateById(widget.id);

@@ -6,7 +6,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { ApiError, FusionpipeApi, type Pipeline, type PipelineGraph, type Project } from './api';
 import { EventStream, type FusionpipeEvent } from './events';
 
-async function attempt<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
+export async function attempt<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
   try {
     return await action();
   } catch (error) {
