@@ -128,13 +128,17 @@ export class NodeModel {
         api.nodeRuns(node.id),
         api.log(node.id, { runId: this._shownRun ?? undefined, tail: LOG_TAIL }),
       ]);
+      this._reloadFailure = null;
       if (generation === this._generation) {
         [this._node, this._runs, this._log] = loaded;
         this._changed.emit();
       }
     } catch (error) {
-      // A node deleted while shown is gone from the canvas too: nothing to report.
-      if (!(error instanceof ApiError && error.status === 404)) {
+      // A node deleted while shown is gone from the canvas too: nothing to report. The log of a
+      // running node is reloaded every second: say what went wrong once, not every second.
+      const failure = String(error);
+      if (!(error instanceof ApiError && error.status === 404) && failure !== this._reloadFailure) {
+        this._reloadFailure = failure;
         await attempt('load the node', () => Promise.reject(error));
       }
     }
@@ -295,6 +299,7 @@ export class NodeModel {
   private _log: NodeLog | undefined;
   private _shownRun: string | null = null;
   private _generation = 0;
+  private _reloadFailure: string | null = null;
   private _pending = 0;
   private readonly _changed = new Signal<this, void>(this);
 }
