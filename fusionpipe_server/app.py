@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_databa
 from .errors import Unavailable
 from .events import EventHub
 from .handlers import handlers
-from .nodes import kernels, lab_paths
+from .nodes import kernels, lab_paths, leftovers
 from .service import Service, Settings
 from .store.database import Database
 
@@ -104,6 +105,7 @@ class FusionpipeApp(ExtensionApp):
     _database: Database | None = None
     _events: EventHub | None = None
     _service: Service | None = None
+    _sweeping: asyncio.Future[None] | None = None
 
     def initialize_settings(self) -> None:
         # The database is made ready while the server loads, not in the start hook: a server
@@ -168,8 +170,21 @@ class FusionpipeApp(ExtensionApp):
             self.log.warning(
                 "fusionpipe: %d node(s) left running were marked failed", len(recovered)
             )
+        # In the background: a large data folder must not delay the server's start.
+        self._sweeping = asyncio.get_running_loop().run_in_executor(None, self._sweep_leftovers)
+
+    def _sweep_leftovers(self) -> None:
+        assert self._service is not None
+        removed = leftovers.sweep(self._service.settings.data_path)
+        if removed:
+            self.log.info(
+                "fusionpipe: removed %d leftover(s) of interrupted operations", len(removed)
+            )
 
     async def stop_extension(self) -> None:
+        if self._sweeping is not None:
+            await self._sweeping
+            self._sweeping = None
         if self._service is not None:
             await self._service.runs.shutdown()
         if self._events is not None:

@@ -84,7 +84,8 @@ export interface PipelineGraph extends Pipeline {
 export interface ProjectGraph {
   project: Project;
   pipelines: Pipeline[];
-  edges: { source: string; target: string; kind: string }[];
+  /** How each pipeline was made from another: branch, duplicate or merge. */
+  edges: { source: string; target: string; relation: string }[];
 }
 
 export interface RunNode {

@@ -4,3 +4,10 @@ export const CommandIds = {
   createProject: 'fusionpipe:create-project',
   openPipeline: 'fusionpipe:open-pipeline',
 } as const;
+
+// Palette commands of the sidebar and the lineage graph.
+export const SidebarCommandIds = {
+  createPipeline: 'fusionpipe:create-pipeline',
+  showLineage: 'fusionpipe:show-lineage',
+  refresh: 'fusionpipe:refresh',
+} as const;

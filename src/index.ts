@@ -6,11 +6,14 @@ import {
   type JupyterFrontEndPlugin,
 } from '@jupyterlab/application';
 import { ICommandPalette, InputDialog, WidgetTracker } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
 
-import { CommandIds } from './commands';
+import { CommandIds, SidebarCommandIds } from './commands';
+import { choosePipeline, chooseProject } from './components/Sidebar/actions';
 import Sidebar from './components/Sidebar/Sidebar.svelte';
 import { fusionpipeIcon } from './icons';
 import { FusionpipeModel } from './model';
+import { LineageWidget } from './widgets/LineageWidget';
 import { PipelineWidget } from './widgets/PipelineWidget';
 import { SvelteWidget } from './widgets/SvelteWidget';
 
@@ -19,19 +22,24 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   description: 'The fusionpipe panel: projects and pipelines.',
   autoStart: true,
   requires: [ILabShell],
-  optional: [ICommandPalette, ILayoutRestorer],
+  optional: [ICommandPalette, ILayoutRestorer, ILauncher],
   activate: (
     app: JupyterFrontEnd,
     shell: ILabShell,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
+    launcher: ILauncher | null,
   ) => {
     const model = new FusionpipeModel();
     const tracker = new WidgetTracker<PipelineWidget>({ namespace: 'fusionpipe-pipeline' });
+    const lineages = new WidgetTracker<LineageWidget>({ namespace: 'fusionpipe-lineage' });
     const openPipeline = (pipelineId: string): void => {
       void app.commands.execute(CommandIds.openPipeline, { pipelineId });
     };
-    const sidebar = new SvelteWidget(Sidebar, { model, openPipeline });
+    const showLineage = (projectId: string): void => {
+      void app.commands.execute(SidebarCommandIds.showLineage, { projectId });
+    };
+    const sidebar = new SvelteWidget(Sidebar, { model, openPipeline, showLineage });
     sidebar.id = 'fusionpipe-sidebar';
     sidebar.title.icon = fusionpipeIcon;
     sidebar.title.caption = 'fusionpipe';
@@ -39,8 +47,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     shell.add(sidebar, 'left', { rank: 600 });
     restorer?.add(sidebar, 'fusionpipe-sidebar');
 
+    // The launcher shows a command's label under its card: there, just the product's name.
     app.commands.addCommand(CommandIds.openSidebar, {
-      label: 'fusionpipe: Open sidebar',
+      label: (args) => (args.isLauncher ? 'fusionpipe' : 'fusionpipe: Open sidebar'),
+      caption: 'Show the fusionpipe projects and pipelines',
       icon: fusionpipeIcon,
       execute: () => shell.activateById(sidebar.id),
     });
@@ -64,16 +74,49 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         return model.createProject(tag);
       },
     });
+    app.commands.addCommand(SidebarCommandIds.createPipeline, {
+      label: (args) => (args.isLauncher ? 'New pipeline' : 'fusionpipe: New pipeline'),
+      caption: 'Create a fusionpipe pipeline in a project and open it',
+      icon: fusionpipeIcon,
+      execute: async (args) => {
+        const projectId =
+          typeof args.projectId === 'string'
+            ? args.projectId
+            : await chooseProject(model, 'New pipeline in project');
+        if (!projectId) {
+          return undefined;
+        }
+        const answer = await InputDialog.getText({
+          title: 'New fusionpipe pipeline',
+          label: 'Name (leave empty to use the pipeline id)',
+          okLabel: 'Create',
+        });
+        if (!answer.button.accept) {
+          return undefined;
+        }
+        shell.activateById(sidebar.id);
+        const pipeline = await model.createPipeline(projectId, answer.value ?? '');
+        if (pipeline) {
+          openPipeline(pipeline.id);
+        }
+        return pipeline;
+      },
+    });
     app.commands.addCommand(CommandIds.openPipeline, {
       label: 'fusionpipe: Open pipeline',
-      execute: (args) => {
-        const pipelineId = String(args.pipelineId);
+      caption: 'Open a fusionpipe pipeline; asks which unless given a `pipelineId` argument',
+      execute: async (args) => {
+        const pipelineId =
+          typeof args.pipelineId === 'string' ? args.pipelineId : await choosePipeline(model);
+        if (!pipelineId) {
+          return;
+        }
         const open = tracker.find((widget) => widget.model.pipelineId === pipelineId);
         if (open) {
           shell.activateById(open.id);
           return;
         }
-        const widget = new PipelineWidget(model, pipelineId);
+        const widget = new PipelineWidget(model, pipelineId, app);
         void tracker.add(widget);
         shell.add(widget, 'main');
         shell.activateById(widget.id);
@@ -84,8 +127,52 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       args: (widget) => ({ pipelineId: widget.model.pipelineId }),
       name: (widget) => widget.model.pipelineId,
     });
-    for (const command of [CommandIds.openSidebar, CommandIds.createProject]) {
+    app.commands.addCommand(SidebarCommandIds.showLineage, {
+      label: 'fusionpipe: Show lineage of a project',
+      caption: 'Draw how the pipelines of a project were branched, duplicated and merged',
+      execute: async (args) => {
+        const projectId =
+          typeof args.projectId === 'string'
+            ? args.projectId
+            : await chooseProject(model, 'Show the lineage of project');
+        if (!projectId) {
+          return;
+        }
+        const open = lineages.find((widget) => widget.projectId === projectId);
+        if (open) {
+          shell.activateById(open.id);
+          return;
+        }
+        const widget = new LineageWidget(model, projectId, openPipeline);
+        void lineages.add(widget);
+        shell.add(widget, 'main');
+        shell.activateById(widget.id);
+      },
+    });
+    void restorer?.restore(lineages, {
+      command: SidebarCommandIds.showLineage,
+      args: (widget) => ({ projectId: widget.projectId }),
+      name: (widget) => widget.projectId,
+    });
+    app.commands.addCommand(SidebarCommandIds.refresh, {
+      label: 'fusionpipe: Refresh projects and pipelines',
+      execute: () => model.reload(),
+    });
+    for (const command of [
+      CommandIds.openSidebar,
+      CommandIds.createProject,
+      SidebarCommandIds.createPipeline,
+      CommandIds.openPipeline,
+      SidebarCommandIds.showLineage,
+      SidebarCommandIds.refresh,
+    ]) {
       palette?.addItem({ command, category: 'fusionpipe' });
+    }
+    for (const [rank, command] of [
+      CommandIds.openSidebar,
+      SidebarCommandIds.createPipeline,
+    ].entries()) {
+      launcher?.add({ command, category: 'fusionpipe', rank, args: { isLauncher: true } });
     }
   },
 };

@@ -16,7 +16,7 @@ import {
 } from './api';
 import { EventStream, type FusionpipeEvent } from './events';
 
-async function attempt<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
+export async function attempt<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
   try {
     return await action();
   } catch (error) {
@@ -42,6 +42,11 @@ export class FusionpipeModel {
     return this._pipelines.get(projectId);
   }
 
+  /** Every pipeline loaded so far, whatever its project. */
+  get pipelines(): readonly Pipeline[] {
+    return [...this._pipelines.values()].flat();
+  }
+
   /** Emitted whenever what the sidebar shows has changed. */
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -51,7 +56,20 @@ export class FusionpipeModel {
     await attempt('load the projects', async () => {
       this._projects = await this.api.listProjects();
     });
+    // Pipelines of a project that is gone would still be found by the search.
+    const known = new Set(this._projects.map((p) => p.id));
+    for (const projectId of this._pipelines.keys()) {
+      if (!known.has(projectId)) {
+        this._pipelines.delete(projectId);
+      }
+    }
     this._changed.emit();
+  }
+
+  /** The projects, and the pipelines of every project loaded so far, afresh from the server. */
+  async reload(): Promise<void> {
+    await this.refresh();
+    await this.reloadProjects([...this._pipelines.keys()]);
   }
 
   async createProject(tag: string): Promise<Project | undefined> {
@@ -65,12 +83,72 @@ export class FusionpipeModel {
     return project;
   }
 
+  async updateProject(
+    projectId: string,
+    fields: { tag?: string; notes?: string },
+  ): Promise<Project | undefined> {
+    const project = await attempt('change the project', () =>
+      this.api.updateProject(projectId, fields),
+    );
+    if (project) {
+      this._projects = this._projects.map((p) => (p.id === projectId ? project : p));
+      this._changed.emit();
+    }
+    return project;
+  }
+
+  /** `cascade` deletes the project's pipelines too; without it the server refuses a non-empty one. */
+  async deleteProject(projectId: string, cascade: boolean): Promise<boolean> {
+    const done = await attempt('delete the project', async () => {
+      await this.api.deleteProject(projectId, cascade);
+      return true;
+    });
+    if (done) {
+      this._projects = this._projects.filter((p) => p.id !== projectId);
+      this._pipelines.delete(projectId);
+      this._changed.emit();
+    }
+    return done ?? false;
+  }
+
+  /**
+   * The project's pipelines and the lineage edges between them; null when the project no longer
+   * exists, which is no error to report: a lineage tab may outlive its project.
+   */
+  projectGraph(projectId: string) {
+    return attempt('load the lineage graph', async () => {
+      try {
+        return await this.api.projectGraph(projectId);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) {
+          return null;
+        }
+        throw error;
+      }
+    });
+  }
+
   async loadPipelines(projectId: string): Promise<void> {
     const pipelines = await attempt('load the pipelines', () => this.api.listPipelines(projectId));
     if (pipelines) {
       this._pipelines.set(projectId, pipelines);
     }
     this._changed.emit();
+  }
+
+  /** One request per project whose pipelines are not loaded yet, so a search can find them. */
+  loadAllPipelines(): Promise<void> {
+    // Asked again while loading (a search typed fast): wait for the same requests.
+    this._loadingAll ??= (async () => {
+      const missing = this._projects.filter((p) => !this._pipelines.has(p.id));
+      await Promise.all(missing.map((p) => this.loadPipelines(p.id)));
+      this._loadingAll = null;
+    })();
+    return this._loadingAll;
+  }
+
+  findPipeline(pipelineId: string): Pipeline | undefined {
+    return this.pipelines.find((p) => p.id === pipelineId);
   }
 
   async createPipeline(projectId: string, tag: string): Promise<Pipeline | undefined> {
@@ -84,19 +162,73 @@ export class FusionpipeModel {
     return pipeline;
   }
 
+  /** Rename, change notes, move to another project, lock or unlock. */
+  async updatePipeline(
+    pipeline: Pipeline,
+    fields: { tag?: string; notes?: string; project_id?: string; locked?: boolean },
+  ): Promise<Pipeline | undefined> {
+    const updated = await attempt('change the pipeline', () =>
+      this.api.updatePipeline(pipeline.id, fields),
+    );
+    if (updated) {
+      await this.reloadProjects([pipeline.project_id, updated.project_id]);
+    }
+    return updated;
+  }
+
+  async deletePipeline(pipeline: Pipeline): Promise<boolean> {
+    const done = await attempt('delete the pipeline', async () => {
+      await this.api.deletePipeline(pipeline.id);
+      return true;
+    });
+    if (done) {
+      await this.reloadProjects([pipeline.project_id]);
+    }
+    return done ?? false;
+  }
+
+  async duplicatePipeline(pipeline: Pipeline, withData: boolean): Promise<Pipeline | undefined> {
+    const copy = await attempt('duplicate the pipeline', () =>
+      this.api.duplicatePipeline(pipeline.id, withData),
+    );
+    if (copy) {
+      await this.reloadProjects([copy.project_id]);
+    }
+    return copy;
+  }
+
+  async mergePipelines(pipelines: readonly Pipeline[]): Promise<Pipeline | undefined> {
+    const merged = await attempt('merge the pipelines', () =>
+      this.api.mergePipelines(pipelines.map((p) => p.id)),
+    );
+    if (merged) {
+      await this.reloadProjects([merged.project_id]);
+    }
+    return merged;
+  }
+
+  private async reloadProjects(projectIds: string[]): Promise<void> {
+    await Promise.all([...new Set(projectIds)].map((id) => this.loadPipelines(id)));
+  }
+
   /** Projects and pipelines made, changed or deleted by anyone show up at once. */
   private onEvent(_: EventStream, event: FusionpipeEvent): void {
     if (event.event.startsWith('project.') || event.event === 'resync') {
       void this.refresh();
     }
     if (['pipeline.created', 'pipeline.updated', 'pipeline.deleted'].includes(event.event)) {
-      for (const projectId of this._pipelines.keys()) {
-        void this.loadPipelines(projectId);
-      }
+      // A merge or a cascade delete sends several events at once: one reload for all of them.
+      window.clearTimeout(this._pending);
+      this._pending = window.setTimeout(
+        () => void this.reloadProjects([...this._pipelines.keys()]),
+        50,
+      );
     }
   }
 
   private _projects: Project[] = [];
+  private _pending = 0;
+  private _loadingAll: Promise<void> | null = null;
   private readonly _pipelines = new Map<string, Pipeline[]>();
   private readonly _changed = new Signal<this, void>(this);
 }

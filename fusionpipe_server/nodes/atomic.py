@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
+
+# What hidden_sibling names look like: what a killed server may leave behind.
+HIDDEN_SIBLING = re.compile(r"^\..+\.(new|trash|tmp)-[0-9a-f]{8}$")
 
 
 def hidden_sibling(path: Path, purpose: str) -> Path:

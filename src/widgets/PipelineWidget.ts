@@ -1,16 +1,22 @@
-// A pipeline canvas in the main area: one widget per open pipeline.
+// A pipeline in the main area: its canvas with the node inspector beside it, one widget per
+// open pipeline.
+import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { MainAreaWidget } from '@jupyterlab/apputils';
 
-import Canvas from '../components/Canvas/Canvas.svelte';
+import PipelineView from '../components/PipelineView.svelte';
 import { fusionpipeIcon } from '../icons';
 import { type FusionpipeModel, PipelineModel } from '../model';
+import { NodeModel } from '../nodeModel';
 import { SvelteWidget } from './SvelteWidget';
 
-export class PipelineWidget extends MainAreaWidget<SvelteWidget<{ model: PipelineModel }>> {
-  constructor(app: FusionpipeModel, pipelineId: string) {
-    const model = new PipelineModel(app, pipelineId);
-    super({ content: new SvelteWidget(Canvas, { model }) });
+export class PipelineWidget extends MainAreaWidget<SvelteWidget<{ inspector: NodeModel }>> {
+  /** `app` lets the inspector open the node's folder and notebooks in the lab. */
+  constructor(fusionpipe: FusionpipeModel, pipelineId: string, app?: JupyterFrontEnd) {
+    const model = new PipelineModel(fusionpipe, pipelineId);
+    const inspector = new NodeModel(model, app);
+    super({ content: new SvelteWidget(PipelineView, { inspector }) });
     this.model = model;
+    this.inspector = inspector;
     this.id = `fusionpipe-pipeline-${pipelineId}`;
     this.title.label = 'Pipeline';
     this.title.icon = fusionpipeIcon;
@@ -21,8 +27,10 @@ export class PipelineWidget extends MainAreaWidget<SvelteWidget<{ model: Pipelin
   }
 
   readonly model: PipelineModel;
+  readonly inspector: NodeModel;
 
   dispose(): void {
+    this.inspector.dispose();
     this.model.dispose();
     super.dispose();
   }

@@ -5,6 +5,9 @@ import { join } from 'path';
 
 const API = '/fusionpipe/api';
 
+// Room for the canvas beside the sidebar and the node inspector.
+test.use({ viewport: { width: 1440, height: 900 } });
+
 interface RestNode {
   id: string;
   tag: string;
@@ -367,7 +370,7 @@ test('group nodes, collapse and expand the group, delete it and keep its nodes',
   graph = moved;
 
   // Selected, the group shows resize handles; its new size is saved. (The right edge, not a corner:
-  // the bottom-right corner lies under the minimap at this window size.)
+  // the bottom-right corner may lie under the minimap.)
   const before = graph.groups[0].size;
   await group.locator('.fp-group-head').click();
   const handle = (await canvas.locator('.svelte-flow__resize-control.line.right').boundingBox())!;

@@ -1,0 +1,305 @@
+// The inspector's state: the node selected on one pipeline's canvas, its parameters, runs and
+// log, and every server call the inspector makes. Failures become notifications (`attempt`);
+// an invalid parameters file is kept as an inline message because the user must fix it there.
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { type ISessionContext, Notification } from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import type { Contents } from '@jupyterlab/services';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { ApiError, type NodeDetails, type NodeLog, type Run } from './api';
+import type { FusionpipeEvent } from './events';
+import { attempt, type PipelineModel } from './model';
+
+/** How many lines of a log the inspector shows. */
+export const LOG_TAIL = 200;
+
+/** Why the node's parameters cannot be edited, or null when they can. */
+export function readOnlyReason(node: Pick<NodeDetails, 'locked' | 'referenced'>): string | null {
+  if (node.locked) {
+    return 'The node is locked: unlock it to edit its parameters.';
+  }
+  if (node.referenced) {
+    return 'The node is shared with other pipelines, so it is read-only: detach it to edit it.';
+  }
+  return null;
+}
+
+function emptyNotebook(kernel: string, displayName: string): Partial<Contents.IModel> {
+  return {
+    type: 'notebook',
+    format: 'json',
+    content: {
+      cells: [],
+      metadata: { kernelspec: { name: kernel, display_name: displayName, language: 'python' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    },
+  };
+}
+
+export class NodeModel {
+  constructor(
+    readonly pipeline: PipelineModel,
+    readonly app?: JupyterFrontEnd,
+  ) {
+    pipeline.selectionChanged.connect(this.onSelection, this);
+    pipeline.app.events.received.connect(this.onEvent, this);
+  }
+
+  /** The ids of the nodes selected on the canvas. */
+  get selection(): readonly string[] {
+    return this.pipeline.selection;
+  }
+
+  /** The one selected node, once loaded. */
+  get node(): NodeDetails | undefined {
+    return this._node;
+  }
+
+  get parameters(): string {
+    return this._parameters;
+  }
+
+  /** The server's message about the parameters last saved, when they were refused. */
+  get parametersError(): string | null {
+    return this._parametersError;
+  }
+
+  get runs(): readonly Run[] {
+    return this._runs;
+  }
+
+  get log(): NodeLog | undefined {
+    return this._log;
+  }
+
+  /** The run whose log is shown; null for the latest run, which is then followed live. */
+  get shownRun(): string | null {
+    return this._shownRun;
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** JupyterLab's code editors, so the parameters get the user's editor; null without the lab. */
+  async editorServices(): Promise<IEditorServices | null> {
+    return this.app ? this.app.resolveOptionalService(IEditorServices) : null;
+  }
+
+  /** Load everything about the selected node (nothing when zero or several are selected). */
+  async load(): Promise<void> {
+    const generation = ++this._generation;
+    const [nodeId] = this.selection;
+    this._node = undefined;
+    this._parameters = '';
+    this._parametersError = null;
+    this._runs = [];
+    this._log = undefined;
+    this._shownRun = null;
+    this._changed.emit();
+    if (this.selection.length !== 1) {
+      return;
+    }
+    const api = this.pipeline.app.api;
+    const loaded = await attempt('load the node', () =>
+      Promise.all([api.node(nodeId), api.parameters(nodeId)]),
+    );
+    // The selection may have moved on while this was loading.
+    if (loaded && generation === this._generation) {
+      [this._node, this._parameters] = loaded;
+      this._changed.emit();
+      await this.reload();
+    }
+  }
+
+  /** Reload the node's details, runs and log (not the parameters, which may be being edited). */
+  async reload(): Promise<void> {
+    const node = this._node;
+    if (!node) {
+      return;
+    }
+    const generation = this._generation;
+    const api = this.pipeline.app.api;
+    try {
+      const loaded = await Promise.all([
+        api.node(node.id),
+        api.nodeRuns(node.id),
+        api.log(node.id, { runId: this._shownRun ?? undefined, tail: LOG_TAIL }),
+      ]);
+      this._reloadFailure = null;
+      if (generation === this._generation) {
+        [this._node, this._runs, this._log] = loaded;
+        this._changed.emit();
+      }
+    } catch (error) {
+      // A node deleted while shown is gone from the canvas too: nothing to report. The log of a
+      // running node is reloaded every second: say what went wrong once, not every second.
+      const failure = String(error);
+      if (!(error instanceof ApiError && error.status === 404) && failure !== this._reloadFailure) {
+        this._reloadFailure = failure;
+        await attempt('load the node', () => Promise.reject(error));
+      }
+    }
+  }
+
+  /** Show the log of one run, or of the latest run with `null`. */
+  async showRun(runId: string | null): Promise<void> {
+    this._shownRun = runId;
+    await this.reload();
+  }
+
+  async rename(tag: string): Promise<void> {
+    await this.update('rename the node', { tag });
+  }
+
+  async saveNotes(notes: string): Promise<void> {
+    await this.update('save the notes', { notes });
+  }
+
+  async setLocked(locked: boolean): Promise<void> {
+    await this.update(locked ? 'lock the node' : 'unlock the node', { locked });
+  }
+
+  /** Save the parameters; when the server refuses them, its reason is `parametersError`. */
+  async saveParameters(content: string): Promise<void> {
+    const node = this._node;
+    if (!node) {
+      return;
+    }
+    try {
+      await this.pipeline.app.api.saveParameters(node.id, content);
+      this._parameters = content;
+      this._parametersError = null;
+    } catch (error) {
+      // A 400 is the user's YAML: say where, beside the editor. Anything else is a failure.
+      if (error instanceof ApiError && error.status === 400) {
+        this._parametersError = error.message;
+      } else {
+        await attempt('save the parameters', () => Promise.reject(error));
+      }
+    }
+    this._changed.emit();
+  }
+
+  async copyPath(): Promise<void> {
+    const folder = this._node?.folder;
+    if (folder) {
+      const copied = await attempt('copy the path', async () => {
+        await navigator.clipboard.writeText(folder);
+        return true;
+      });
+      if (copied) {
+        Notification.success('Copied the folder path', { autoClose: 3000 });
+      }
+    }
+  }
+
+  async openFolder(): Promise<void> {
+    const path = this._node?.lab_path;
+    const app = this.app;
+    if (app && path != null) {
+      await attempt('open the folder', () =>
+        app.commands.execute('filebrowser:go-to-path', { path: `${path}/code` }),
+      );
+    }
+  }
+
+  /**
+   * Open the node's notebook on the node's kernel: `code/main.ipynb` of a notebook node, else
+   * `code/analysis.ipynb`, created empty the first time.
+   */
+  async openNotebook(): Promise<void> {
+    const node = this._node;
+    const app = this.app;
+    if (!app || !node || node.lab_path === null) {
+      return;
+    }
+    const code = `${node.lab_path}/code`;
+    await attempt('open the notebook', async () => {
+      const contents = app.serviceManager.contents;
+      const exists = (path: string) =>
+        contents.get(path, { content: false }).then(
+          () => true,
+          () => false,
+        );
+      // The lab lists the kernels it has seen; a node made since then has one it does not know.
+      const specs = app.serviceManager.kernelspecs;
+      if (!specs.specs?.kernelspecs[node.kernel]) {
+        await specs.refreshSpecs();
+      }
+      const main = `${code}/main.ipynb`;
+      const path =
+        node.kind === 'notebook' && (await exists(main)) ? main : `${code}/analysis.ipynb`;
+      if (!(await exists(path))) {
+        const spec = specs.specs?.kernelspecs[node.kernel];
+        await contents.save(path, emptyNotebook(node.kernel, spec?.display_name ?? node.kernel));
+      }
+      const widget = (await app.commands.execute('docmanager:open', {
+        path,
+        factory: 'Notebook',
+        kernel: { name: node.kernel },
+      })) as { context: { sessionContext: ISessionContext } } | undefined;
+      // A notebook whose metadata names another kernel (the template says python3) starts on
+      // that one: move it to the node's.
+      const session = widget?.context.sessionContext;
+      await session?.ready;
+      if (session && session.session?.kernel?.name !== node.kernel) {
+        await session.changeKernel({ name: node.kernel });
+      }
+    });
+  }
+
+  dispose(): void {
+    window.clearTimeout(this._pending);
+    this.pipeline.selectionChanged.disconnect(this.onSelection, this);
+    this.pipeline.app.events.received.disconnect(this.onEvent, this);
+  }
+
+  private async update(
+    what: string,
+    fields: { tag?: string; notes?: string; locked?: boolean },
+  ): Promise<void> {
+    const node = this._node;
+    if (!node) {
+      return;
+    }
+    const api = this.pipeline.app.api;
+    const updated = await attempt(what, () =>
+      api.updateNode(this.pipeline.pipelineId, node.id, fields),
+    );
+    if (updated && this._node?.id === node.id) {
+      this._node = { ...this._node, ...updated };
+    }
+    this._changed.emit();
+  }
+
+  private onSelection(): void {
+    void this.load();
+  }
+
+  private onEvent(_: unknown, event: FusionpipeEvent): void {
+    const node = this._node;
+    const concerned =
+      event.event === 'resync' ||
+      event.node_id === node?.id ||
+      event.pipeline_id === this.pipeline.pipelineId;
+    if (node && concerned) {
+      // A run sends bursts of events: one reload for each burst.
+      window.clearTimeout(this._pending);
+      this._pending = window.setTimeout(() => void this.reload(), 100);
+    }
+  }
+
+  private _node: NodeDetails | undefined;
+  private _parameters = '';
+  private _parametersError: string | null = null;
+  private _runs: readonly Run[] = [];
+  private _log: NodeLog | undefined;
+  private _shownRun: string | null = null;
+  private _generation = 0;
+  private _reloadFailure: string | null = null;
+  private _pending = 0;
+  private readonly _changed = new Signal<this, void>(this);
+}
