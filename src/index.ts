@@ -36,6 +36,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     const openPipeline = (pipelineId: string): void => {
       void app.commands.execute(CommandIds.openPipeline, { pipelineId });
     };
+    model.openPipeline = openPipeline;
     const showLineage = (projectId: string): void => {
       void app.commands.execute(SidebarCommandIds.showLineage, { projectId });
     };

@@ -34,6 +34,9 @@ export class FusionpipeModel {
 
   readonly events: EventStream;
 
+  /** Opens a pipeline in the lab; set by the plugin, which owns the commands. */
+  openPipeline: (pipelineId: string) => void = () => undefined;
+
   get projects(): readonly Project[] {
     return this._projects;
   }

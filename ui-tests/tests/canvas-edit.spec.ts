@@ -499,6 +499,16 @@ test('duplicate and reference nodes into another pipeline, detach, branch', asyn
   expect(mine.nodes.filter((n) => n.tag === 'raw')).toHaveLength(2);
 
   await menu(page, flowNode(canvas, derived), 'Branch from here');
-  await expect(toast(page, /New pipeline .*open it from the fusionpipe sidebar/)).toBeVisible();
+  const branched = toast(page, /New pipeline/);
+  await expect(branched).toBeVisible();
+  const listed = await request.get(`/fusionpipe/api/pipelines?project_id=${project.id}`);
+  const known = new Set([pipeline.id, other.id]);
+  const branch = ((await listed.json()).pipelines as { id: string }[]).find(
+    (p) => !known.has(p.id),
+  );
+  expect(branch).toBeDefined();
+  // The notification opens the new pipeline in its own tab.
+  await branched.getByRole('button', { name: 'Open' }).click();
+  await expect(page.locator(`#fusionpipe-pipeline-${branch!.id}`)).toBeVisible();
   expect(errors).toEqual([]);
 });

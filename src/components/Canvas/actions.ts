@@ -212,10 +212,10 @@ export class CanvasActions {
   async branch(nodeId: string): Promise<void> {
     const pipeline = await this.model.branch(nodeId);
     if (pipeline) {
-      Notification.success(
-        `New pipeline ${pipeline.tag || pipeline.id}: open it from the fusionpipe sidebar.`,
-        { autoClose: 8000 },
-      );
+      Notification.success(`New pipeline ${pipeline.tag || pipeline.id}.`, {
+        autoClose: 8000,
+        actions: [{ label: 'Open', callback: () => this.model.app.openPipeline(pipeline.id) }],
+      });
     }
   }
 
