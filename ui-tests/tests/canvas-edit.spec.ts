@@ -94,7 +94,7 @@ async function drag(page: IJupyterLabPageFixture, from: Locator, to: Locator) {
 
 async function menu(page: IJupyterLabPageFixture, target: Locator, item: string) {
   await target.click({ button: 'right' });
-  const entries = page.getByTestId('fp-menu');
+  const entries = page.getByTestId('fp-context-menu');
   await expect(entries).toBeVisible();
   await entries.getByRole('menuitem', { name: item, exact: false }).first().click();
   await expect(entries).toHaveCount(0);
@@ -160,7 +160,7 @@ test('add a node, connect by dragging, refuse a cycle, lay out automatically', a
   // The pane's menu adds a node where it was opened.
   const flowBox = (await canvas.locator('.svelte-flow').boundingBox())!;
   await page.mouse.click(flowBox.x + 60, flowBox.y + 60, { button: 'right' });
-  await page.getByTestId('fp-menu').getByRole('menuitem', { name: 'notebook' }).click();
+  await page.getByTestId('fp-context-menu').getByRole('menuitem', { name: 'notebook' }).click();
   await expect(canvas.getByTestId('fp-node')).toHaveCount(4);
   const notebook = (await api.graph(pipeline.id)).nodes.find((n) => n.kind === 'notebook')!;
   const box = (await flowNode(canvas, notebook.id).boundingBox())!;
@@ -195,7 +195,7 @@ test('add a node, connect by dragging, refuse a cycle, lay out automatically', a
   await page.mouse.click(label.x + label.width / 2, label.y + label.height / 2, {
     button: 'right',
   });
-  await page.getByTestId('fp-menu').getByRole('menuitem', { name: 'Delete edge' }).click();
+  await page.getByTestId('fp-context-menu').getByRole('menuitem', { name: 'Delete edge' }).click();
   await page.locator('.jp-Dialog').getByRole('button', { name: 'Delete' }).click();
   await expect(canvas.locator('.svelte-flow__edge')).toHaveCount(0);
   expect((await api.graph(pipeline.id)).edges).toEqual([]);
@@ -277,10 +277,10 @@ test('node context menu: rename, set completed on two nodes, lock', async ({ pag
   await flowNode(canvas, one).click();
   await flowNode(canvas, two).click({ modifiers: ['Shift'] });
   await flowNode(canvas, two).click({ button: 'right' });
-  await expect(page.getByTestId('fp-menu')).toBeVisible();
+  await expect(page.getByTestId('fp-context-menu')).toBeVisible();
   await page.screenshot({ path: 'screenshots/canvas-edit-node-menu.png' });
   await page
-    .getByTestId('fp-menu')
+    .getByTestId('fp-context-menu')
     .getByRole('menuitem', { name: 'Set completed (2 nodes)' })
     .click();
   await expect(canvas.locator('[data-status="completed"]')).toHaveCount(2);
@@ -295,16 +295,16 @@ test('node context menu: rename, set completed on two nodes, lock', async ({ pag
 
   // Escape closes a menu without doing anything.
   await flowNode(canvas, one).click({ button: 'right' });
-  await expect(page.getByTestId('fp-menu')).toBeVisible();
+  await expect(page.getByTestId('fp-context-menu')).toBeVisible();
   await page.keyboard.press('Escape');
-  await expect(page.getByTestId('fp-menu')).toHaveCount(0);
+  await expect(page.getByTestId('fp-context-menu')).toHaveCount(0);
 
   // In the dark theme the canvas and its menus are dark too.
   await page.theme.setDarkTheme();
   await expect(canvas.locator('.svelte-flow')).toHaveClass(/\bdark\b/);
   await flowNode(canvas, two).click({ button: 'right' });
   const background = await page
-    .getByTestId('fp-menu')
+    .getByTestId('fp-context-menu')
     .evaluate((element) => getComputedStyle(element).backgroundColor);
   const [r, g, b] = background.match(/\d+/g)!.map(Number);
   expect(r + g + b).toBeLessThan(3 * 100);

@@ -1,5 +1,6 @@
 // The entries of the canvas's context menus, by what was right-clicked.
 import type { NodeKind, XY } from '../../api';
+import type { MenuEntry } from '../common/menu';
 import type { CanvasActions } from './actions';
 import {
   isPipelineNode,
@@ -7,11 +8,6 @@ import {
   type GroupFlowNode,
   type PipelineFlowNode,
 } from './elements';
-
-export type MenuEntry =
-  | { label: string; run: () => unknown; danger?: boolean; testid?: string }
-  | { heading: string }
-  | 'separator';
 
 const KINDS: NodeKind[] = ['python', 'notebook', 'matlab', 'shell'];
 

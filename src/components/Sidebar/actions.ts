@@ -5,7 +5,7 @@ import { Notification } from '@jupyterlab/apputils';
 import type { Pipeline, Project } from '../../api';
 import type { FusionpipeModel } from '../../model';
 import { askChecked, askChoice, askNotes, askText, askWithData, confirmTyped } from './dialogs';
-import type { MenuItem } from './menu';
+import type { MenuItem } from '../common/menu';
 
 /** What the sidebar needs from the rest of the lab. */
 export interface SidebarHost {
