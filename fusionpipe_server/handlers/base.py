@@ -52,6 +52,11 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
         self.set_status(status)
         self.finish(json.dumps(value))
 
+    def reply_json_text(self, text: str) -> None:
+        """200 with JSON the database already serialised: sent as it is."""
+        self.set_header("Content-Type", "application/json")
+        self.finish(text)
+
     def created(self, value: dict[str, Any]) -> None:
         """201 with the new object and its address."""
         self.set_header("Location", url_path_join(self.request.path, value["id"]))

@@ -29,7 +29,7 @@ class PipelinesHandler(FusionpipeHandler):
 class PipelineHandler(FusionpipeHandler):
     @web.authenticated
     async def get(self, pipeline_id: str) -> None:
-        self.reply(await self.service.pipelines.graph(pipeline_id))
+        self.reply_json_text(await self.service.pipelines.graph_json(pipeline_id))
 
     @web.authenticated
     async def patch(self, pipeline_id: str) -> None:
