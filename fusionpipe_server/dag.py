@@ -111,11 +111,12 @@ def invalidate(
     set stale, get a new or lose an input, or their parameters change): every completed or
     failed descendant turns ``staledata``, transitively; ready and running ones keep their
     status. The nodes themselves are left to the caller."""
-    return {
-        node: Status.STALEDATA
-        for node in descendants(edges, nodes)
-        if statuses.get(node) in INVALIDATED
-    }
+    return stale_descendants(statuses, descendants(edges, nodes))
+
+
+def stale_descendants(statuses: Mapping[str, Status], below: Iterable[str]) -> dict[str, Status]:
+    """``invalidate`` when the descendants are already known (the database finds them)."""
+    return {node: Status.STALEDATA for node in below if statuses.get(node) in INVALIDATED}
 
 
 def manual_status_plan(

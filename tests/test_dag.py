@@ -56,6 +56,8 @@ def test_invalidate_stales_completed_and_failed_descendants_only():
     statuses = {"a": C, "b": R, "c": F, "d": C, "e": RUN}
     # b is ready and keeps it, but its descendants are still reached (transitively).
     assert dag.invalidate(statuses, edges, ["a"]) == {"c": S, "d": S}
+    # The same rule when the database has found the descendants; the node itself is not one.
+    assert dag.stale_descendants(statuses, {"b", "c", "d", "e"}) == {"c": S, "d": S}
 
 
 def test_manual_completed_changes_only_the_named_nodes():

@@ -62,9 +62,9 @@ async def apply_statuses(unit: Unit, changes: dict[str, Status]) -> None:
 async def invalidate_inputs(unit: Unit, child_ids: Sequence[str]) -> dict[str, Status]:
     """An edge into these nodes was added or removed: a completed or failed child turns
     ``staledata`` and so does every completed or failed descendant (in every pipeline)."""
-    statuses, pairs = await node_store.downstream(unit.conn, child_ids)
+    statuses, below = await node_store.downstream(unit.conn, child_ids)
     typed = {node_id: Status(status) for node_id, status in statuses.items()}
-    changes = dag.invalidate(typed, pairs, child_ids)
+    changes = dag.stale_descendants(typed, below)
     for child in child_ids:
         if typed.get(child) in (Status.COMPLETED, Status.FAILED):
             changes[child] = Status.STALEDATA

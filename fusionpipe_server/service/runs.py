@@ -256,9 +256,9 @@ class RunService(ServiceBase):
             assert row is not None
             kind, relative, tag = row
             # Running again invalidates what the node made before, and what was made from it.
-            statuses, edges = await node_store.downstream(unit.conn, [node_id])
+            statuses, below = await node_store.downstream(unit.conn, [node_id])
             typed = {n: Status(s) for n, s in statuses.items()}
-            changes = dag.invalidate(typed, edges, [node_id])
+            changes = dag.stale_descendants(typed, below)
             await node_store.set_statuses(unit.conn, {n: s.value for n, s in changes.items()})
             identities = await node_store.identities(unit.conn, [node_id])
             await events.announce(

@@ -161,27 +161,25 @@ async def folders_of(conn: AsyncConnection, node_ids: Sequence[str]) -> list[str
 
 async def downstream(
     conn: AsyncConnection, node_ids: Sequence[str]
-) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """The given nodes and all their descendants (in any pipeline): statuses and the edges
-    among them, in two queries, for status propagation."""
+) -> tuple[dict[str, str], set[str]]:
+    """The statuses of the given nodes and of all their descendants (in any pipeline), and
+    which of them are descendants: one recursive query, for status propagation."""
     rows = await (
         await conn.execute(
             "WITH RECURSIVE down(id) AS ("
-            "  SELECT unnest(%s::text[])"
-            "  UNION SELECT e.child_id FROM edges e JOIN down d ON e.parent_id = d.id) "
-            "SELECT n.id, n.status FROM nodes n JOIN down d ON d.id = n.id",
-            (list(node_ids),),
+            "  SELECT e.child_id FROM edges e WHERE e.parent_id = ANY(%(ids)s)"
+            "  UNION SELECT c.child_id FROM down d CROSS JOIN LATERAL"
+            # OFFSET 0 keeps this a per-row index lookup: flattened into a join, the planner
+            # hashes the whole edges table on every step of the recursion (a chain of 500
+            # descendants took 10 ms instead of 1).
+            "    (SELECT e.child_id FROM edges e WHERE e.parent_id = d.id OFFSET 0) c) "
+            "SELECT n.id, n.status, d.id IS NOT NULL FROM nodes n "
+            "LEFT JOIN down d ON d.id = n.id "
+            "WHERE d.id IS NOT NULL OR n.id = ANY(%(ids)s)",
+            {"ids": list(node_ids)},
         )
     ).fetchall()
-    statuses = {row[0]: row[1] for row in rows}
-    edge_rows = await (
-        await conn.execute(
-            "SELECT parent_id, child_id FROM edges "
-            "WHERE parent_id = ANY(%s) AND child_id = ANY(%s)",
-            (list(statuses), list(statuses)),
-        )
-    ).fetchall()
-    return statuses, [(row[0], row[1]) for row in edge_rows]
+    return {row[0]: row[1] for row in rows}, {row[0] for row in rows if row[2]}
 
 
 async def identities(conn: AsyncConnection, node_ids: Sequence[str]) -> list[dict[str, Any]]:
