@@ -3,9 +3,9 @@
 import { Notification } from '@jupyterlab/apputils';
 import { getContext, setContext, tick } from 'svelte';
 
-import type { Group, NodeKind, Size, XY } from '../../api';
+import type { Group, NodeKind, Pipeline, Size, XY } from '../../api';
+import { askChoice, askText, confirm, confirmTyped } from '../common/dialogs';
 import type { PipelineModel } from '../../model';
-import { askText, confirm, confirmTyped, pickPipeline } from './dialogs';
 import {
   absolutePositions,
   isGroupNode,
@@ -30,6 +30,23 @@ export interface FlowAccess {
 
 /** About the size a new node is drawn at (its id makes it wider than a measured-free guess). */
 const NEW_NODE_SIZE: Size = { width: 240, height: 70 };
+
+/** Another pipeline of the project, to copy or share nodes into. */
+async function pickPipeline(
+  title: string,
+  pipelines: readonly Pipeline[],
+): Promise<Pipeline | null> {
+  if (!pipelines.length) {
+    Notification.info('This project has no other pipeline to copy into.', { autoClose: 5000 });
+    return null;
+  }
+  // Tags are unique, but the id makes the choice unambiguous for pipelines without one.
+  const choices = pipelines.map((pipeline) => ({
+    label: `${pipeline.tag || '(no tag)'} — ${pipeline.id}`,
+    value: pipeline,
+  }));
+  return askChoice(title, 'Target pipeline', choices, 'OK');
+}
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;

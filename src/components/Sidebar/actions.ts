@@ -4,7 +4,14 @@ import { Notification } from '@jupyterlab/apputils';
 
 import type { Pipeline, Project } from '../../api';
 import type { FusionpipeModel } from '../../model';
-import { askChecked, askChoice, askNotes, askText, askWithData, confirmTyped } from './dialogs';
+import {
+  askChecked,
+  askChoice,
+  askNotes,
+  askText,
+  askWithData,
+  confirmTyped,
+} from '../common/dialogs';
 import type { MenuItem } from '../common/menu';
 
 /** What the sidebar needs from the rest of the lab. */
@@ -20,8 +27,8 @@ function plural(count: number, noun: string): string {
 
 export async function renameProject(host: SidebarHost, project: Project): Promise<void> {
   const tag = await askText('Rename project', 'New name', project.tag, 'Rename');
-  if (tag !== null && tag.trim() && tag.trim() !== project.tag) {
-    await host.model.updateProject(project.id, { tag: tag.trim() });
+  if (tag && tag !== project.tag) {
+    await host.model.updateProject(project.id, { tag });
   }
 }
 
@@ -33,7 +40,7 @@ export async function deleteProject(host: SidebarHost, project: Project): Promis
     ? `Project "${project.tag}" holds ${plural(count, 'pipeline')}: they are deleted with it, ` +
       'and so are their nodes that no other pipeline uses.'
     : `Project "${project.tag}" is empty.`;
-  if (await confirmTyped('Delete project', message, project.tag, 'Delete')) {
+  if (await confirmTyped('Delete project', [message], [project.tag])) {
     await host.model.deleteProject(project.id, count > 0);
   }
 }
@@ -90,8 +97,8 @@ export async function renamePipeline(host: SidebarHost, pipeline: Pipeline): Pro
     return;
   }
   const tag = await askText('Rename pipeline', 'New name', pipeline.tag, 'Rename');
-  if (tag !== null && tag.trim() && tag.trim() !== pipeline.tag) {
-    await host.model.updatePipeline(pipeline, { tag: tag.trim() });
+  if (tag && tag !== pipeline.tag) {
+    await host.model.updatePipeline(pipeline, { tag });
   }
 }
 
@@ -102,7 +109,7 @@ export async function deletePipeline(host: SidebarHost, pipeline: Pipeline): Pro
   const message =
     `Pipeline "${pipeline.tag}" is deleted, with its nodes that no other pipeline uses ` +
     '(their folders and data too).';
-  if (await confirmTyped('Delete pipeline', message, pipeline.tag, 'Delete')) {
+  if (await confirmTyped('Delete pipeline', [message], [pipeline.tag])) {
     await host.model.deletePipeline(pipeline);
   }
 }

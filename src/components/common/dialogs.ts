@@ -1,5 +1,5 @@
-// The questions the sidebar asks, as JupyterLab dialogs: each resolves to the answer, or to null
-// when the user cancels.
+// The questions the panel asks, as JupyterLab dialogs (themed, keyboard friendly, modal): each
+// resolves to the answer, or to null when the user cancels.
 import { Dialog, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
@@ -27,14 +27,24 @@ function paragraph(parent: HTMLElement, text: string): HTMLElement {
   return element;
 }
 
+/** What the user typed, without surrounding spaces; null when cancelled. */
 export async function askText(
   title: string,
   label: string,
-  text: string,
-  okLabel: string,
+  text = '',
+  okLabel = 'OK',
 ): Promise<string | null> {
   const answer = await InputDialog.getText({ title, label, text, okLabel });
-  return answer.button.accept ? (answer.value ?? '') : null;
+  return answer.button.accept ? (answer.value ?? '').trim() : null;
+}
+
+export async function confirm(title: string, message: string, okLabel: string): Promise<boolean> {
+  const answer = await showDialog({
+    title,
+    body: message,
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: okLabel })],
+  });
+  return answer.button.accept;
 }
 
 /** Notes are several lines: a text area, not InputDialog's one-line input. */
@@ -113,27 +123,32 @@ export async function askWithData(title: string): Promise<boolean | null> {
 }
 
 /**
- * A destructive action the user confirms by typing `expected` (the name of what goes). Typing
- * anything else cancels it, and says so.
+ * A destructive action the user confirms by typing one of `accepted` (the name of what goes, or
+ * the word `delete`). Typing anything else cancels it, and says so.
  */
 export async function confirmTyped(
   title: string,
-  message: string,
-  expected: string,
-  okLabel: string,
+  lines: readonly string[],
+  accepted: readonly string[],
+  okLabel = 'Delete',
 ): Promise<boolean> {
   const body = new FormBody((node) => {
-    paragraph(node, message);
+    for (const line of lines) {
+      paragraph(node, line);
+    }
     const prompt = paragraph(node, 'Type ');
-    const name = document.createElement('strong');
-    name.textContent = expected;
-    prompt.append(name, ' to confirm.');
+    accepted.forEach((word, index) => {
+      const name = document.createElement('strong');
+      name.textContent = word;
+      prompt.append(index ? ' or ' : '', name);
+    });
+    prompt.append(' to confirm.');
     const input = document.createElement('input');
     input.className = 'jp-mod-styled fp-dialog-confirm';
-    input.setAttribute('aria-label', `Type ${expected} to confirm`);
+    input.setAttribute('aria-label', `Type ${accepted.join(' or ')} to confirm`);
     input.dataset.testid = 'fp-confirm-input';
     node.appendChild(input);
-    return () => input.value;
+    return () => input.value.trim();
   });
   const answer = await showDialog({
     title,
@@ -144,10 +159,9 @@ export async function confirmTyped(
   if (!answer.button.accept) {
     return false;
   }
-  if (answer.value !== expected) {
-    Notification.warning(`Nothing was deleted: the name typed was not "${expected}".`, {
-      autoClose: 5000,
-    });
+  if (!accepted.includes(answer.value ?? '')) {
+    const hint = accepted.map((word) => `"${word}"`).join(' or ');
+    Notification.warning(`Nothing was deleted: you did not type ${hint}.`, { autoClose: 5000 });
     return false;
   }
   return true;
