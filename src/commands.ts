@@ -2,12 +2,8 @@
 export const CommandIds = {
   openSidebar: 'fusionpipe:open-sidebar',
   createProject: 'fusionpipe:create-project',
-  openPipeline: 'fusionpipe:open-pipeline',
-} as const;
-
-// Palette commands of the sidebar and the lineage graph.
-export const SidebarCommandIds = {
   createPipeline: 'fusionpipe:create-pipeline',
+  openPipeline: 'fusionpipe:open-pipeline',
   showLineage: 'fusionpipe:show-lineage',
   refresh: 'fusionpipe:refresh',
 } as const;

@@ -7,8 +7,9 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette, InputDialog, WidgetTracker } from '@jupyterlab/apputils';
 import { ILauncher } from '@jupyterlab/launcher';
+import type { Widget } from '@lumino/widgets';
 
-import { CommandIds, SidebarCommandIds } from './commands';
+import { CommandIds } from './commands';
 import { choosePipeline, chooseProject } from './components/Sidebar/actions';
 import Sidebar from './components/Sidebar/Sidebar.svelte';
 import { fusionpipeIcon } from './icons';
@@ -31,6 +32,19 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     launcher: ILauncher | null,
   ) => {
     const model = new FusionpipeModel();
+    /** Brings the main-area tab that `matches` forward, or opens the one `create` makes. */
+    const showOnce = <T extends Widget>(
+      tracker: WidgetTracker<T>,
+      matches: (widget: T) => boolean,
+      create: () => T,
+    ): void => {
+      const widget = tracker.find(matches) ?? create();
+      if (!widget.isAttached) {
+        void tracker.add(widget);
+        shell.add(widget, 'main');
+      }
+      shell.activateById(widget.id);
+    };
     const tracker = new WidgetTracker<PipelineWidget>({ namespace: 'fusionpipe-pipeline' });
     const lineages = new WidgetTracker<LineageWidget>({ namespace: 'fusionpipe-lineage' });
     const openPipeline = (pipelineId: string): void => {
@@ -38,7 +52,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     };
     model.openPipeline = openPipeline;
     const showLineage = (projectId: string): void => {
-      void app.commands.execute(SidebarCommandIds.showLineage, { projectId });
+      void app.commands.execute(CommandIds.showLineage, { projectId });
     };
     const sidebar = new SvelteWidget(Sidebar, { model, openPipeline, showLineage });
     sidebar.id = 'fusionpipe-sidebar';
@@ -75,7 +89,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         return model.createProject(tag);
       },
     });
-    app.commands.addCommand(SidebarCommandIds.createPipeline, {
+    app.commands.addCommand(CommandIds.createPipeline, {
       label: (args) => (args.isLauncher ? 'New pipeline' : 'fusionpipe: New pipeline'),
       caption: 'Create a fusionpipe pipeline in a project and open it',
       icon: fusionpipeIcon,
@@ -112,15 +126,11 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         if (!pipelineId) {
           return;
         }
-        const open = tracker.find((widget) => widget.model.pipelineId === pipelineId);
-        if (open) {
-          shell.activateById(open.id);
-          return;
-        }
-        const widget = new PipelineWidget(model, pipelineId, app);
-        void tracker.add(widget);
-        shell.add(widget, 'main');
-        shell.activateById(widget.id);
+        showOnce(
+          tracker,
+          (widget) => widget.model.pipelineId === pipelineId,
+          () => new PipelineWidget(model, pipelineId, app),
+        );
       },
     });
     void restorer?.restore(tracker, {
@@ -128,7 +138,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       args: (widget) => ({ pipelineId: widget.model.pipelineId }),
       name: (widget) => widget.model.pipelineId,
     });
-    app.commands.addCommand(SidebarCommandIds.showLineage, {
+    app.commands.addCommand(CommandIds.showLineage, {
       label: 'fusionpipe: Show lineage of a project',
       caption: 'Draw how the pipelines of a project were branched, duplicated and merged',
       execute: async (args) => {
@@ -139,40 +149,33 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         if (!projectId) {
           return;
         }
-        const open = lineages.find((widget) => widget.projectId === projectId);
-        if (open) {
-          shell.activateById(open.id);
-          return;
-        }
-        const widget = new LineageWidget(model, projectId, openPipeline);
-        void lineages.add(widget);
-        shell.add(widget, 'main');
-        shell.activateById(widget.id);
+        showOnce(
+          lineages,
+          (widget) => widget.projectId === projectId,
+          () => new LineageWidget(model, projectId, openPipeline),
+        );
       },
     });
     void restorer?.restore(lineages, {
-      command: SidebarCommandIds.showLineage,
+      command: CommandIds.showLineage,
       args: (widget) => ({ projectId: widget.projectId }),
       name: (widget) => widget.projectId,
     });
-    app.commands.addCommand(SidebarCommandIds.refresh, {
+    app.commands.addCommand(CommandIds.refresh, {
       label: 'fusionpipe: Refresh projects and pipelines',
       execute: () => model.reload(),
     });
     for (const command of [
       CommandIds.openSidebar,
       CommandIds.createProject,
-      SidebarCommandIds.createPipeline,
+      CommandIds.createPipeline,
       CommandIds.openPipeline,
-      SidebarCommandIds.showLineage,
-      SidebarCommandIds.refresh,
+      CommandIds.showLineage,
+      CommandIds.refresh,
     ]) {
       palette?.addItem({ command, category: 'fusionpipe' });
     }
-    for (const [rank, command] of [
-      CommandIds.openSidebar,
-      SidebarCommandIds.createPipeline,
-    ].entries()) {
+    for (const [rank, command] of [CommandIds.openSidebar, CommandIds.createPipeline].entries()) {
       launcher?.add({ command, category: 'fusionpipe', rank, args: { isLauncher: true } });
     }
   },
