@@ -115,7 +115,8 @@ def invalidate(
 
 
 def stale_descendants(statuses: Mapping[str, Status], below: Iterable[str]) -> dict[str, Status]:
-    """``invalidate`` when the descendants are already known (the database finds them)."""
+    """``invalidate`` when the nodes losing their outputs are already known (the database finds
+    descendants): the completed or failed ones among ``below`` turn ``staledata``."""
     return {node: Status.STALEDATA for node in below if statuses.get(node) in INVALIDATED}
 
 

@@ -64,10 +64,7 @@ async def invalidate_inputs(unit: Unit, child_ids: Sequence[str]) -> dict[str, S
     ``staledata`` and so does every completed or failed descendant (in every pipeline)."""
     statuses, below = await node_store.downstream(unit.conn, child_ids)
     typed = {node_id: Status(status) for node_id, status in statuses.items()}
-    changes = dag.stale_descendants(typed, below)
-    for child in child_ids:
-        if typed.get(child) in (Status.COMPLETED, Status.FAILED):
-            changes[child] = Status.STALEDATA
+    changes = dag.stale_descendants(typed, [*child_ids, *below])
     await apply_statuses(unit, changes)
     return changes
 
