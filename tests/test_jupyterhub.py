@@ -18,13 +18,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import tomllib
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+import tomllib
 from jupyter_process import free_port
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect

@@ -75,7 +75,7 @@ def reasons(node):
 
 
 async def test_touch_comment_and_ignored_files_change_nothing(api):
-    pipeline, a, b = await chain(api)
+    pipeline, a, _b = await chain(api)
     os.utime(code(a))  # touched, same content
     params = code(a, "node_parameters.yaml")
     params.write_text(params.read_text() + "\n# a comment only\n")
@@ -92,7 +92,7 @@ async def test_touch_comment_and_ignored_files_change_nothing(api):
 
 
 async def test_a_code_edit_stales_the_node_with_the_file_named_and_its_children_upstream(api):
-    pipeline, a, b = await chain(api)
+    pipeline, a, _b = await chain(api)
     original = code(a).read_text()
     code(a).write_text(original + "\nprint('changed')\n")
     nodes = await checked(api, pipeline)
@@ -179,7 +179,7 @@ async def test_a_run_with_nothing_changed_starts_no_process(api):
 
 
 async def test_accept_records_the_current_fingerprint(api):
-    pipeline, a, b = await chain(api)
+    pipeline, a, _b = await chain(api)
     code(a).write_text(code(a).read_text() + "\nprint('new')\n")
     assert (await checked(api, pipeline))["a"]["status"] == "staledata"
     url = f"pipelines/{pipeline['id']}/status"
@@ -254,7 +254,7 @@ async def test_provenance_walks_back_to_the_roots(api):
 
 
 async def test_nodes_from_before_fingerprints_adopt_the_first_one(api, database_url):
-    pipeline, a, b = await chain(api)
+    pipeline, a, _b = await chain(api)
     with psycopg.connect(database_url) as conn:
         conn.execute(
             "UPDATE nodes SET fingerprint = NULL, fingerprint_parts = NULL, "
@@ -270,7 +270,7 @@ async def test_nodes_from_before_fingerprints_adopt_the_first_one(api, database_
 
 
 async def test_a_shared_stale_node_can_neither_run_nor_be_accepted(api):
-    pipeline, a, b = await chain(api)
+    pipeline, a, _b = await chain(api)
     other = await setup_pipeline(api, "other")
     status, _ = await api(
         "POST",
@@ -309,8 +309,8 @@ async def _watching(api, node):
     return Path(node["folder"]) / "code" in watcher.watched
 
 
-async def test_a_save_in_the_lab_editor_stales_the_node(api, jp_root_dir):
-    pipeline, a, _ = await chain(api)
+async def test_a_save_in_the_lab_editor_stales_the_node(api):
+    _pipeline, a, _ = await chain(api)
     lab_path = (await node_json(api, a))["lab_path"]
     assert lab_path, "the data folder is reachable from the lab"
     source = code(a).read_text() + "\nprint('saved in the editor')\n"
