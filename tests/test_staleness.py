@@ -324,3 +324,21 @@ async def test_a_save_in_the_lab_editor_stales_the_node(api):
         return node["status"] == "staledata" and reasons(node)
 
     assert await wait_for(stale, timeout=3.0) == [("code", "code/main.py changed")]
+
+
+async def test_a_duplicate_takes_its_originals_outputs_instead_of_running(api):
+    pipeline, a, _ = await chain(api)
+    other = await setup_pipeline(api, "copy")
+    status, _ = await api(
+        "POST",
+        f"pipelines/{pipeline['id']}/duplicate-nodes",
+        {"node_ids": [a["id"]], "target_pipeline_id": other["id"], "with_data": False},
+    )
+    assert status in (200, 201, 204)
+    finished = await run(api, other)
+    (entry,) = finished["nodes"]
+    assert entry["status"] == "completed" and entry["reason"].startswith("restored from run")
+    _, graph = await api("GET", f"pipelines/{other['id']}")
+    (copy,) = graph["nodes"]
+    assert (Path(copy["folder"]) / "data" / "out.txt").read_text() == "1"
+    assert (Path(a["folder"]) / "data" / "out.txt").read_text() == "1", "the original keeps its own"

@@ -199,6 +199,12 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             ],
         ),
     },
+    "/nodes/{node_id}/provenance": {
+        "get": _op(
+            "What made the node's outputs: its run, fingerprint and parts, back to the roots",
+            "200",
+        ),
+    },
     "/events": {
         "get": _op(
             "Websocket: one JSON message per change (statuses, runs, graph), from every user",

@@ -154,7 +154,7 @@ class RunEngine(ServiceBase):
                 return outcome
             cached = None
             if now.scan.cache_outputs and not row.stale_manual and not assessment.up_to_date:
-                cached = await self.cache.find(now.fingerprint)
+                cached = await self.cache.find(now.fingerprint, node_id)
             action = planning.decide(assessment, bool(row.stale_manual), cached is not None)
             if action == planning.Action.SKIP:
                 await self._up_to_date(run_id, pipeline_id, row, now, assessment)

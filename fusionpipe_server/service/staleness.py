@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 # Pipelines fetched this recently are watched and scanned periodically.
 ACTIVE_SECONDS = 15 * 60
+# A fetch re-checks its pipeline at most this often: watching sees changes in between, and a
+# canvas that reloads on every event must not make every reload a check.
+FETCH_CHECK_SECONDS = 2.0
 
 
 @dataclass
@@ -59,8 +62,10 @@ class StalenessService(ServiceBase):
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self.active: dict[str, float] = {}  # pipeline id -> when it was last fetched
+        self._fetch_checked: dict[str, float] = {}  # ... and when a fetch last asked a check
         self.scan_interval = 10.0
         self.checks = 0  # finished checks, for tests and benchmarks
+        self.last_read: list[str] = []  # files whose content the last check read, likewise
 
     # -- asking for checks -------------------------------------------------------------------
 
@@ -73,13 +78,17 @@ class StalenessService(ServiceBase):
 
     def fetched(self, pipeline_id: str) -> None:
         """A canvas (or script) fetched the graph: keep the pipeline watched and re-check it."""
-        self.active[pipeline_id] = time.monotonic()
-        self.request(pipelines=[pipeline_id])
+        now = time.monotonic()
+        self.active[pipeline_id] = now
+        if now - self._fetch_checked.get(pipeline_id, -FETCH_CHECK_SECONDS) >= FETCH_CHECK_SECONDS:
+            self._fetch_checked[pipeline_id] = now
+            self.request(pipelines=[pipeline_id])
 
     def active_pipelines(self) -> list[str]:
         horizon = time.monotonic() - ACTIVE_SECONDS
         for pipeline_id in [p for p, t in self.active.items() if t < horizon]:
             del self.active[pipeline_id]
+            self._fetch_checked.pop(pipeline_id, None)
         return list(self.active)
 
     async def start(self) -> None:
@@ -147,6 +156,7 @@ class StalenessService(ServiceBase):
                 differences,
                 outside={n: Status(rows[n].status) for n in readers},
             )
+            self.last_read = [f"{n}/{p}" for n, c in caches.items() for p in c.hashed]
             await self._write(rows, assessed, now, result, caches)
             self.checks += 1
             return result

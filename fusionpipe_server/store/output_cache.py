@@ -71,3 +71,19 @@ async def total_size(conn: AsyncConnection) -> int:
 
 async def remove(conn: AsyncConnection, folder: str) -> None:
     await conn.execute("DELETE FROM output_cache WHERE folder = %s", (folder,))
+
+
+async def live_twin(conn: AsyncConnection, fingerprint: str, node_id: str) -> CacheEntry | None:
+    """Another node, up to date, whose outputs were made from the same fingerprint (the node
+    it was duplicated or branched from): its ``data/`` serves like a cache entry."""
+    async with conn.cursor(row_factory=class_row(CacheEntry)) as cur:
+        await cur.execute(
+            "SELECT folder || '/data' AS folder, fingerprint, id AS node_id, "
+            "made_by_run AS run_id, outputs_recorded AS outputs, 0::bigint AS size, "
+            "updated_at AS created_at FROM nodes "
+            "WHERE fingerprint = %s AND id <> %s AND status = 'completed' "
+            "AND made_by_run IS NOT NULL AND outputs_seen = outputs_recorded "
+            "ORDER BY updated_at DESC LIMIT 1",
+            (fingerprint, node_id),
+        )
+        return await cur.fetchone()
