@@ -101,6 +101,7 @@ class FolderImport:
         self.in_place = in_place
         self._aside: list[tuple[Path, Path]] = []  # (building, target)
         self._published: list[Path] = []
+        self._project_folders: list[Path] = []  # made by this import
 
     def prepare(self, node: NodeImport) -> None:
         """Copy (or, in place, complete) the node's folder; nothing appears at its place yet."""
@@ -118,6 +119,8 @@ class FolderImport:
                 f"node folder {target} already exists: move it away, or adopt the original "
                 "folders with --in-place"
             )
+        if not target.parent.exists():
+            self._project_folders.append(target.parent)
         make_project_folder(self.data_path, target.parent)
         building = hidden_sibling(target, "new")
         self._aside.append((building, target))
@@ -145,5 +148,9 @@ class FolderImport:
             purge(path)
         for building, _ in self._aside:
             purge(building)
+        for folder in self._project_folders:
+            if not any(folder.iterdir()):
+                folder.rmdir()
         self._aside.clear()
         self._published.clear()
+        self._project_folders.clear()

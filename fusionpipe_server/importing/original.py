@@ -100,9 +100,7 @@ def connect(dsn: str) -> psycopg.Connection:
             dsn, connect_timeout=10, options="-c default_transaction_read_only=on"
         )
     except psycopg.Error as err:
-        raise Unavailable(
-            f"cannot connect to the original database (--from {dsn!r}): {err}"
-        ) from err
+        raise Unavailable(f"cannot connect to the original database (--from): {err}") from err
 
 
 def _has_column(conn: psycopg.Connection, table: str, column: str) -> bool:
