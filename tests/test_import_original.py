@@ -293,8 +293,10 @@ async def test_bad_input_is_a_clear_error_and_changes_nothing(
 ):
     before = database_snapshot(database_url)
     wrong = psycopg.conninfo.make_conninfo(original.dsn, dbname="no_such_database_fp")
-    code, output = import_original(original, database_url, data_path, from_dsn=wrong)
+    unmade = tmp_path / "new-data"
+    code, output = import_original(original, database_url, unmade, from_dsn=wrong)
     assert code != 0 and "cannot connect to the original database (--from)" in output
+    assert not unmade.exists()
     assert "Traceback" not in output
 
     code, output = import_original(original, database_url, data_path, from_dsn=database_url)

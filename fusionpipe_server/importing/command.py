@@ -4,7 +4,6 @@ rows in one transaction, and tell the admin what was (or would be) done."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,6 @@ from ..errors import Invalid
 from . import folders, original, target
 from .plan import KINDS, Plan, plan_import
 from .write import new_unit, write_rows
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,6 @@ def _check_folders(request: ImportRequest) -> tuple[Path, Path]:
             f"the data folder {data_path} is inside the original's {from_data}: pass another "
             "--data-path, or --in-place to adopt the original folders"
         )
-    data_path.mkdir(parents=True, exist_ok=True)
     return from_data, data_path
 
 
@@ -75,6 +71,7 @@ async def _import(
                 )
                 if request.dry_run:
                     return plan
+                data_path.mkdir(parents=True, exist_ok=True)
                 for node in plan.nodes:
                     copies.prepare(node)
                 await write_rows(unit, plan, data_path)
@@ -83,7 +80,10 @@ async def _import(
             copies.discard()
             raise
     for step in unit.folders.finish:
-        step()
+        try:
+            step()
+        except OSError as err:  # the rows are in: say what to fix, the rest still happens
+            plan.problems.append(f"after the import: {err}")
     return plan
 
 
