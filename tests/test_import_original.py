@@ -19,7 +19,7 @@ from conftest import create_database, drop_database
 from original_fusionpipe import build_original
 
 import fp_user_utils
-from fusionpipe_server.errors import Unavailable
+from fusionpipe_server.errors import Conflict, Unavailable
 from fusionpipe_server.store.database import check_schema
 
 
@@ -399,3 +399,38 @@ async def test_the_original_matlab_helpers_answer_from_the_identity_file(
         str(folder / "data"),
         "1",
     ]
+
+
+def test_a_change_to_the_target_while_folders_are_copied_stops_the_import(
+    original, database_url, data_path, monkeypatch
+):
+    """Folders are copied before the transaction; if the target changed meanwhile (another
+    import), the import stops and removes its copies."""
+    from fusionpipe_server.importing import command, folders
+
+    prepare = folders.FolderImport.prepare
+    meanwhile = []
+
+    def prepare_while_someone_imports(self, node):
+        if not meanwhile:
+            meanwhile.append(original.ids["chemistry"])
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO projects (id, tag, owner) VALUES (%s, 'chemistry', 'bob')",
+                    (original.ids["chemistry"],),
+                )
+        prepare(self, node)
+
+    monkeypatch.setattr(folders.FolderImport, "prepare", prepare_while_someone_imports)
+    request = command.ImportRequest(
+        from_dsn=original.dsn,
+        from_data=original.data,
+        database_url=database_url,
+        data_path=data_path,
+        default_owner="labadmin",
+    )
+    with pytest.raises(Conflict, match="changed while the folders were copied"):
+        command.run_import(request, print)
+    assert rows(database_url, "SELECT id FROM projects") == [(original.ids["chemistry"],)]
+    assert rows(database_url, "SELECT count(*) FROM nodes") == [(0,)]
+    assert list(data_path.rglob("*")) == []

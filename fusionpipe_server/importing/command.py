@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 
 from ..embedded_db import default_embedded_path, prepare_database
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from . import folders, original, target
 from .plan import KINDS, Plan, plan_import
 from .write import new_unit, write_rows
@@ -56,24 +56,36 @@ async def _import(
 ) -> Plan:
     facts = folders.facts(installation.nodes, from_data)
     copies = folders.FolderImport(data_path, in_place=request.in_place)
+
+    async def planned(conn: psycopg.AsyncConnection) -> Plan:
+        existing = await target.existing(conn)
+        return plan_import(
+            installation,
+            existing,
+            facts,
+            default_owner=request.default_owner,
+            in_place=request.in_place,
+        )
+
     async with await psycopg.AsyncConnection.connect(dsn) as conn:
         unit = new_unit(conn)
+        async with conn.transaction():
+            plan = await planned(conn)
+        if request.dry_run:
+            return plan
         try:
+            # Copies can take hours: they are made before the transaction, which then only
+            # checks that nothing changed meanwhile, writes the rows and renames the folders.
+            data_path.mkdir(parents=True, exist_ok=True)
+            for node in plan.nodes:
+                copies.prepare(node)
             async with conn.transaction():
                 await target.lock_for_import(conn)
-                existing = await target.existing(conn)
-                plan = plan_import(
-                    installation,
-                    existing,
-                    facts,
-                    default_owner=request.default_owner,
-                    in_place=request.in_place,
-                )
-                if request.dry_run:
-                    return plan
-                data_path.mkdir(parents=True, exist_ok=True)
-                for node in plan.nodes:
-                    copies.prepare(node)
+                if await planned(conn) != plan:
+                    raise Conflict(
+                        "the target database changed while the folders were copied (another "
+                        "import?): nothing was imported, run the import again"
+                    )
                 await write_rows(unit, plan, data_path)
                 copies.publish()
         except BaseException:
