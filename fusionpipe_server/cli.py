@@ -64,6 +64,24 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0 if all(check.ok for check in checks) else 1
 
 
+def _import_original(args: argparse.Namespace) -> int:
+    from .importing.command import ImportRequest, run_import
+
+    request = ImportRequest(
+        from_dsn=args.from_dsn,
+        from_data=Path(args.from_data),
+        database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
+        data_path=Path(
+            args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data"
+        ),
+        default_owner=args.default_owner or getpass.getuser(),
+        dry_run=args.dry_run,
+        in_place=args.in_place,
+    )
+    run_import(request, lambda line: print(f"fusionpipe: {line}"))
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from .headless import main
 
@@ -149,6 +167,34 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
     status.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
     status.set_defaults(handler=_status)
+
+    imports = admin_commands.add_parser(
+        "import-original",
+        help="import an original fusionpipe (v2) installation: projects, pipelines, nodes "
+        "and their folders (incremental; the original is only read)",
+    )
+    imports.add_argument(
+        "--from", dest="from_dsn", required=True, metavar="DSN", help="the original's database"
+    )
+    imports.add_argument(
+        "--from-data", required=True, metavar="PATH", help="the original's FUSIONPIPE_DATA_PATH"
+    )
+    imports.add_argument(
+        "--dry-run", action="store_true", help="say what it would do, change nothing"
+    )
+    imports.add_argument(
+        "--in-place",
+        action="store_true",
+        help="adopt the node folders where they are (the data folder must be the original's)",
+    )
+    imports.add_argument(
+        "--default-owner", metavar="NAME", help="owner where the original has none (default: you)"
+    )
+    imports.add_argument(
+        "--database-url", help="libpq DSN or URI (default: $DATABASE_URL, else the embedded one)"
+    )
+    imports.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    imports.set_defaults(handler=_import_original)
 
     run = commands.add_parser(
         "run", help="run a pipeline headless (exit status 1 when a node fails)"

@@ -19,6 +19,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
+import fp_user_utils
 import fusionpipe
 
 from .. import planning
@@ -363,6 +364,8 @@ class RunEngine(ServiceBase):
             "PYTHONUNBUFFERED": "1",
             # Notebooks run on the node's own kernel, found among the node kernels.
             "FUSIONPIPE_KERNEL": kernels.kernel_name(node_id),
+            # Where the original fusionpipe's MATLAB code finds its helpers (genpath).
+            "USER_UTILS_FOLDER_PATH": str(fp_user_utils.matlab_path().parent),
             "JUPYTER_PATH": os.pathsep.join(
                 filter(
                     None,
