@@ -24,6 +24,7 @@ import fusionpipe
 
 from .. import planning
 from ..errors import FusionpipeError
+from ..fingerprint.hashing import StatCache
 from ..models import NodeKind, Status
 from ..nodes import environments, folders, kernels, parameters
 from ..runners.base import Execution, NodeJob, NodeRunner
@@ -39,7 +40,7 @@ from ..store.fingerprints import FingerprintRow
 from .common import ServiceBase, Settings
 from .graph import write_identities
 from .output_cache import OutputCache
-from .staleness import NodeNow, StalenessService
+from .staleness import NodeNow, StalenessService, save_stat_cache
 
 log = logging.getLogger(__name__)
 
@@ -137,17 +138,18 @@ class RunEngine(ServiceBase):
     async def _node(self, run_id: str, pipeline_id: str, node_id: str) -> bool:
         """Decide and do what the node needs; True when it ends up completed."""
         while run_id not in self.cancelled:
-            async with self.db.transaction() as conn:
-                waiting_on = await node_store.unfinished_parents(conn, node_id)
-            if waiting_on:
-                why = f"parent(s) not completed: {', '.join(waiting_on)}"
-                await self._record(run_id, node_id, "skipped", why)
-                return False
             seen = await self.staleness.assess_one(node_id)
             if seen is None:
                 await self._record(run_id, node_id, "skipped", "the node was deleted")
                 return False
-            row, now, assessment = seen
+            row, now, assessment = seen.row, seen.now, seen.assessment
+            waiting_on = [
+                p.tag for p in seen.parents.values() if p.status != Status.COMPLETED.value
+            ]
+            if waiting_on:
+                why = f"parent(s) not completed: {', '.join(waiting_on)}"
+                await self._record(run_id, node_id, "skipped", why)
+                return False
             if row.status == Status.RUNNING.value:
                 outcome = await self._wait_for_other(run_id, node_id, now.fingerprint)
                 if outcome is None:
@@ -249,6 +251,7 @@ class RunEngine(ServiceBase):
             if previous is None:
                 return None
             inputs = await fp_store.parent_runs(conn, node_id)
+            identities = await node_store.identities(conn, [node_id])
             await run_store.node_claimed(
                 conn,
                 run_id,
@@ -267,6 +270,7 @@ class RunEngine(ServiceBase):
             )
         # Its descendants now read outputs about to change: they show "upstream".
         self.staleness.request(nodes=[node_id])
+        await asyncio.to_thread(write_identities, self.settings.data_path, identities)
         return previous
 
     async def _restore(
@@ -288,9 +292,6 @@ class RunEngine(ServiceBase):
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         append_log(log_path, f"fusionpipe: run {run_id}, node {row.id} ({row.kind}), {stamp}\n")
         await self._make_room(row, previous, now, folder)
-        async with self.db.transaction() as conn:
-            identities = await node_store.identities(conn, [row.id])
-        await asyncio.to_thread(write_identities, self.settings.data_path, identities)
         env = environments.environment(folder)
         if env.state in ("missing", "stale"):
             if not await environments.build(env, log_path, self.settings.uv_cache_dir):
@@ -321,8 +322,10 @@ class RunEngine(ServiceBase):
             append_log(log_path, f"\nfusionpipe: {why}\n")
             return await self._fail(run_id, pipeline_id, row.id, code, why)
         append_log(log_path, "\nfusionpipe: completed\n")
-        outputs = await self.staleness.outputs_now(row.id, folder, by_stat=now.scan.outputs_by_stat)
-        return await self._succeed(run_id, pipeline_id, row.id, folder, now, outputs)
+        outputs, learnt = await self.staleness.outputs_now(
+            row.id, folder, by_stat=now.scan.outputs_by_stat
+        )
+        return await self._succeed(run_id, pipeline_id, row.id, folder, now, outputs, learnt=learnt)
 
     async def _make_room(
         self, row: FingerprintRow, previous: str, now: NodeNow, folder: Path
@@ -403,8 +406,11 @@ class RunEngine(ServiceBase):
         outputs: str,
         *,
         restored_from: str | None = None,
+        learnt: dict[str, StatCache] | None = None,
     ) -> bool:
         async with self.db.transaction() as conn:
+            if learnt:
+                await save_stat_cache(conn, learnt)
             recorded = await fp_store.record_success(
                 conn,
                 node_id,
@@ -438,8 +444,6 @@ class RunEngine(ServiceBase):
                 run_id=run_id,
                 pipeline_id=pipeline_id,
             )
-        # An edit made while it ran leaves it stale; its children's inputs changed.
-        self.staleness.request(nodes=[node_id])
         return True
 
     async def _fail(
@@ -458,7 +462,6 @@ class RunEngine(ServiceBase):
                 run_id=run_id,
                 pipeline_id=pipeline_id,
             )
-        self.staleness.request(nodes=[node_id])
         return False
 
     async def _fail_claimed(

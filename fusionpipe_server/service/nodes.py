@@ -224,7 +224,7 @@ class NodeService(ServiceBase):
             raise Invalid("status must be completed or staledata") from None
         if target not in (Status.COMPLETED, Status.STALEDATA):
             raise Invalid("status must be completed or staledata")
-        accepted = await self.staleness.now(node_ids) if target is Status.COMPLETED else {}
+        accepted = (await self.staleness.now(node_ids))[0] if target is Status.COMPLETED else {}
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id)
             graph = await load_graph(unit, pipeline_id)
@@ -237,7 +237,7 @@ class NodeService(ServiceBase):
             await apply_statuses(unit, changes)
             if target is Status.STALEDATA:
                 await fp_store.mark_stale(unit.conn, node_ids, username)
-            for node_id, (_, now) in accepted.items():
+            for node_id, now in accepted.items():
                 await fp_store.accept(
                     unit.conn,
                     node_id,

@@ -242,16 +242,6 @@ async def finish_running(conn: AsyncConnection, node_id: str, status: str) -> bo
     return cur.rowcount == 1
 
 
-async def unfinished_parents(conn: AsyncConnection, node_id: str) -> list[str]:
-    """Tags of the node's parents that are not ``completed``."""
-    cur = await conn.execute(
-        "SELECT p.tag FROM edges e JOIN nodes p ON p.id = e.parent_id "
-        "WHERE e.child_id = %s AND p.status <> 'completed' ORDER BY e.slot",
-        (node_id,),
-    )
-    return [row[0] for row in await cur.fetchall()]
-
-
 async def node_row(conn: AsyncConnection, node_id: str) -> tuple[str, str, str] | None:
     """(kind, folder, tag) of a node."""
     cur = await conn.execute("SELECT kind, folder, tag FROM nodes WHERE id = %s", (node_id,))
