@@ -147,7 +147,6 @@ class ChangeWatcher:
                 debounce=200,
                 step=50,
                 stop_event=stop,
-                raise_interrupt=False,
             ):
                 nodes = {self._owner(Path(path)) for _, path in changes}
                 nodes.discard(None)
