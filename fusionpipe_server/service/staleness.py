@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import dag, planning
+from ..background import cancel
 from ..fingerprint import hashing
 from ..fingerprint.hashing import StatCache, StatEntry
 from ..fingerprint.parts import Input, Parts, differences
@@ -106,11 +107,8 @@ class StalenessService(ServiceBase):
         self._worker = asyncio.create_task(self._work_forever())
 
     async def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+        await cancel(self._worker)
+        self._worker = None
 
     async def _work_forever(self) -> None:
         assert self._wake is not None
