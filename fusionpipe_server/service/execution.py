@@ -19,6 +19,8 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
+from psycopg import AsyncConnection
+
 import fp_user_utils
 import fusionpipe
 
@@ -70,10 +72,19 @@ class RunEngine(ServiceBase):
         self.tasks: dict[str, asyncio.Task[None]] = {}  # run id -> scheduling task
         self.cancelled: set[str] = set()
         self.killed: dict[str, str] = {}  # node id -> who killed it
+        self.requested_by: dict[str, str] = {}  # run id -> who started it
 
     # -- a run -------------------------------------------------------------------------------
 
-    def launch(self, run_id: str, pipeline_id: str, planned: list[str], pairs: list[Any]) -> None:
+    def launch(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        requested_by: str,
+        planned: list[str],
+        pairs: list[tuple[str, str]],
+    ) -> None:
+        self.requested_by[run_id] = requested_by
         self.tasks[run_id] = asyncio.create_task(self._execute(run_id, pipeline_id, planned, pairs))
 
     async def _execute(
@@ -107,21 +118,18 @@ class RunEngine(ServiceBase):
             reason = "the run was cancelled" if cancelled else "a parent did not complete"
             async with self.db.transaction() as conn:
                 await run_store.close_run(conn, run_id, status, reason)
-                await events.announce(
-                    conn, "run.updated", run_id=run_id, pipeline_id=pipeline_id, status=status
-                )
+                await self._announce_run(conn, run_id, pipeline_id, status)
         except Exception:
             log.exception("fusionpipe: run %s stopped on an error", run_id)
             try:
                 async with self.db.transaction() as conn:
                     await run_store.close_run(conn, run_id, "failed", "the run stopped on an error")
-                    await events.announce(
-                        conn, "run.updated", run_id=run_id, pipeline_id=pipeline_id, status="failed"
-                    )
+                    await self._announce_run(conn, run_id, pipeline_id, "failed")
             except Exception:
                 log.exception("fusionpipe: could not close run %s", run_id)
         finally:
             self.tasks.pop(run_id, None)
+            self.requested_by.pop(run_id, None)
             self.cancelled.discard(run_id)
             # What the run changed shows on every canvas, with its reasons.
             self.staleness.request(pipelines=[pipeline_id])
@@ -129,9 +137,20 @@ class RunEngine(ServiceBase):
     async def _set_run(self, run_id: str, pipeline_id: str, status: str) -> None:
         async with self.db.transaction() as conn:
             await run_store.set_run_status(conn, run_id, status)
-            await events.announce(
-                conn, "run.updated", run_id=run_id, pipeline_id=pipeline_id, status=status
-            )
+            await self._announce_run(conn, run_id, pipeline_id, status)
+
+    async def _announce_run(
+        self, conn: AsyncConnection, run_id: str, pipeline_id: str, status: str
+    ) -> None:
+        # Who started it, so that their lab can tell them when it ends.
+        await events.announce(
+            conn,
+            "run.updated",
+            run_id=run_id,
+            pipeline_id=pipeline_id,
+            status=status,
+            requested_by=self.requested_by.get(run_id),
+        )
 
     # -- a node ------------------------------------------------------------------------------
 
