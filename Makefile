@@ -25,8 +25,11 @@ labextension/package.json: $(STAMP) $(FRONTEND)
 	$(BIN)/jlpm build
 	touch $@
 
+# Containers and CI runners are root, which JupyterLab refuses unless told: say so only then.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab $(ALLOW_ROOT)
 
 system-deps:
 	scripts/install-system-deps.sh
