@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
 import sys
@@ -13,6 +14,7 @@ import psycopg
 
 from . import admin
 from .errors import FusionpipeError
+from .models import Pipeline, Project
 from .store import schema
 
 
@@ -54,13 +56,34 @@ def _init_data_dir(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_path(args: argparse.Namespace) -> Path:
+    return Path(args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
+
+
 def _doctor(args: argparse.Namespace) -> int:
     url = args.database_url or os.environ.get("DATABASE_URL") or None
-    data = Path(args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
+    data = _data_path(args)
     checks = admin.doctor(url, data.resolve(), os.environ.get("FP_MATLAB_RUNNER_PATH", ""))
     for check in checks:
         print(f"{'ok     ' if check.ok else 'PROBLEM'} {check.name}: {check.detail}")
     return 0 if all(check.ok for check in checks) else 1
+
+
+def _example(args: argparse.Namespace) -> int:
+    from .headless import open_service
+
+    async def create() -> tuple[Pipeline, Project]:
+        async with open_service(os.environ.get("DATABASE_URL", ""), _data_path(args)) as service:
+            pipeline = await service.examples.create(getpass.getuser())
+            return pipeline, await service.projects.get(pipeline.project_id)
+
+    pipeline, project = asyncio.run(create())
+    print(
+        f"fusionpipe: made the example pipeline {pipeline.tag!r} ({pipeline.id}) in project "
+        f"{project.tag!r} ({project.id}): make data -> fit -> plot -> report"
+    )
+    print(f"fusionpipe: run it with `fusionpipe run {pipeline.tag}`, or open it in JupyterLab")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -105,6 +128,15 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
     doctor.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
     doctor.set_defaults(handler=_doctor)
+
+    example = commands.add_parser(
+        "example", help="make the example pipeline (make data, fit, plot, report) to try"
+    )
+    example.add_argument(
+        "--data-path",
+        help="the data folder (default: $FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)",
+    )
+    example.set_defaults(handler=_example)
 
     run = commands.add_parser(
         "run", help="run a pipeline headless (exit status 1 when a node fails)"

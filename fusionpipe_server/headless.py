@@ -6,6 +6,8 @@ import asyncio
 import getpass
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -16,6 +18,29 @@ from .service import Service, Settings
 from .store.database import Database
 
 SYMBOLS = {"completed": "ok  ", "failed": "FAIL", "skipped": "skip", "cancelled": "stop"}
+
+
+@asynccontextmanager
+async def open_service(
+    database_url: str, data_path: Path, parallel: int = 1
+) -> AsyncIterator[Service]:
+    """The services on ``database_url`` (else the embedded database), for one command."""
+    dsn, embedded = prepare_database(database_url, default_embedded_path())
+    db = Database(dsn, max_size=4)
+    await db.open()
+    try:
+        yield Service(
+            db,
+            Settings(
+                data_path=data_path.resolve(),
+                max_parallel_nodes=parallel,
+                matlab_runner_path=os.environ.get("FP_MATLAB_RUNNER_PATH", ""),
+            ),
+        )
+    finally:
+        await db.close()
+        if embedded is not None:
+            embedded.stop()
 
 
 async def run_pipeline(
@@ -29,16 +54,7 @@ async def run_pipeline(
 ) -> int:
     """Run ``pipeline`` (id or tag), up to ``until`` (node id or tag) if given. Exit status 0 when
     every node it ran completed."""
-    dsn, embedded = prepare_database(database_url, default_embedded_path())
-    db = Database(dsn, max_size=4)
-    await db.open()
-    try:
-        settings = Settings(
-            data_path=data_path.resolve(),
-            max_parallel_nodes=parallel,
-            matlab_runner_path=os.environ.get("FP_MATLAB_RUNNER_PATH", ""),
-        )
-        service = Service(db, settings)
+    async with open_service(database_url, data_path, parallel) as service:
         found = await service.pipelines.find(pipeline)
         graph = await service.pipelines.graph(found.id)
         tags = {node["id"]: node["tag"] for node in graph["nodes"]}
@@ -51,10 +67,6 @@ async def run_pipeline(
             run = await service.runs.cancel(getpass.getuser(), run.id)
         print(f"fusionpipe: run {run.status}", file=out)
         return 0 if run.status == "completed" else 1
-    finally:
-        await db.close()
-        if embedded is not None:
-            embedded.stop()
 
 
 def _node_id(id_or_tag: str, tags: dict[str, str]) -> str:

@@ -6,6 +6,7 @@ from ..store.database import Database
 from .common import Settings
 from .copies import CopyService
 from .edges import EdgeService, GroupService
+from .example import ExampleService
 from .nodes import NodeService
 from .pipelines import PipelineService
 from .projects import ProjectService
@@ -26,3 +27,4 @@ class Service:
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
         self.runs = RunService(db, settings)
+        self.examples = ExampleService(db, settings)
