@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
-__version__ = "0.1.0"
+# package.json holds the version; the build copies it into the installed metadata.
+__version__ = version("fusionpipe")
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
