@@ -48,7 +48,8 @@ async def test_post_examples_makes_the_example_in_a_project_of_its_own(api):
 
     status, again = await api("POST", "examples")
     assert status == 201 and again["tag"] == "example-2"
-    assert again["project_id"] != pipeline["project_id"]
+    _, other = await api("GET", f"projects/{again['project_id']}")
+    assert other["tag"] == "example-2" and other["id"] != project["id"]
 
 
 async def test_a_failure_half_way_leaves_no_project_behind(api, data_path):

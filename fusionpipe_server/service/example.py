@@ -42,7 +42,7 @@ NODES = (
         "make data",
         NodeKind.PYTHON,
         {"main.py": "make_data.py"},
-        (120.0, 0.0),
+        (110.0, 0.0),
         parameters="make_data.yaml",
         notes="Noisy points around a line; its parameters set the line and the noise.",
     ),
@@ -50,7 +50,7 @@ NODES = (
         "fit",
         NodeKind.NOTEBOOK,
         {"main.ipynb": "fit.ipynb"},
-        (0.0, 170.0),
+        (0.0, 130.0),
         parents=("make data",),
         notes="A notebook: least squares with the standard library.",
     ),
@@ -58,7 +58,7 @@ NODES = (
         "plot",
         NodeKind.PYTHON,
         {"main.py": "plot.py", "requirements.txt": "plot_requirements.txt"},
-        (240.0, 340.0),
+        (220.0, 260.0),
         parents=("make data", "fit"),
         notes="matplotlib, in the node's own environment (code/requirements.txt).",
     ),
@@ -66,7 +66,7 @@ NODES = (
         "report",
         NodeKind.PYTHON,
         {"main.py": "report.py"},
-        (120.0, 510.0),
+        (110.0, 390.0),
         parents=("fit", "plot"),
         notes="An HTML page with the numbers and the plot, in reports/.",
     ),
@@ -93,9 +93,11 @@ class ExampleService(ServiceBase):
         self._edges = EdgeService(db, settings)
 
     async def create(self, owner: str) -> Pipeline:
-        project = await self._projects.create(owner, TAG, NOTES)
+        """The project and its pipeline are tagged alike: ``example``, ``example-2``, ..."""
+        tag = await self._free_tag()
+        project = await self._projects.create(owner, tag, NOTES)
         try:
-            pipeline = await self._new_pipeline(owner, project.id)
+            pipeline = await self._pipelines.create(owner, project.id, tag, NOTES)
             ids: dict[str, str] = {}
             for node in NODES:
                 ids[node.tag] = await self._new_node(owner, pipeline.id, node)
@@ -107,13 +109,14 @@ class ExampleService(ServiceBase):
             raise
         return pipeline
 
-    async def _new_pipeline(self, owner: str, project_id: str) -> Pipeline:
-        """Tagged ``example``, else ``example-2``, ...: pipeline tags are unique."""
+    async def _free_tag(self) -> str:
+        """The first of ``example``, ``example-2``, ... that no pipeline has: pipeline tags are
+        unique."""
         number = 1
         async with self.db.transaction() as conn:
             while await pipeline_store.tag_taken(conn, _numbered(number)):
                 number += 1
-        return await self._pipelines.create(owner, project_id, _numbered(number), NOTES)
+        return _numbered(number)
 
     async def _new_node(self, owner: str, pipeline_id: str, node: ExampleNode) -> str:
         created = await self._nodes.create(
