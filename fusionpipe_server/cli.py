@@ -14,6 +14,7 @@ import psycopg
 
 from . import admin
 from .errors import FusionpipeError
+from .models import Pipeline, Project
 from .store import schema
 
 
@@ -55,9 +56,13 @@ def _init_data_dir(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_path(args: argparse.Namespace) -> Path:
+    return Path(args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
+
+
 def _doctor(args: argparse.Namespace) -> int:
     url = args.database_url or os.environ.get("DATABASE_URL") or None
-    data = Path(args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
+    data = _data_path(args)
     checks = admin.doctor(url, data.resolve(), os.environ.get("FP_MATLAB_RUNNER_PATH", ""))
     for check in checks:
         print(f"{'ok     ' if check.ok else 'PROBLEM'} {check.name}: {check.detail}")
@@ -71,9 +76,7 @@ def _import_original(args: argparse.Namespace) -> int:
         from_dsn=args.from_dsn,
         from_data=Path(args.from_data),
         database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
-        data_path=Path(
-            args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data"
-        ),
+        data_path=_data_path(args),
         default_owner=args.default_owner or getpass.getuser(),
         dry_run=args.dry_run,
         in_place=args.in_place,
@@ -82,31 +85,48 @@ def _import_original(args: argparse.Namespace) -> int:
     return 0
 
 
+def _example(args: argparse.Namespace) -> int:
+    from .headless import open_service
+
+    async def create() -> tuple[Pipeline, Project]:
+        async with open_service(os.environ.get("DATABASE_URL", ""), _data_path(args)) as service:
+            pipeline = await service.examples.create(getpass.getuser())
+            return pipeline, await service.projects.get(pipeline.project_id)
+
+    pipeline, project = asyncio.run(create())
+    print(
+        f"fusionpipe: made the example pipeline {pipeline.tag!r} ({pipeline.id}) in project "
+        f"{project.tag!r} ({project.id}): make data -> fit -> plot -> report"
+    )
+    print(f"fusionpipe: run it with `fusionpipe run {pipeline.tag}`, or open it in JupyterLab")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from .headless import main
 
-    return main(args.pipeline, args.until, args.data_path, args.parallel)
+    return main(args.pipeline, args.until, _data_path(args), args.parallel)
 
 
 def _status(args: argparse.Namespace) -> int:
-    from .headless import data_folder, pipeline_status
+    from .headless import pipeline_status
 
     return asyncio.run(
         pipeline_status(
             args.pipeline,
             database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
-            data_path=data_folder(args.data_path),
+            data_path=_data_path(args),
         )
     )
 
 
 def _cache_gc(args: argparse.Namespace) -> int:
-    from .headless import collect_cache, data_folder
+    from .headless import collect_cache
 
     return asyncio.run(
         collect_cache(
             database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
-            data_path=data_folder(args.data_path),
+            data_path=_data_path(args),
             limit=args.limit,
         )
     )
@@ -195,6 +215,15 @@ def parser() -> argparse.ArgumentParser:
     )
     imports.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
     imports.set_defaults(handler=_import_original)
+
+    example = commands.add_parser(
+        "example", help="make the example pipeline (make data, fit, plot, report) to try"
+    )
+    example.add_argument(
+        "--data-path",
+        help="the data folder (default: $FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)",
+    )
+    example.set_defaults(handler=_example)
 
     run = commands.add_parser(
         "run", help="run a pipeline headless (exit status 1 when a node fails)"

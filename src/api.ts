@@ -200,6 +200,11 @@ export class FusionpipeApi {
     return this.request<Pipeline>('POST', 'pipelines', { project_id: projectId, tag });
   }
 
+  /** The example pipeline (make data, fit, plot, report), in a new project of its own. */
+  createExample(): Promise<Pipeline> {
+    return this.request<Pipeline>('POST', 'examples', {});
+  }
+
   pipeline(pipelineId: string): Promise<PipelineGraph> {
     return this.request<PipelineGraph>('GET', `pipelines/${pipelineId}`);
   }

@@ -165,6 +165,17 @@ export class FusionpipeModel {
     return pipeline;
   }
 
+  /** The example pipeline, in a project of its own: listed at once and opened. */
+  async createExample(): Promise<Pipeline | undefined> {
+    const pipeline = await attempt('create the example pipeline', () => this.api.createExample());
+    if (pipeline) {
+      await this.refresh();
+      await this.loadPipelines(pipeline.project_id);
+      this.openPipeline(pipeline.id);
+    }
+    return pipeline;
+  }
+
   /** Rename, change notes, move to another project, lock or unlock. */
   async updatePipeline(
     pipeline: Pipeline,

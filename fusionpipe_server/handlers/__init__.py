@@ -14,6 +14,7 @@ from .copies import (
 )
 from .edges import EdgeHandler, EdgesHandler, GroupHandler, GroupsHandler
 from .events import EventsHandler
+from .examples import ExamplesHandler
 from .nodes import (
     ClearOutputsHandler,
     NodeHandler,
@@ -79,4 +80,5 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{PIPELINE}/nodes/{_id('node_id')}/kill", KillHandler),
         (f"{API}/runs/{_id('run_id')}", RunHandler),
         (f"{API}/runs/{_id('run_id')}/cancel", CancelRunHandler),
+        (f"{API}/examples", ExamplesHandler),
     ]

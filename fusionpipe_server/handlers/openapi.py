@@ -205,6 +205,9 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             "200",
         ),
     },
+    "/examples": {
+        "post": _op("Create the example pipeline (make data, fit, plot, report)", "201"),
+    },
     "/events": {
         "get": _op(
             "Websocket: one JSON message per change (statuses, runs, graph), from every user",

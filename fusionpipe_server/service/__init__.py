@@ -6,6 +6,7 @@ from ..store.database import Database
 from .common import Settings
 from .copies import CopyService
 from .edges import EdgeService, GroupService
+from .example import ExampleService
 from .nodes import NodeService
 from .output_cache import OutputCache
 from .pipelines import PipelineService
@@ -32,6 +33,14 @@ class Service:
         self.copies = CopyService(db, settings)
         self.runs = RunService(db, settings, self.staleness, self.cache)
         self.provenance = ProvenanceService(db, settings)
+        self.examples = ExampleService(
+            db,
+            settings,
+            projects=self.projects,
+            pipelines=self.pipelines,
+            nodes=self.nodes,
+            edges=self.edges,
+        )
         self.pipelines.on_fetch = self.staleness.fetched
         for service in (self.pipelines, self.nodes, self.edges, self.groups, self.copies):
             service.recheck = self._recheck
