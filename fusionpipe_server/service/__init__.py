@@ -10,6 +10,7 @@ from .nodes import NodeService
 from .pipelines import PipelineService
 from .projects import ProjectService
 from .runs import RunService
+from .transfer import TransferService
 
 __all__ = ["Service", "Settings"]
 
@@ -26,3 +27,4 @@ class Service:
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
         self.runs = RunService(db, settings)
+        self.transfer = TransferService(db, settings)
