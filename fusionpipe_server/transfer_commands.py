@@ -36,7 +36,7 @@ async def _export(pipeline: str, target: Path, data_path: str | None) -> str:
     async with _service(data_path) as service:
         found = await service.pipelines.find(pipeline)
         export = await service.transfer.export_to_folder(found.id, target)
-    return f"exported {found.tag!r} ({export.nodes} nodes) to {target}"
+    return f"exported {found.tag!r} ({len(export.folders)} nodes) to {target}"
 
 
 async def _import(source: Path, project: str, tag: str | None, data_path: str | None) -> str:

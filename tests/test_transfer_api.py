@@ -119,8 +119,11 @@ async def test_export_is_a_stable_zip_without_ids_or_outputs(api, jp_fetch):
 
 
 async def test_export_import_export_gives_the_same_bytes(api, jp_fetch, data_path):
-    pipeline, _ = await build_pipeline(api)
+    pipeline, nodes = await build_pipeline(api)
+    for path in (Path(nodes["again"]["folder"]) / "code").iterdir():
+        path.unlink()  # an empty code/ comes back empty, not missing
     first = (await export_zip(jp_fetch, pipeline["id"])).body
+    assert "nodes/fit-2/code/" in zip_files(first)
     _, original = await api("GET", f"pipelines/{pipeline['id']}")
     # Another pipeline keeps the tag for the import, as the same pipeline at another site would.
     await api("PATCH", f"pipelines/{pipeline['id']}", {"tag": "analysis (old)"})
@@ -137,6 +140,8 @@ async def test_export_import_export_gives_the_same_bytes(api, jp_fetch, data_pat
     assert Path(plot["folder"], "code", "main.py").is_file()
     assert not any(Path(plot["folder"], "data").iterdir())
     assert parents["pipelines"] == [imported["id"]]
+    empty = next(n for n in graph["nodes"] if n["kind"] == "shell")
+    assert list(Path(empty["folder"], "code").iterdir()) == []
 
     second = (await export_zip(jp_fetch, imported["id"])).body
     assert zip_files(second) == zip_files(first)

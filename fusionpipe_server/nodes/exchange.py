@@ -68,16 +68,19 @@ def is_executable(path: Path) -> bool:
 # -- writing -----------------------------------------------------------------------------------
 
 
-def write_folder(target: Path, document: str, files: list[ExportFile]) -> None:
+def write_folder(target: Path, document: str, folders: list[str], files: list[ExportFile]) -> None:
     """Write an export into ``target``: a new or empty folder, or a previous export (a git
     checkout, say), whose ``pipeline.yaml`` and ``nodes/`` are replaced and whose other files
-    (``.git``, a README) are kept. Built aside and swapped in, so a failure changes nothing."""
+    (``.git``, a README) are kept. Built aside and swapped in, so a failure changes nothing.
+    ``folders``: every node's ``code/``, made even when it holds no file."""
     target.mkdir(parents=True, exist_ok=True)
     own = target / pipeline_file.FILE_NAME
     if any(target.iterdir()) and not own.is_file():
         raise Invalid(f"{target} is not empty and holds no {pipeline_file.FILE_NAME}")
     staging = Path(tempfile.mkdtemp(prefix=".fusionpipe-export-", dir=target))
     try:
+        for folder in folders:
+            (staging / folder).mkdir(parents=True)
         for entry in files:
             destination = staging / entry.path
             destination.parent.mkdir(parents=True, exist_ok=True)
@@ -94,12 +97,17 @@ def write_folder(target: Path, document: str, files: list[ExportFile]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_zip(document: str, files: list[ExportFile]) -> bytes:
-    """The export as a zip, entries in path order with a fixed time: equal exports, equal bytes."""
+def write_zip(document: str, folders: list[str], files: list[ExportFile]) -> bytes:
+    """The export as a zip, entries in path order with a fixed time: equal exports, equal bytes.
+    ``folders`` (every node's ``code/``) are entries too, so an empty one is not lost."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         entries: list[tuple[str, Path | None, bool]] = [(pipeline_file.FILE_NAME, None, False)]
         entries += [(f.path, f.source, f.executable) for f in files]
+        for folder in sorted(folders):
+            info = zipfile.ZipInfo(f"{folder}/", date_time=_ZIP_TIME)
+            info.external_attr = (stat.S_IFDIR | 0o755) << 16
+            archive.writestr(info, b"")
         for name, source, executable in sorted(entries, key=lambda e: e[0]):
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -38,8 +38,8 @@ class Export:
     """An export before it is written: ``pipeline.yaml``'s text and the node code files."""
 
     tag: str
-    nodes: int
     document: str
+    folders: list[str]  # each node's code/, in the export
     files: list[exchange.ExportFile]
 
 
@@ -96,26 +96,31 @@ class TransferService(ServiceBase):
                 for g in groups
             ],
         )
+        code_folders = {n: f"{pipeline_file.NODES_FOLDER}/{names[n]}/code" for n in code}
         files = [
             exchange.ExportFile(
-                f"{pipeline_file.NODES_FOLDER}/{names[node_id]}/code/{relative}",
-                path,
-                exchange.is_executable(path),
+                f"{code_folders[node_id]}/{relative}", path, exchange.is_executable(path)
             )
             for node_id, entries in code.items()
             for relative, path in entries
         ]
-        return Export(pipeline.tag, len(members), pipeline_file.dump(document), files)
+        return Export(
+            pipeline.tag, pipeline_file.dump(document), sorted(code_folders.values()), files
+        )
 
     async def export_to_folder(self, pipeline_id: str, target: Path) -> Export:
         export = await self.export(pipeline_id)
-        await asyncio.to_thread(exchange.write_folder, target, export.document, export.files)
+        await asyncio.to_thread(
+            exchange.write_folder, target, export.document, export.folders, export.files
+        )
         return export
 
     async def export_zip(self, pipeline_id: str) -> tuple[str, bytes]:
         """(the pipeline's tag, the zip's bytes)."""
         export = await self.export(pipeline_id)
-        data = await asyncio.to_thread(exchange.write_zip, export.document, export.files)
+        data = await asyncio.to_thread(
+            exchange.write_zip, export.document, export.folders, export.files
+        )
         return export.tag, data
 
     async def import_zip(
