@@ -9,7 +9,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from ..models import Node
-from .locks import LOCK_JOIN, LOCKED
+from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, REFERENCED
 
 # A node as one pipeline sees it; "referenced" means some other pipeline holds it too,
 # "locked" is derived (locks.py), and "started_at" is when its current run started (looked up
@@ -17,15 +17,14 @@ from .locks import LOCK_JOIN, LOCKED
 # more).
 _MEMBER_SELECT = f"""
 SELECT n.id, n.project_id, n.tag, n.notes, n.kind, n.status, n.owner, n.folder,
-       lk.locked_by IS NOT NULL AS locked, lk.locked_by,
+       {LOCKED} AS locked, {LOCKED_BY} AS locked_by,
        m.x, m.y, m.group_id,
-       EXISTS (SELECT 1 FROM pipeline_nodes o
-               WHERE o.node_id = n.id AND o.pipeline_id <> m.pipeline_id) AS referenced,
+       {REFERENCED} AS referenced,
        CASE WHEN n.status = 'running' THEN
            (SELECT max(r.started_at) FROM run_nodes r
             WHERE r.node_id = n.id AND r.status = 'running')
        END AS started_at
-FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id {LOCK_JOIN}
+FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id {HOLDERS_JOIN}
 WHERE m.pipeline_id = %s
 """
 
@@ -228,8 +227,8 @@ async def read_only_states(
 ) -> list[tuple[str, bool]]:
     """(folder, whether it must be read-only: locked, or held by more than one pipeline)."""
     cur = await conn.execute(
-        f"SELECT n.folder, {LOCKED} OR (SELECT count(*) FROM pipeline_nodes m "
-        "WHERE m.node_id = n.id) > 1 FROM nodes n WHERE n.id = ANY(%s)",
+        f"SELECT n.folder, {LOCKED} OR {REFERENCED} FROM nodes n {HOLDERS_JOIN} "
+        "WHERE n.id = ANY(%s)",
         (list(node_ids),),
     )
     return [(row[0], bool(row[1])) for row in await cur.fetchall()]
