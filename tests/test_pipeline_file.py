@@ -103,3 +103,19 @@ def test_cycles_and_aliases_are_refused():
     bomb = "format: fusionpipe-pipeline\nformat_version: 1\na: &a [x, x]\nb: [*a, *a]\n"
     with pytest.raises(Invalid, match="must not use YAML aliases"):
         pipeline_file.parse(bomb)
+
+
+def test_a_change_to_one_node_is_a_change_in_one_place():
+    document, _ = sample()
+    before = pipeline_file.dump(document).splitlines()
+    nodes = [
+        SourceNode("n1", "load/raw", "python", "", 0.0, 0.0, None, ()),
+        SourceNode("n2", "fit", "notebook", "two\nlines", 10.5, 100.0, "g1", (1,)),
+        SourceNode("n3", "fit", "shell", "", -3.0, 250.0, "g1", (2,)),  # moved down
+    ]
+    edges = [("n1", "n3", "01"), ("n1", "n2", "01"), ("n2", "n3", "02")]
+    groups = [SourceGroup("g1", "Fits", True, 1.0, 2.0, 300.0, 150.0)]
+    moved, _ = pipeline_file.build("analysis", "", "9.9", nodes, edges, groups)
+    after = pipeline_file.dump(moved).splitlines()
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(changed) == 1 and after[changed[0]].strip() == "y: 250.0"
