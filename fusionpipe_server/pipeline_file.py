@@ -30,7 +30,6 @@ FORMAT_VERSION = 1
 # A pipeline.yaml is a few kilobytes per node: this bounds what a parser is asked to read.
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_NAME_LENGTH = 60
-MAX_TAG_LENGTH = 200
 
 # Names that Windows refuses for a file or folder, whatever the extension.
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
@@ -258,8 +257,6 @@ def _text(value: Any, where: str, *, required: bool = False) -> str:
         raise Invalid(f"{FILE_NAME}: {where} must be text")
     if required and not value.strip():
         raise Invalid(f"{FILE_NAME}: {where} must not be empty")
-    if len(value) > MAX_TAG_LENGTH and where.endswith("tag"):
-        raise Invalid(f"{FILE_NAME}: {where} is longer than {MAX_TAG_LENGTH} characters")
     return value
 
 

@@ -232,6 +232,7 @@ async def test_bad_zips_are_refused_and_change_nothing(
     good = zip_files((await export_zip(jp_fetch, pipeline["id"])).body)
     document = good["pipeline.yaml"].decode()
     newer = document.replace("format_version: 1", "format_version: 7")
+    long_tag = document.replace("    tag: fit\n", f"    tag: {'x' * 300}\n", 1)
     link = "nodes/fit/code/link"
     monkeypatch.setattr(exchange, "MAX_ENTRIES", len(good) + 5)
     monkeypatch.setattr(exchange, "MAX_UNPACKED_BYTES", 1024 * 1024)
@@ -262,6 +263,10 @@ async def test_bad_zips_are_refused_and_change_nothing(
             "nodes/fit/code: node_parameters.yaml is not valid YAML",
         ),
         "no pipeline.yaml": (make_zip({"readme.txt": b"hi"}), "holds no pipeline.yaml"),
+        "long tag": (
+            make_zip({**good, "pipeline.yaml": long_tag.encode()}),
+            "pipeline.yaml: nodes.fit.tag is longer than 200 characters",
+        ),
     }
     before_entries, before_count = data_folder_entries(data_path), pipeline_count(database_url)
     url = f"projects/{pipeline['project_id']}/import"

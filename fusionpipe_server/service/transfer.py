@@ -138,6 +138,12 @@ class TransferService(ServiceBase):
         tag is ``tag``, else the export's, made unique (``tag 2``...) if another has it."""
         wanted = clean_tag(tag)
         document, nodes = await asyncio.to_thread(exchange.read_export, source)
+        # Tags follow the rules of tags made here (length), checked before anything is made.
+        clean_tag(document.tag, f"{pipeline_file.FILE_NAME}: pipeline.tag")
+        for imported in nodes:
+            clean_tag(
+                imported.node.tag, f"{pipeline_file.FILE_NAME}: nodes.{imported.node.name}.tag"
+            )
         async with self.unit() as unit:
             target = await _project(unit.conn, project)
             pipeline = await pipeline_store.insert_pipeline(
