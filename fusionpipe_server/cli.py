@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -238,7 +239,39 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--parallel", type=int, help="nodes at once (default: number of CPUs)")
     run.set_defaults(handler=_run)
+    _add_transfer_commands(commands)
     return top
+
+
+def _add_transfer_commands(commands: Any) -> None:
+    """``export`` and ``import``: a pipeline to and from a git-friendly folder."""
+    data_help = "the data folder (default: $FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)"
+    export = commands.add_parser(
+        "export", help="write a pipeline as pipeline.yaml + each node's code/ into a folder"
+    )
+    export.add_argument("pipeline", help="pipeline id or tag")
+    export.add_argument("dir", help="a new or empty folder, or a previous export to update")
+    export.add_argument("--data-path", help=data_help)
+    export.set_defaults(handler=_export)
+
+    import_ = commands.add_parser("import", help="recreate an exported pipeline, with new ids")
+    import_.add_argument("dir", help="the folder an export wrote")
+    import_.add_argument("--project", required=True, help="project id or tag to import into")
+    import_.add_argument("--tag", help="the new pipeline's tag (default: the export's)")
+    import_.add_argument("--data-path", help=data_help)
+    import_.set_defaults(handler=_import)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .transfer_commands import export_main
+
+    return export_main(args.pipeline, args.dir, args.data_path)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .transfer_commands import import_main
+
+    return import_main(args.dir, args.project, args.tag, args.data_path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -221,6 +221,21 @@ export class FusionpipeModel {
     return merged;
   }
 
+  /** The pipeline's export (a zip) and its file name; undefined when the server refused. */
+  exportPipeline(pipeline: Pipeline): Promise<{ name: string; zip: Blob } | undefined> {
+    return attempt('export the pipeline', () => this.api.exportPipeline(pipeline.id));
+  }
+
+  async importPipeline(projectId: string, zip: Blob): Promise<Pipeline | undefined> {
+    const pipeline = await attempt('import the pipeline', () =>
+      this.api.importPipeline(projectId, zip),
+    );
+    if (pipeline) {
+      await this.loadPipelines(projectId);
+    }
+    return pipeline;
+  }
+
   private async reloadProjects(projectIds: string[]): Promise<void> {
     await Promise.all([...new Set(projectIds)].map((id) => this.loadPipelines(id)));
   }

@@ -35,6 +35,7 @@ from .runs import (
     PipelineRunsHandler,
     RunHandler,
 )
+from .transfer import ExportHandler, ImportHandler
 
 API = "/fusionpipe/api"
 
@@ -54,6 +55,7 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{API}/projects", ProjectsHandler),
         (PROJECT, ProjectHandler),
         (f"{PROJECT}/graph", ProjectGraphHandler),
+        (f"{PROJECT}/import", ImportHandler),
         (f"{API}/pipelines", PipelinesHandler),
         (f"{API}/pipelines/merge", MergeHandler),
         (PIPELINE, PipelineHandler),
@@ -70,6 +72,7 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{PIPELINE}/detach", DetachHandler),
         (f"{PIPELINE}/branch", BranchHandler),
         (f"{PIPELINE}/duplicate", DuplicatePipelineHandler),
+        (f"{PIPELINE}/export", ExportHandler),
         (f"{API}/groups/{_id('group_id')}", GroupHandler),
         (f"{API}/nodes/{_id('node_id')}", NodeHandler),
         (f"{API}/nodes/{_id('node_id')}/parameters", ParametersHandler),

@@ -14,6 +14,7 @@ from .projects import ProjectService
 from .provenance import ProvenanceService
 from .runs import RunService
 from .staleness import StalenessService
+from .transfer import TransferService
 
 __all__ = ["Service", "Settings"]
 
@@ -33,6 +34,7 @@ class Service:
         self.copies = CopyService(db, settings)
         self.runs = RunService(db, settings, self.staleness, self.cache)
         self.provenance = ProvenanceService(db, settings)
+        self.transfer = TransferService(db, settings)
         self.examples = ExampleService(
             db,
             settings,

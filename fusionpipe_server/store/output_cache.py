@@ -8,6 +8,8 @@ from datetime import datetime
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
+from .locks import HOLDERS_JOIN, LOCKED
+
 
 @dataclass
 class CacheEntry:
@@ -55,9 +57,7 @@ async def oldest_first(conn: AsyncConnection) -> list[CacheEntry]:
     async with conn.cursor(row_factory=class_row(CacheEntry)) as cur:
         await cur.execute(
             f"SELECT {_COLUMNS} FROM output_cache c WHERE NOT EXISTS ("
-            "  SELECT 1 FROM nodes n WHERE n.id = c.node_id AND (n.locked OR EXISTS ("
-            "    SELECT 1 FROM pipeline_nodes m JOIN pipelines p ON p.id = m.pipeline_id"
-            "    WHERE m.node_id = n.id AND p.locked))) "
+            f"  SELECT 1 FROM nodes n {HOLDERS_JOIN} WHERE n.id = c.node_id AND {LOCKED}) "
             "ORDER BY created_at, folder"
         )
         return await cur.fetchall()

@@ -138,6 +138,7 @@ test('the context menu follows the theme and closes on Escape or a click elsewhe
     'Edit notes…',
     'Move to project…',
     'Duplicate…',
+    'Export pipeline…',
     'Lock',
     'Merge with…',
     /Delete/,
@@ -172,6 +173,7 @@ test('the context menu follows the theme and closes on Escape or a click elsewhe
     'Edit notes…',
     'New pipeline…',
     'Show lineage graph',
+    'Import pipeline…',
     /Delete/,
   ]);
   const lightBackground = await menu.evaluate((e) => getComputedStyle(e).backgroundColor);
