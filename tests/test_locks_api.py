@@ -79,7 +79,7 @@ async def test_nothing_in_a_locked_pipeline_changes_its_outputs_or_status(api, d
     # A run plans nothing: the stale node keeps its outputs and its status.
     finished = await run(api, pipeline)
     assert outcome(finished) == {a["id"]: "skipped", b["id"]: "skipped"}
-    assert {n["reason"] for n in finished["nodes"]} == {"already completed", "locked"}
+    assert {n["reason"] for n in finished["nodes"]} == {"up to date", "locked"}
     assert result.read_text() == "published"
     nodes = await graph_nodes(api, pipeline)
     assert (nodes["a"]["status"], nodes["b"]["status"]) == ("completed", "staledata")

@@ -342,3 +342,20 @@ async def test_a_duplicate_takes_its_originals_outputs_instead_of_running(api):
     (copy,) = graph["nodes"]
     assert (Path(copy["folder"]) / "data" / "out.txt").read_text() == "1"
     assert (Path(a["folder"]) / "data" / "out.txt").read_text() == "1", "the original keeps its own"
+
+
+async def test_the_cache_keeps_locked_pipelines_outputs_and_evicts_the_rest(api, data_path):
+    pipeline, a, b = await chain(api)
+    await api("PUT", f"nodes/{a['id']}/parameters", {"content": "value: 2\n"})
+    await run(api, pipeline)  # a's and b's first outputs go to the cache
+    cached = sorted(
+        (e / "out.txt").read_text() for e in (data_path / ".fusionpipe-cache").iterdir()
+    )
+    assert cached == ["1", "1!"]
+    status, _ = await api("PATCH", f"pipelines/{pipeline['id']}", {"locked": True})
+    assert status == 200
+    assert await api.service.cache.collect(0) == [], "a locked pipeline's outputs stay"
+    await api("PATCH", f"pipelines/{pipeline['id']}", {"locked": False})
+    evicted = await api.service.cache.collect(0)
+    assert {entry.node_id for entry in evicted} == {a["id"], b["id"]}
+    assert list((data_path / ".fusionpipe-cache").iterdir()) == []
