@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Float, Integer, Unicode, default
+from traitlets import Bool, Enum, Float, Integer, Unicode, default
 
+from .background import cancel
 from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_database
 from .errors import Unavailable
 from .events import EventHub
@@ -18,6 +20,10 @@ from .nodes import kernels, lab_paths, leftovers
 from .service import Service, Settings
 from .service.watching import CONTENTS_EVENTS, ChangeWatcher
 from .store.database import Database
+
+# jupyter_server counts every setting ending in _last_activity in its last activity.
+ACTIVITY_KEY = "fusionpipe_last_activity"
+ACTIVITY_SECONDS = 5.0
 
 
 class FusionpipeApp(ExtensionApp):
@@ -92,6 +98,19 @@ class FusionpipeApp(ExtensionApp):
         watching cannot see, such as writes from other hosts on a network file system.""",
     ).tag(config=True)
 
+    runs_outlive_server = Bool(
+        True,
+        help="""Local node processes go on when this server stops, is culled or crashes; the
+        next server of the same user on this host takes their runs back and finishes them.
+        False: stopping the server kills its runs.""",
+    ).tag(config=True)
+
+    keep_active_while_running = Bool(
+        True,
+        help="""While this server executes a run, report it as active (jupyter_server's
+        last-activity hook), so that JupyterHub's idle culler leaves it alone.""",
+    ).tag(config=True)
+
     @default("database_url")
     def _default_database_url(self) -> str:
         return os.environ.get("DATABASE_URL", "")
@@ -126,6 +145,7 @@ class FusionpipeApp(ExtensionApp):
     _events: EventHub | None = None
     _service: Service | None = None
     _watcher: ChangeWatcher | None = None
+    _keeping_active: asyncio.Task[None] | None = None
     _sweeping: asyncio.Future[None] | None = None
 
     def initialize_settings(self) -> None:
@@ -153,6 +173,7 @@ class FusionpipeApp(ExtensionApp):
             uv_cache_dir=self.uv_cache_dir,
             default_run_mode=self.default_run_mode,
             output_cache_bytes=self.output_cache_bytes,
+            runs_outlive_server=self.runs_outlive_server,
         )
         self._service = Service(self._database, settings)
         self._service.staleness.scan_interval = self.staleness_scan_interval
@@ -208,8 +229,19 @@ class FusionpipeApp(ExtensionApp):
             self.log.warning(
                 "fusionpipe: %d node(s) left running were marked failed", len(recovered)
             )
+        if self.keep_active_while_running:
+            self._keeping_active = asyncio.create_task(self._report_activity())
         # In the background: a large data folder must not delay the server's start.
         self._sweeping = asyncio.get_running_loop().run_in_executor(None, self._sweep_leftovers)
+
+    async def _report_activity(self) -> None:
+        """While runs go on, tell jupyter_server (and through it JupyterHub) this server is
+        busy: a two-day job must not be culled as idle."""
+        assert self._service is not None and self.serverapp is not None
+        while True:
+            if self._service.runs.busy:
+                self.serverapp.web_app.settings[ACTIVITY_KEY] = datetime.now(timezone.utc)
+            await asyncio.sleep(ACTIVITY_SECONDS)
 
     def _sweep_leftovers(self) -> None:
         assert self._service is not None
@@ -220,6 +252,7 @@ class FusionpipeApp(ExtensionApp):
             )
 
     async def stop_extension(self) -> None:
+        await cancel(self._keeping_active)
         if self._sweeping is not None:
             await self._sweeping
             self._sweeping = None

@@ -91,7 +91,12 @@ def jp_server_config(database_url: str, data_path: Path) -> dict[str, Any]:
             "jpserver_extensions": {"fusionpipe_server": True, "jupyter_server_terminals": False},
             "allow_unauthenticated_access": False,
         },
-        "FusionpipeApp": {"database_url": database_url, "data_path": str(data_path)},
+        # Processes left running by an in-process test server would outlive the test.
+        "FusionpipeApp": {
+            "database_url": database_url,
+            "data_path": str(data_path),
+            "runs_outlive_server": False,
+        },
     }
 
 

@@ -85,6 +85,15 @@ class JupyterProcess:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
+    def status(self) -> Any:
+        """jupyter_server's own /api/status (started, last_activity, kernels...)."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/status",
+            headers={"Authorization": f"token {TOKEN}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
     def wait_exit(self, timeout: float = 60) -> int:
         code = self.process.wait(timeout)
         self.log.close()

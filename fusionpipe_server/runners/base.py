@@ -23,6 +23,10 @@ class Execution(Protocol):
     """A started node."""
 
     pid: int | None
+    # Whether the process goes on when the server stops (to be taken back by the next one).
+    outlives_server: bool
+    # Ended with no exit code to say how (it ended while no server watched it).
+    lost: bool
 
     async def wait(self) -> int:
         """Wait for the end; the exit code (negative: killed by that signal)."""
@@ -37,3 +41,7 @@ class NodeRunner(Protocol):
     name: str
 
     async def start(self, job: NodeJob) -> Execution: ...
+
+    def take_back(self, pid: int, log_path: Path) -> Execution:
+        """A node this backend started before the server restarted (see recovery.py)."""
+        ...

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 from ..errors import Unavailable
@@ -48,6 +49,9 @@ def run_in_own_session(argv: list[str], cwd: str, env: dict[str, str], log_path:
 
 class RayExecution:
     pid: int | None = None  # the process lives on a Ray worker, maybe on another machine
+    # A Ray task ends with the driver (this server) that submitted it.
+    outlives_server = False
+    lost = False
 
     def __init__(self, ray: Any, ref: Any) -> None:
         self._ray = ray
@@ -100,6 +104,10 @@ class RayRunner:
         job.log_path.parent.mkdir(parents=True, exist_ok=True)
         ref = self._remote.remote(list(job.argv), str(job.cwd), job.env, str(job.log_path))
         return RayExecution(self._ray, ref)
+
+    def take_back(self, pid: int, log_path: Path) -> RayExecution:
+        """Never: a Ray task ends with the server that submitted it (see recovery.py)."""
+        raise OSError("a node on Ray cannot be taken back after its server stopped")
 
     def shutdown(self) -> None:
         if self._ray is not None and not self.address:

@@ -34,6 +34,8 @@ class Settings:
     uv_cache_dir: str = ""
     default_run_mode: str = "local"
     output_cache_bytes: int = 20 * 2**30
+    # Local node processes go on when the server stops, and the next server takes them back.
+    runs_outlive_server: bool = True
 
 
 def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:

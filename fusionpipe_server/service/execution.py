@@ -39,6 +39,7 @@ from ..store import nodes as node_store
 from ..store import runs as run_store
 from ..store.database import Database
 from ..store.fingerprints import FingerprintRow
+from ..store.runs import LeftRunning
 from .common import ServiceBase, Settings
 from .graph import write_identities
 from .output_cache import OutputCache
@@ -73,6 +74,10 @@ class RunEngine(ServiceBase):
         self.cancelled: set[str] = set()
         self.killed: dict[str, str] = {}  # node id -> who killed it
         self.requested_by: dict[str, str] = {}  # run id -> who started it
+        # Node processes of runs taken back after a restart, to watch instead of start.
+        self.adopted: dict[str, LeftRunning] = {}
+        # The server is stopping and leaves the nodes that outlive it running.
+        self.leaving = False
 
     # -- a run -------------------------------------------------------------------------------
 
@@ -90,13 +95,13 @@ class RunEngine(ServiceBase):
     async def _execute(
         self, run_id: str, pipeline_id: str, planned: list[str], pairs: list[tuple[str, str]]
     ) -> None:
+        running: dict[asyncio.Task[bool], str] = {}
         try:
             await self._set_run(run_id, pipeline_id, "running")
             sorter: TopologicalSorter[str] = TopologicalSorter({n: () for n in planned})
             for parent, child in pairs:
                 sorter.add(child, parent)
             sorter.prepare()
-            running: dict[asyncio.Task[bool], str] = {}
             failed = False
             while sorter.is_active() and run_id not in self.cancelled:
                 for node_id in sorter.get_ready():
@@ -119,6 +124,12 @@ class RunEngine(ServiceBase):
             async with self.db.transaction() as conn:
                 await run_store.close_run(conn, run_id, status, reason)
                 await self._announce_run(conn, run_id, pipeline_id, status)
+        except asyncio.CancelledError:
+            # The server is stopping: the run stays open, for the next server to take back.
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
         except Exception:
             log.exception("fusionpipe: run %s stopped on an error", run_id)
             try:
@@ -156,6 +167,9 @@ class RunEngine(ServiceBase):
 
     async def _node(self, run_id: str, pipeline_id: str, node_id: str) -> bool:
         """Decide and do what the node needs; True when it ends up completed."""
+        adopted = self.adopted.pop(node_id, None)
+        if adopted is not None:
+            return await self._watch_adopted(adopted)
         while run_id not in self.cancelled:
             seen = await self.staleness.assess_one(node_id)
             if seen is None:
@@ -300,7 +314,13 @@ class RunEngine(ServiceBase):
         why = f"restored from run {cached.run_id}"
         append_log(folder / "logs" / f"{run_id}.log", f"fusionpipe: {why}, nothing to run\n")
         return await self._succeed(
-            run_id, pipeline_id, row.id, folder, now, cached.outputs, restored_from=cached.run_id
+            run_id,
+            pipeline_id,
+            row.id,
+            now.fingerprint,
+            now.parts.to_json(),
+            cached.outputs,
+            restored_from=cached.run_id,
         )
 
     async def _execute_node(
@@ -328,23 +348,70 @@ class RunEngine(ServiceBase):
         except (OSError, ValueError, FusionpipeError) as err:
             append_log(log_path, f"fusionpipe: could not start the node: {err}\n")
             return await self._fail(run_id, pipeline_id, row.id, None, f"could not start: {err}")
-        self.executions[row.id] = (run_id, execution)
+        async with self.db.transaction() as conn:
+            await run_store.node_started(conn, run_id, row.id, runner.name, HOST, execution.pid)
+        return await self._await_execution(
+            run_id,
+            pipeline_id,
+            row.id,
+            execution,
+            log_path,
+            fingerprint=now.fingerprint,
+            parts=now.parts.to_json(),
+            by_stat=now.scan.outputs_by_stat,
+        )
+
+    async def _await_execution(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        node_id: str,
+        execution: Execution,
+        log_path: Path,
+        *,
+        fingerprint: str,
+        parts: dict[str, Any],
+        by_stat: bool,
+    ) -> bool:
+        """Wait for a node's process (started here, or taken back after a restart) and record
+        how it ended."""
+        self.executions[node_id] = (run_id, execution)
         try:
-            async with self.db.transaction() as conn:
-                await run_store.node_started(conn, run_id, row.id, runner.name, HOST, execution.pid)
             code = await execution.wait()
         finally:
-            self.executions.pop(row.id, None)
-        killer = self.killed.pop(row.id, None)
+            self.executions.pop(node_id, None)
+        killer = self.killed.pop(node_id, None)
         if code != 0 or killer:
             why = f"killed by {killer}" if killer else f"exit code {code}"
+            if execution.lost and not killer:
+                why = "its process ended while no server watched it, leaving no exit code"
             append_log(log_path, f"\nfusionpipe: {why}\n")
-            return await self._fail(run_id, pipeline_id, row.id, code, why)
+            return await self._fail(run_id, pipeline_id, node_id, code, why)
         append_log(log_path, "\nfusionpipe: completed\n")
-        outputs, learnt = await self.staleness.outputs_now(
-            row.id, folder, by_stat=now.scan.outputs_by_stat
+        folder = log_path.parent.parent
+        outputs, learnt = await self.staleness.outputs_now(node_id, folder, by_stat=by_stat)
+        return await self._succeed(
+            run_id, pipeline_id, node_id, fingerprint, parts, outputs, learnt=learnt
         )
-        return await self._succeed(run_id, pipeline_id, row.id, folder, now, outputs, learnt=learnt)
+
+    async def _watch_adopted(self, left: LeftRunning) -> bool:
+        """A node process a previous server started: watch it to its end, then record that
+        as if this server had started it."""
+        folder = folders.node_path(self.settings.data_path, left.folder)
+        log_path = folder / "logs" / f"{left.run_id}.log"
+        assert left.pid is not None and left.fingerprint and left.parts is not None
+        runner = self.runners[left.backend or "local"]
+        append_log(log_path, f"\nfusionpipe: taken back by the server {self.executor}\n")
+        return await self._await_execution(
+            left.run_id,
+            left.pipeline_id,
+            left.node_id,
+            runner.take_back(left.pid, log_path),
+            log_path,
+            fingerprint=left.fingerprint,
+            parts=left.parts,
+            by_stat=parameters.read_parameters_or_empty(folder).get("fingerprint") == "stat",
+        )
 
     async def _make_room(
         self, row: FingerprintRow, previous: str, now: NodeNow, folder: Path
@@ -420,8 +487,8 @@ class RunEngine(ServiceBase):
         run_id: str,
         pipeline_id: str,
         node_id: str,
-        folder: Path,
-        now: NodeNow,
+        fingerprint: str,
+        parts: dict[str, Any],
         outputs: str,
         *,
         restored_from: str | None = None,
@@ -433,8 +500,8 @@ class RunEngine(ServiceBase):
             recorded = await fp_store.record_success(
                 conn,
                 node_id,
-                fingerprint=now.fingerprint,
-                parts=now.parts.to_json(),
+                fingerprint=fingerprint,
+                parts=parts,
                 outputs=outputs,
                 run_id=run_id,
                 restored_from=restored_from,
@@ -512,6 +579,18 @@ class RunEngine(ServiceBase):
         self.killed[node_id] = username
         await entry[1].kill()
         return True
+
+    async def leave(self) -> None:
+        """The server is stopping: kill the nodes whose backend cannot outlive it, and stop
+        scheduling; the rest run on, for the next server to take back."""
+        self.leaving = True
+        for node_id, (_, execution) in list(self.executions.items()):
+            if not execution.outlives_server:
+                await self.kill_here(node_id, "the server stopping")
+        await asyncio.sleep(0.1)  # let those nodes record how they ended
+        for task in list(self.tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
 
     async def cancel_here(self, run_id: str, username: str) -> None:
         self.cancelled.add(run_id)

@@ -1,8 +1,16 @@
-"""Recovering at server start: nodes and runs left behind by a server that is gone."""
+"""Recovering at server start: runs and nodes left behind by a server that is gone.
+
+A run whose server (on this host) stopped, was culled or crashed is taken back: its node
+processes that live on are watched again, those that ended meanwhile are finished from the exit
+code their wrapper recorded, and its pending nodes are scheduled, as if the server had never
+left. A node whose process is gone without an exit code, or that no run was executing, is
+marked ``failed`` with the reason in its log.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from psycopg import AsyncConnection
@@ -14,32 +22,69 @@ from ..store import events
 from ..store import nodes as node_store
 from ..store import runs as run_store
 from ..store.database import Database
+from ..store.runs import LeftRunning
 from .execution import HOST, append_log
 
 log = logging.getLogger(__name__)
 
 
-async def reconcile(db: Database, data_path: Path, executor: str) -> list[str]:
-    """Nodes left ``running`` by processes that are gone become ``failed`` (the reason goes to
-    their log) and runs whose server is gone are closed. Returns the nodes."""
-    failed: list[str] = []
+@dataclass
+class TakenBack:
+    """What this server takes over: runs to go on with, and node processes to watch."""
+
+    runs: dict[str, tuple[str, str, list[str]]] = field(default_factory=dict)  # run id ->
+    # (pipeline id, who started it, pending nodes)
+    executions: list[LeftRunning] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+async def recover(
+    db: Database, data_path: Path, executor: str, *, take_back: bool, backends: set[str]
+) -> TakenBack:
+    """Take back the open runs of this host's servers that are gone (``backends``: the ones
+    whose processes outlive a server), and fail what cannot be taken back."""
+    found = TakenBack()
     async with db.transaction() as conn:
-        for run_id, node_id, pid in await run_store.running_here(conn, HOST):
-            if is_alive(pid):
-                continue
-            why = f"its process ({pid}) is gone: the server running it stopped"
-            await _fail_left_over(conn, data_path, node_id, why, run_id)
-            failed.append(node_id)
-        for node_id in await run_store.stranded_nodes(conn):
-            await _fail_left_over(conn, data_path, node_id, "no run was executing it", None)
-            failed.append(node_id)
         for run_id, other in await run_store.open_runs_of(conn, f"{HOST}:"):
             pid = int(other.rsplit(":", 1)[1])
-            if other != executor and not is_alive(pid):
-                await run_store.close_run(conn, run_id, "failed", "its server stopped")
-        if failed:
+            if other == executor or is_alive(pid):
+                continue
+            if not take_back:
+                await _fail_run(conn, data_path, run_id, found)
+                continue
+            if not await run_store.take_over(conn, run_id, other, executor):
+                continue
+            left = await run_store.left_running(conn, run_id)
+            for execution in left:
+                if execution.backend in backends and execution.pid and execution.parts:
+                    found.executions.append(execution)
+                else:
+                    why = "its server stopped and its backend cannot be taken back"
+                    await _fail_left_over(conn, data_path, execution.node_id, why, run_id)
+                    found.failed.append(execution.node_id)
+            pending = await run_store.pending_nodes(conn, run_id)
+            if left:
+                found.runs[run_id] = (left[0].pipeline_id, left[0].requested_by, pending)
+            else:
+                run = await run_store.get_run(conn, run_id)
+                assert run is not None
+                found.runs[run_id] = (run.pipeline_id, run.requested_by, pending)
+        for node_id in await run_store.stranded_nodes(conn):
+            await _fail_left_over(conn, data_path, node_id, "no run was executing it", None)
+            found.failed.append(node_id)
+        if found.failed or found.runs:
             await events.announce(conn, "resync")
-    return failed
+    return found
+
+
+async def _fail_run(conn: AsyncConnection, data_path: Path, run_id: str, found: TakenBack) -> None:
+    for execution in await run_store.left_running(conn, run_id):
+        why = f"its process ({execution.pid}) was stopped with its server"
+        if is_alive(execution.pid):
+            continue
+        await _fail_left_over(conn, data_path, execution.node_id, why, run_id)
+        found.failed.append(execution.node_id)
+    await run_store.close_run(conn, run_id, "failed", "its server stopped")
 
 
 async def _fail_left_over(

@@ -25,7 +25,7 @@ from .common import ServiceBase, Settings
 from .execution import RunEngine
 from .graph import load_graph
 from .output_cache import OutputCache
-from .recovery import reconcile
+from .recovery import recover
 from .staleness import StalenessService
 
 # How long a kill asked of another server waits to see the node end.
@@ -199,17 +199,43 @@ class RunService(ServiceBase):
         task.add_done_callback(self._pending.discard)
 
     async def shutdown(self) -> None:
-        """Server stopping: kill what runs here; the runs are closed as failed."""
-        for run_id in list(self.engine.tasks):
-            await self.engine.cancel_here(run_id, "the server stopping")
-        for task in list(self.engine.tasks.values()):
-            with contextlib.suppress(Exception):
-                await task
+        """Server stopping. Local node processes go on (the next server takes their runs
+        back) unless ``runs_outlive_server`` is off; everything else is killed, and those runs
+        are closed."""
+        if self.settings.runs_outlive_server:
+            await self.engine.leave()
+        else:
+            for run_id in list(self.engine.tasks):
+                await self.engine.cancel_here(run_id, "the server stopping")
+            for task in list(self.engine.tasks.values()):
+                with contextlib.suppress(Exception):
+                    await task
         self.engine.ray.shutdown()
 
+    @property
+    def busy(self) -> bool:
+        """Whether this server executes a run now (it must then not be culled as idle)."""
+        return bool(self.engine.tasks)
+
     async def reconcile(self) -> list[str]:
-        """On start: nodes and runs left behind by a server that is gone (see recovery.py)."""
-        return await reconcile(self.db, self.settings.data_path, self.executor)
+        """On start: take back the runs of a server of this host that is gone, and fail what
+        cannot be taken back (see recovery.py). Returns the nodes marked failed."""
+        found = await recover(
+            self.db,
+            self.settings.data_path,
+            self.executor,
+            take_back=self.settings.runs_outlive_server,
+            backends={"local"},
+        )
+        for execution in found.executions:
+            self.engine.adopted[execution.node_id] = execution
+        for run_id, (pipeline_id, requested_by, pending) in found.runs.items():
+            planned = [*pending, *(e.node_id for e in found.executions if e.run_id == run_id)]
+            async with self.unit() as unit:
+                graph = await load_graph(unit, pipeline_id)
+            pairs = [(p, c) for p, c in graph.pairs if p in planned and c in planned]
+            self.engine.launch(run_id, pipeline_id, requested_by, planned, pairs)
+        return found.failed
 
     # -- logs --------------------------------------------------------------------------------
 

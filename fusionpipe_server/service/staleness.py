@@ -72,6 +72,7 @@ class StalenessService(ServiceBase):
         self._wanted_pipelines: set[str] = set()
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
         self.active: dict[str, float] = {}  # pipeline id -> when it was last fetched
         self._fetch_checked: dict[str, float] = {}  # ... and when a fetch last asked a check
         self.scan_interval = 10.0
@@ -107,14 +108,21 @@ class StalenessService(ServiceBase):
         self._worker = asyncio.create_task(self._work_forever())
 
     async def stop(self) -> None:
+        # A flag as well as the cancel: asyncio.wait_for (Python < 3.12) can swallow a
+        # cancellation that arrives as the event it waits for is set.
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
         await cancel(self._worker)
         self._worker = None
 
     async def _work_forever(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._stopping:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.scan_interval)
+            if self._stopping:
+                return
             self._wake.clear()
             if not (self._wanted_nodes or self._wanted_pipelines):
                 # The periodic fallback, for what watching cannot see (other hosts' writes).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -201,6 +202,49 @@ async def running_here(conn: AsyncConnection, host: str) -> list[tuple[str, str,
         (host,),
     )
     return [(row[0], row[1], row[2]) for row in await cur.fetchall()]
+
+
+@dataclass
+class LeftRunning:
+    """A node execution recorded as running on this host, with what it started from."""
+
+    run_id: str
+    pipeline_id: str
+    requested_by: str
+    node_id: str
+    pid: int | None
+    backend: str | None
+    fingerprint: str | None
+    parts: dict[str, Any] | None
+    folder: str
+
+
+async def left_running(conn: AsyncConnection, run_id: str) -> list[LeftRunning]:
+    """The executions of a run that were running when its server went away."""
+    async with conn.cursor(row_factory=class_row(LeftRunning)) as cur:
+        await cur.execute(
+            "SELECT rn.run_id, r.pipeline_id, r.requested_by, rn.node_id, rn.pid, rn.backend, "
+            "rn.fingerprint, rn.fingerprint_parts AS parts, n.folder "
+            "FROM run_nodes rn JOIN runs r ON r.id = rn.run_id JOIN nodes n ON n.id = rn.node_id "
+            "WHERE rn.run_id = %s AND rn.status = 'running'",
+            (run_id,),
+        )
+        return await cur.fetchall()
+
+
+async def pending_nodes(conn: AsyncConnection, run_id: str) -> list[str]:
+    cur = await conn.execute(
+        "SELECT node_id FROM run_nodes WHERE run_id = %s AND status = 'pending'", (run_id,)
+    )
+    return [row[0] for row in await cur.fetchall()]
+
+
+async def take_over(conn: AsyncConnection, run_id: str, old: str, new: str) -> bool:
+    """Make ``new`` the server executing a run, unless another server took it first."""
+    cur = await conn.execute(
+        "UPDATE runs SET executor = %s WHERE id = %s AND executor = %s", (new, run_id, old)
+    )
+    return cur.rowcount == 1
 
 
 async def open_runs_of(conn: AsyncConnection, executor_prefix: str) -> list[tuple[str, str]]:
