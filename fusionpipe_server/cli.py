@@ -121,6 +121,19 @@ def _status(args: argparse.Namespace) -> int:
     )
 
 
+def _kill(args: argparse.Namespace) -> int:
+    from .headless import kill_node
+
+    return asyncio.run(
+        kill_node(
+            args.pipeline,
+            args.node,
+            database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
+            data_path=_data_path(args),
+        )
+    )
+
+
 def _cache_gc(args: argparse.Namespace) -> int:
     from .headless import collect_cache
 
@@ -179,6 +192,15 @@ def parser() -> argparse.ArgumentParser:
     gc.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
     gc.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
     gc.set_defaults(handler=_cache_gc)
+
+    kill = commands.add_parser(
+        "kill", help="kill a running node and its whole process tree, wherever it runs"
+    )
+    kill.add_argument("pipeline", help="pipeline id or tag")
+    kill.add_argument("node", help="node id or tag")
+    kill.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    kill.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    kill.set_defaults(handler=_kill)
 
     status = commands.add_parser(
         "status",

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from .embedded_db import default_embedded_path, prepare_database
 from .errors import FusionpipeError, NotFound
+from .events import EventHub
 from .models import Run
 from .service import Service, Settings
 from .store.database import Database
@@ -23,14 +24,17 @@ SYMBOLS = {"completed": "ok  ", "failed": "FAIL", "skipped": "skip", "cancelled"
 
 @asynccontextmanager
 async def open_service(
-    database_url: str, data_path: Path, parallel: int = 1
+    database_url: str, data_path: Path, parallel: int = 1, *, listen: bool = False
 ) -> AsyncIterator[Service]:
-    """The services on ``database_url`` (else the embedded database), for one command."""
+    """The services on ``database_url`` (else the embedded database), for one command;
+    ``listen``: obeying kills and cancels asked from a lab (or another command), as a
+    server does."""
     dsn, embedded = prepare_database(database_url, default_embedded_path())
     db = Database(dsn, max_size=4)
     await db.open()
+    hub = EventHub(dsn) if listen else None
     try:
-        yield Service(
+        service = Service(
             db,
             Settings(
                 data_path=data_path.resolve(),
@@ -38,7 +42,13 @@ async def open_service(
                 matlab_runner_path=os.environ.get("FP_MATLAB_RUNNER_PATH", ""),
             ),
         )
+        if hub is not None:
+            await hub.start()
+            hub.subscribe(service.runs.on_event)
+        yield service
     finally:
+        if hub is not None:
+            await hub.stop()
         await db.close()
         if embedded is not None:
             embedded.stop()
@@ -55,7 +65,7 @@ async def run_pipeline(
 ) -> int:
     """Run ``pipeline`` (id or tag), up to ``until`` (node id or tag) if given. Exit status 0 when
     every node it ran completed."""
-    async with open_service(database_url, data_path, parallel) as service:
+    async with open_service(database_url, data_path, parallel, listen=True) as service:
         found = await service.pipelines.find(pipeline)
         graph = await service.pipelines.graph(found.id)
         tags = {node["id"]: node["tag"] for node in graph["nodes"]}
@@ -149,3 +159,16 @@ def main(pipeline: str, until: str | None, data_path: Path, parallel: int | None
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+async def kill_node(
+    pipeline: str, node: str, *, database_url: str, data_path: Path, out: TextIO = sys.stdout
+) -> int:
+    """Kill a running node, wherever it runs (a lab server, a headless run); 0 once it ended."""
+    async with open_service(database_url, data_path) as service:
+        found = await service.pipelines.find(pipeline)
+        graph = await service.pipelines.graph(found.id)
+        node_id = _node_id(node, {n["id"]: n["tag"] for n in graph["nodes"]})
+        result = await service.runs.kill(getpass.getuser(), found.id, node_id)
+    print(f"fusionpipe: {result.get('message') or 'killed'}", file=out)
+    return 0 if result["killed"] else 1
