@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fusionpipe_server.handlers import API, handlers
+from fusionpipe_server.handlers import ROUTES
 
 
 @pytest.fixture
@@ -27,8 +27,7 @@ VERBS = ("get", "post", "put", "patch", "delete")
 
 def served() -> set[tuple[str, str]]:
     routes = set()
-    for pattern, handler in handlers():
-        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern.removeprefix(API))
+    for path, handler in ROUTES:
         for verb in VERBS:
             if verb in vars(handler):
                 routes.add((path, verb))

@@ -26,10 +26,12 @@ from .. import dag
 from ..errors import Conflict, FusionpipeError, Invalid, NotFound
 from ..models import NodeKind, Run, Status, new_id
 from ..nodes import environments, folders, kernels, parameters
+from ..nodes import logs as run_logs
 from ..processes import is_alive
 from ..runners.base import Execution, NodeJob, NodeRunner
 from ..runners.commands import node_command
 from ..runners.local import LocalRunner
+from ..runners.node_environment import node_environment
 from ..runners.ray import RayRunner
 from ..store import events
 from ..store import nodes as node_store
@@ -290,7 +292,7 @@ class RunService(ServiceBase):
         env: environments.Environment,
     ) -> NodeJob:
         variables = {
-            **os.environ,
+            **node_environment(os.environ),
             "FUSIONPIPE_NODE_FOLDER": str(folder),
             "FUSIONPIPE_NODE_ID": node_id,
             "FUSIONPIPE_RUN_ID": run_id,
@@ -466,12 +468,8 @@ class RunService(ServiceBase):
                 run_id = runs[0].id if runs else None
         if run_id is None:
             return {"node_id": node_id, "run_id": None, "content": ""}
-        path = folders.node_path(self.settings.data_path, row[1]) / "logs" / f"{run_id}.log"
-        if not path.exists():
-            raise NotFound(f"node {node_id} has no log for run {run_id!r}")
-        text = path.read_text(errors="replace")
-        if tail is not None:
-            text = "".join(text.splitlines(keepends=True)[-tail:])
+        path = run_logs.log_path(folders.node_path(self.settings.data_path, row[1]), run_id)
+        text = await asyncio.to_thread(run_logs.read_tail, path, tail)
         return {"node_id": node_id, "run_id": run_id, "content": text}
 
 
