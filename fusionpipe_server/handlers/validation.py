@@ -103,10 +103,12 @@ def _check_number(value: Any, schema: dict[str, Any], field: str, *, whole: bool
         raise Invalid(f"{field} must be a whole number")
     low, high = schema.get("minimum"), schema.get("maximum")
     above = schema.get("exclusiveMinimum")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise Invalid(f"{field} must be between {low:g} and {high:g}")
+    if low is not None and value < low:
+        raise Invalid(f"{field} must be at least {low:g}")
     if above is not None and not value > above:
         raise Invalid(f"{field} must be greater than {above:g}")
+    if high is not None and value > high:
+        raise Invalid(f"{field} must be at most {high:g}")
 
 
 def _check_list(value: Any, schema: dict[str, Any], field: str) -> None:
