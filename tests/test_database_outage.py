@@ -11,12 +11,13 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jupyter_process import TOKEN, JupyterProcess
 
 
-def call(server: JupyterProcess, method: str = "GET", path: str = "projects") -> tuple[int, dict]:
+def call(server: JupyterProcess, method: str = "GET", path: str = "projects") -> tuple[int, Any]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{server.port}/fusionpipe/api/{path}",
         method=method,
@@ -42,7 +43,7 @@ def kill_postgres(pgdata: Path) -> None:
         time.sleep(0.02)
 
 
-def wait_answer(server: JupyterProcess, accept: set[int], timeout: float) -> tuple[float, int, dict]:
+def wait_answer(server: JupyterProcess, accept: set[int], timeout: float) -> tuple[float, int, Any]:
     """Call until the answer's status is in ``accept``; returns (seconds, status, body)."""
     started = time.monotonic()
     while True:
@@ -74,7 +75,7 @@ def test_a_server_owning_the_embedded_database_answers_503_then_restarts_it(owni
     # The first call after the kill may already find PostgreSQL restarted; until then, 503s.
     if status == 503:
         assert "database" in body["message"]
-    seconds, status, body = wait_answer(server, {200}, timeout=30)
+    _, status, body = wait_answer(server, {200}, timeout=30)
     assert len(body["projects"]) == 1
     assert postmaster_pid(pgdata) > 0
     assert call(server, "POST")[0] == 201

@@ -14,7 +14,7 @@ from fusionpipe_server.nodes.identity import IDENTITY_FILE
 
 BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
-    for previous, name in zip("abcdefgh", "bcdefghi")
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
 )
 
 
@@ -68,7 +68,8 @@ async def test_yaml_values_json_cannot_hold_are_converted_or_refused_before_savi
         status, body = await api("PUT", path, {"content": content})
         assert status == 400 and words in body["message"], (content[:30], body)
         assert parameters_file(node).read_text() == before
-    status, saved = await api("PUT", path, {"content": "day: 2024-01-02\nat: 2024-01-02 10:00:00\n"})
+    dates = "day: 2024-01-02\nat: 2024-01-02 10:00:00\n"
+    status, saved = await api("PUT", path, {"content": dates})
     assert status == 200, saved
     assert saved["parameters"] == {"day": "2024-01-02", "at": "2024-01-02T10:00:00"}
     identity = json.loads((Path(node["folder"]) / IDENTITY_FILE).read_text())
@@ -156,9 +157,7 @@ async def test_unknown_addresses_of_any_shape_are_json_404s(api):
 
 
 async def test_a_verb_a_route_does_not_serve_is_a_405_with_allow(fp_server, jp_fetch):
-    response = await jp_fetch(
-        "fusionpipe", "api", "projects", method="DELETE", raise_error=False
-    )
+    response = await jp_fetch("fusionpipe", "api", "projects", method="DELETE", raise_error=False)
     assert response.code == 405
     assert response.headers["Allow"] == "GET, POST"
     assert "DELETE" in json.loads(response.body)["message"]
@@ -179,10 +178,7 @@ async def test_a_post_to_the_events_websocket_is_a_json_405(fp_server, jp_fetch,
 async def test_taking_the_same_tag_at_the_same_moment_is_one_201_and_409s(api):
     _, project = await api("POST", "projects", {"tag": "race"})
     created = await asyncio.gather(
-        *(
-            api("POST", "pipelines", {"project_id": project["id"], "tag": "same"})
-            for _ in range(8)
-        )
+        *(api("POST", "pipelines", {"project_id": project["id"], "tag": "same"}) for _ in range(8))
     )
     codes = sorted(status for status, _ in created)
     assert codes == [201] + [409] * 7, created

@@ -39,9 +39,7 @@ class DetachHandler(FusionpipeHandler):
     @authorized("write")
     async def post(self, pipeline_id: str) -> None:
         body = self.body()
-        id_map = await self.service.copies.detach(
-            self.username, pipeline_id, body["node_id"]
-        )
+        id_map = await self.service.copies.detach(self.username, pipeline_id, body["node_id"])
         self.reply({"id_map": id_map}, status=201)
 
 
@@ -50,9 +48,7 @@ class BranchHandler(FusionpipeHandler):
     @authorized("write")
     async def post(self, pipeline_id: str) -> None:
         body = self.body()
-        branch = await self.service.copies.branch(
-            self.username, pipeline_id, body["node_id"]
-        )
+        branch = await self.service.copies.branch(self.username, pipeline_id, body["node_id"])
         self.reply(branch.to_json(), status=201)
 
 

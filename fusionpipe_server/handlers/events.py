@@ -27,8 +27,8 @@ class EventsHandler(ExtensionHandlerMixin, JupyterHandler, websocket.WebSocketHa
         return self.settings["fusionpipe_events"]
 
     @ws_authenticated
-    @authorized("read")
-    async def get(self, *args: Any, **kwargs: Any) -> None:
+    @authorized("read")  # untyped decorator: mypy no longer sees the method's signature
+    async def get(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         if self.request.headers.get("Upgrade", "").lower() != "websocket":
             # tornado would answer this in plain text; every API error is JSON.
             raise web.HTTPError(400, "this address is a websocket: connect with Upgrade: websocket")

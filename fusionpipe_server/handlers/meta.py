@@ -23,7 +23,7 @@ class UnknownPathHandler(FusionpipeHandler):
     """Matches last: an id of another shape or a misspelt path gets a JSON 404, not Jupyter's
     HTML page."""
 
-    async def prepare(self) -> None:
+    async def prepare(self) -> None:  # type: ignore[override]  # as APIHandler.prepare
         await super().prepare()
         if self.current_user is None:
             raise web.HTTPError(403)

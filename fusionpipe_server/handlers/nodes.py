@@ -70,9 +70,7 @@ class StatusHandler(FusionpipeHandler):
     @authorized("write")
     async def post(self, pipeline_id: str) -> None:
         body = self.body()
-        await self.service.nodes.set_status(
-            pipeline_id, unique(body["node_ids"]), body["status"]
-        )
+        await self.service.nodes.set_status(pipeline_id, unique(body["node_ids"]), body["status"])
         self.no_content()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from .base import FusionpipeHandler, position
+from .base import FusionpipeHandler
 
 
 class PipelinesHandler(FusionpipeHandler):
@@ -59,7 +59,8 @@ class PositionsHandler(FusionpipeHandler):
     @authorized("write")
     async def post(self, pipeline_id: str) -> None:
         positions = {
-            node_id: position(where) for node_id, where in self.body()["positions"].items()
+            node_id: (float(where["x"]), float(where["y"]))
+            for node_id, where in self.body()["positions"].items()
         }
         await self.service.pipelines.move_nodes(pipeline_id, positions)
         self.no_content()

@@ -1,4 +1,4 @@
-"""``code/node_parameters.yaml``: parsed with bounds, validated before every write, errors naming the line."""
+"""``code/node_parameters.yaml``: parsed within bounds, checked before writing."""
 
 from __future__ import annotations
 
@@ -35,14 +35,14 @@ class _BoundedLoader(yaml.SafeLoader):
         # waiting for the composer to see a 10,000-deep "[[[[" would already cost seconds.
         if self.flow_level >= MAX_DEPTH:
             raise Invalid(_at(self.get_mark(), f"nested deeper than {MAX_DEPTH}"))
-        super().fetch_flow_collection_start(token_class)  # type: ignore[misc]
+        super().fetch_flow_collection_start(token_class)
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise Invalid(_at(self.peek_event().start_mark, f"nested deeper than {MAX_DEPTH}"))
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -56,7 +56,8 @@ def _timestamp_as_text(loader: yaml.SafeLoader, node: Node) -> str:
 
 def _refuse(what: str) -> Any:
     def construct(loader: yaml.SafeLoader, node: Node) -> Any:
-        raise Invalid(_at(node.start_mark, f"{what} values are not supported (JSON cannot hold them)"))
+        problem = f"{what} values are not supported (JSON cannot hold them)"
+        raise Invalid(_at(node.start_mark, problem))
 
     return construct
 

@@ -4,6 +4,7 @@ new folders removed again if anything fails."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -44,8 +45,15 @@ class CopyService(ServiceBase):
             copy_id = plan.id_map[node.id]
             relative = f"{target.project_id}/{copy_id}"
             source = folders.node_path(self.settings.data_path, node.folder)
-            path = folders.copy_node_folder(
-                source, self.settings.data_path, relative, with_data=with_data
+            # A copy with data may be gigabytes: in a thread, so the server keeps answering.
+            path = await asyncio.to_thread(
+                partial(
+                    folders.copy_node_folder,
+                    source,
+                    self.settings.data_path,
+                    relative,
+                    with_data=with_data,
+                )
             )
             unit.folders.undo.append(partial(folders.purge, path))
             copied_status = status or Status(node.status)
