@@ -20,6 +20,7 @@ from . import openapi, validation
 # The resource an Authorizer is asked about, with the actions "read", "write" and "execute"
 # (starting, killing and cancelling runs execute code).
 AUTH_RESOURCE = "fusionpipe"
+_NO_CREDENTIALS = "log in first, or send the header Authorization: token <token>"
 
 
 class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
@@ -49,6 +50,18 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
         if isinstance(provider, PasswordIdentityProvider) or type(provider) is IdentityProvider:
             return getpass.getuser()
         return str(self.current_user.username)
+
+    # A call without credentials is a 401 (jupyter_server says 403, as for a refused one): a
+    # client can tell "log in" from "not allowed", as the OpenAPI document promises.
+    def check_xsrf_cookie(self) -> None:
+        if hasattr(self, "_jupyter_current_user") and self.current_user is None:
+            raise web.HTTPError(401, _NO_CREDENTIALS)
+        super().check_xsrf_cookie()
+
+    def get_login_url(self) -> str:
+        if not self.current_user:
+            raise web.HTTPError(401, _NO_CREDENTIALS)
+        return super().get_login_url()
 
     def _operation(self) -> dict[str, Any]:
         operation = openapi.operation(self.api_path, self.request.method or "")
@@ -120,6 +133,8 @@ def write_json_error(handler: web.RequestHandler, status_code: int, **kwargs: An
         exc = kwargs.get("exc_info", (None, None, None))[1]
         reason = getattr(exc, "log_message", None) if isinstance(exc, web.HTTPError) else None
         message = reason or handler._reason
+    if status_code == 401:
+        handler.set_header("WWW-Authenticate", "token")
     if status_code == 405:
         allowed = openapi.methods(getattr(handler, "api_path", ""))
         handler.set_header("Allow", ", ".join(allowed))

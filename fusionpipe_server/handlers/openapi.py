@@ -21,6 +21,7 @@ _ID = {
     "description": "must be an id (letters, digits, _ and -)",
 }
 _IDS = {"type": "array", "items": _ID, "minItems": 1, "maxItems": 10_000}
+_SEVERAL_IDS = {**_IDS, "minItems": 2, "uniqueItems": True}
 # Text PostgreSQL can store: no NUL, and (for tags) something besides spaces.
 _TAG = {
     "type": "string",
@@ -47,7 +48,8 @@ _LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
 _TAIL = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
 _ERRORS = {
     "400": "bad input: the message names the field",
-    "403": "not authenticated, or not authorized for this action",
+    "401": "no credentials: log in or send Authorization: token <token>",
+    "403": "not authorized for this action, or a browser write without the XSRF token",
     "404": "unknown id",
     "409": "conflict: cycle, locked, referenced, duplicate tag, already running",
     "503": "the database cannot be reached right now",
@@ -60,6 +62,7 @@ def _op(
     body: dict[str, Any] | None = None,
     *,
     required: tuple[str, ...] = (),
+    exclusive: tuple[str, ...] = (),
     query: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     responses: dict[str, Any] = {ok: {"description": "success"}}
@@ -73,6 +76,8 @@ def _op(
         schema: dict[str, Any] = {"type": "object", "properties": body}
         if required:
             schema["required"] = list(required)
+        if exclusive:
+            schema["not"] = {"required": list(exclusive)}
         operation["requestBody"] = {
             # With nothing required, an empty body is the same as {}.
             "required": bool(required),
@@ -224,7 +229,7 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "post": _op(
             "New pipeline holding every node of several",
             "201",
-            {"pipeline_ids": _IDS},
+            {"pipeline_ids": _SEVERAL_IDS},
             required=("pipeline_ids",),
         ),
     },
@@ -253,6 +258,7 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             "Start a run: whole pipeline, until a node, or selected nodes; answers at once",
             "202",
             {"node_ids": _IDS, "until": _ID},
+            exclusive=("node_ids", "until"),
         ),
         "get": _op(
             "Run history of the pipeline, newest first",
@@ -279,15 +285,15 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             query={"run_id": _ID, "tail": _TAIL},
         ),
     },
-    "/events": {
-        "get": _op(
-            "Websocket: one JSON message per change (statuses, runs, graph), from every user",
-            "101",
-        ),
-    },
     "/openapi.json": {
         "get": _op("This document", "200"),
     },
+}
+
+
+# OpenAPI cannot describe a websocket: it is listed apart, under "x-websockets".
+_WEBSOCKETS = {
+    "/events": "one JSON message per change (statuses, runs, graph), from every user",
 }
 
 
@@ -299,6 +305,8 @@ def operation(path: str, method: str) -> dict[str, Any] | None:
 
 def methods(path: str) -> list[str]:
     """The HTTP methods documented for ``path``, for an ``Allow`` header."""
+    if path in _WEBSOCKETS:
+        return ["GET"]
     return [method.upper() for method in _PATHS.get(path, {})]
 
 
@@ -321,6 +329,7 @@ def document(api_url: str = "/fusionpipe/api") -> dict[str, Any]:
         "servers": [{"url": api_url}],
         "security": [{"token": []}],
         "paths": paths,
+        "x-websockets": _WEBSOCKETS,
         "components": {
             "securitySchemes": {
                 "token": {"type": "apiKey", "in": "header", "name": "Authorization"}

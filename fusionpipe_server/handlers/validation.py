@@ -62,13 +62,15 @@ def check_object(value: Any, schema: dict[str, Any], field: str) -> None:
     for name in schema.get("required", ()):
         if value.get(name) is None:
             raise Invalid(f"{_join(field, name)} is required")
+    together = schema.get("not", {}).get("required", ())
+    if together and all(value.get(name) is not None for name in together):
+        raise Invalid(f"give {' or '.join(together)}, not both")
     properties = schema.get("properties", {})
     for name, item in value.items():
         path = _join(field, name)
         if name in properties:
-            # An explicit null is the same as leaving an optional field out.
-            if item is not None:
-                check(item, properties[name], path)
+            # Leave an optional field out rather than send null: null is not its type.
+            check(item, properties[name], path)
             continue
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict):
@@ -120,6 +122,8 @@ def _check_list(value: Any, schema: dict[str, Any], field: str) -> None:
         raise Invalid(f"{field} holds more than {schema['maxItems']} items")
     for index, item in enumerate(value):
         check(item, schema["items"], f"{field}[{index}]")
+    if schema.get("uniqueItems") and len(set(value)) != len(value):
+        raise Invalid(f"{field} names an id more than once")
 
 
 def query_value(raw: str, schema: dict[str, Any], name: str) -> Any:

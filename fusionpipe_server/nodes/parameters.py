@@ -106,8 +106,10 @@ def _load(text: str) -> Any:
         raise Invalid(f"node_parameters.yaml is larger than {MAX_BYTES // 1024} KiB")
     if "\x00" in text:
         raise Invalid("node_parameters.yaml must not contain NUL characters")
-    loader = _BoundedLoader(text)
+    loader: _BoundedLoader | None = None
     try:
+        # The reader refuses control characters as soon as it is made.
+        loader = _BoundedLoader(text)
         root = loader.get_single_node()
         if root is None:
             return None
@@ -118,7 +120,8 @@ def _load(text: str) -> Any:
         problem = getattr(err, "problem", None) or str(err)
         raise Invalid(_at(mark, f"not valid YAML: {problem}")) from err
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def parse_parameters(text: str) -> dict[str, Any]:

@@ -127,11 +127,12 @@ class CopyService(ServiceBase):
     ) -> None:
         """Share nodes with another pipeline: same folders, read-only from now on. A node's
         parents must come along or already be in the target, so its inputs exist there too."""
-        if pipeline_id == target_pipeline_id:
-            raise Invalid("target_pipeline_id must be another pipeline")
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id)
             target = await self.pipeline(unit.conn, target_pipeline_id, editable=True)
+            # After the lookups: an unknown id is a 404 whatever else is wrong.
+            if pipeline_id == target_pipeline_id:
+                raise Invalid("target_pipeline_id must be another pipeline")
             graph = await load_graph(unit, pipeline_id)
             originals = [graph.member(node_id, pipeline_id) for node_id in node_ids]
             target_members = {n.id for n in await node_store.members(unit.conn, target.id)}
