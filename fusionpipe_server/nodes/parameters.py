@@ -118,7 +118,8 @@ def _load(text: str) -> Any:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         problem = getattr(err, "problem", None) or str(err)
-        raise Invalid(_at(mark, f"not valid YAML: {problem}")) from err
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise Invalid(f"node_parameters.yaml is not valid YAML{where}: {problem}") from err
     finally:
         if loader is not None:
             loader.dispose()
