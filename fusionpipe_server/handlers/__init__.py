@@ -17,6 +17,7 @@ from .copies import (
 )
 from .edges import EdgeHandler, EdgesHandler, GroupHandler, GroupsHandler
 from .events import EventsHandler
+from .examples import ExamplesHandler
 from .meta import OpenAPIHandler, UnknownPathHandler
 from .nodes import (
     ClearOutputsHandler,
@@ -24,6 +25,7 @@ from .nodes import (
     ParametersHandler,
     PipelineNodeHandler,
     PipelineNodesHandler,
+    ProvenanceHandler,
     StatusHandler,
 )
 from .pipelines import PipelineHandler, PipelinesHandler, PositionsHandler
@@ -36,6 +38,7 @@ from .runs import (
     PipelineRunsHandler,
     RunHandler,
 )
+from .transfer import ExportHandler, ImportHandler
 
 API = "/fusionpipe/api"
 
@@ -46,6 +49,7 @@ ROUTES: list[tuple[str, type]] = [
     ("/projects", ProjectsHandler),
     ("/projects/{project_id}", ProjectHandler),
     ("/projects/{project_id}/graph", ProjectGraphHandler),
+    ("/projects/{project_id}/import", ImportHandler),
     ("/pipelines", PipelinesHandler),
     ("/pipelines/merge", MergeHandler),
     ("/pipelines/{pipeline_id}", PipelineHandler),
@@ -62,15 +66,18 @@ ROUTES: list[tuple[str, type]] = [
     ("/pipelines/{pipeline_id}/detach", DetachHandler),
     ("/pipelines/{pipeline_id}/branch", BranchHandler),
     ("/pipelines/{pipeline_id}/duplicate", DuplicatePipelineHandler),
+    ("/pipelines/{pipeline_id}/export", ExportHandler),
     ("/pipelines/{pipeline_id}/runs", PipelineRunsHandler),
     ("/pipelines/{pipeline_id}/nodes/{node_id}/kill", KillHandler),
     ("/groups/{group_id}", GroupHandler),
     ("/nodes/{node_id}", NodeHandler),
     ("/nodes/{node_id}/parameters", ParametersHandler),
     ("/nodes/{node_id}/log", LogHandler),
+    ("/nodes/{node_id}/provenance", ProvenanceHandler),
     ("/nodes/{node_id}/runs", NodeRunsHandler),
     ("/runs/{run_id}", RunHandler),
     ("/runs/{run_id}/cancel", CancelRunHandler),
+    ("/examples", ExamplesHandler),
 ]
 
 _SEGMENT = openapi.ID_PATTERN.strip("^$")

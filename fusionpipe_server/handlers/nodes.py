@@ -70,7 +70,9 @@ class StatusHandler(FusionpipeHandler):
     @authorized("write")
     async def post(self, pipeline_id: str) -> None:
         body = self.body()
-        await self.service.nodes.set_status(pipeline_id, unique(body["node_ids"]), body["status"])
+        await self.service.nodes.set_status(
+            self.username, pipeline_id, unique(body["node_ids"]), body["status"]
+        )
         self.no_content()
 
 
@@ -80,3 +82,10 @@ class ClearOutputsHandler(FusionpipeHandler):
     async def post(self, pipeline_id: str) -> None:
         await self.service.nodes.clear_outputs(pipeline_id, unique(self.body()["node_ids"]))
         self.no_content()
+
+
+class ProvenanceHandler(FusionpipeHandler):
+    @web.authenticated
+    @authorized("read")
+    async def get(self, node_id: str) -> None:
+        self.reply(await self.service.provenance.of_node(node_id))

@@ -6,10 +6,15 @@ from ..store.database import Database
 from .common import Settings
 from .copies import CopyService
 from .edges import EdgeService, GroupService
+from .example import ExampleService
 from .nodes import NodeService
+from .output_cache import OutputCache
 from .pipelines import PipelineService
 from .projects import ProjectService
+from .provenance import ProvenanceService
 from .runs import RunService
+from .staleness import StalenessService
+from .transfer import TransferService
 
 __all__ = ["Service", "Settings"]
 
@@ -19,10 +24,28 @@ class Service:
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self.settings = settings
+        self.staleness = StalenessService(db, settings)
+        self.cache = OutputCache(db, settings)
         self.projects = ProjectService(db, settings)
         self.pipelines = PipelineService(db, settings)
-        self.nodes = NodeService(db, settings)
+        self.nodes = NodeService(db, settings, self.staleness)
         self.edges = EdgeService(db, settings)
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
-        self.runs = RunService(db, settings)
+        self.runs = RunService(db, settings, self.staleness, self.cache)
+        self.provenance = ProvenanceService(db, settings)
+        self.transfer = TransferService(db, settings)
+        self.examples = ExampleService(
+            db,
+            settings,
+            projects=self.projects,
+            pipelines=self.pipelines,
+            nodes=self.nodes,
+            edges=self.edges,
+        )
+        self.pipelines.on_fetch = self.staleness.fetched
+        for service in (self.pipelines, self.nodes, self.edges, self.groups, self.copies):
+            service.recheck = self._recheck
+
+    def _recheck(self, node_ids: set[str]) -> None:
+        self.staleness.request(nodes=node_ids)

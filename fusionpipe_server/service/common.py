@@ -34,6 +34,7 @@ class Settings:
     ray_address: str = ""
     uv_cache_dir: str = ""
     default_run_mode: str = "local"
+    output_cache_bytes: int = 20 * 2**30
 
 
 def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:
@@ -71,6 +72,8 @@ class Unit:
     def __init__(self, conn: AsyncConnection, folders: FolderChanges) -> None:
         self.conn = conn
         self.folders = folders
+        # Nodes whose staleness must be checked again once the change is committed.
+        self.touched: set[str] = set()
 
 
 class ServiceBase:
@@ -79,18 +82,23 @@ class ServiceBase:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        # Set by Service: asks for a staleness check of these nodes (and what is below them).
+        self.recheck: Callable[[set[str]], None] = lambda node_ids: None
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:
         folders = FolderChanges()
         try:
             async with self.db.transaction() as conn:
-                yield Unit(conn, folders)
+                unit = Unit(conn, folders)
+                yield unit
         except BaseException:
             # Undo and finish steps remove whole folder trees: in a thread, off the event loop.
             await asyncio.to_thread(folders._run, folders.undo)
             raise
         await asyncio.to_thread(folders._run, folders.finish)
+        if unit.touched:
+            self.recheck(unit.touched)
 
     @staticmethod
     async def pipeline(
