@@ -20,7 +20,7 @@ from . import openapi, validation
 # The resource an Authorizer is asked about, with the actions "read", "write" and "execute"
 # (starting, killing and cancelling runs execute code).
 AUTH_RESOURCE = "fusionpipe"
-_NO_CREDENTIALS = "log in first, or send the header Authorization: token <token>"
+NO_CREDENTIALS = "log in first, or send the header Authorization: token <token>"
 
 
 class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
@@ -55,12 +55,12 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
     # client can tell "log in" from "not allowed", as the OpenAPI document promises.
     def check_xsrf_cookie(self) -> None:
         if hasattr(self, "_jupyter_current_user") and self.current_user is None:
-            raise web.HTTPError(401, _NO_CREDENTIALS)
+            raise web.HTTPError(401, NO_CREDENTIALS)
         super().check_xsrf_cookie()
 
     def get_login_url(self) -> str:
         if not self.current_user:
-            raise web.HTTPError(401, _NO_CREDENTIALS)
+            raise web.HTTPError(401, NO_CREDENTIALS)
         return super().get_login_url()
 
     def _operation(self) -> dict[str, Any]:

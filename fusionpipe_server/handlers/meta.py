@@ -8,7 +8,7 @@ from tornado import web
 
 from ..errors import NotFound
 from . import openapi
-from .base import FusionpipeHandler
+from .base import NO_CREDENTIALS, FusionpipeHandler
 
 
 class OpenAPIHandler(FusionpipeHandler):
@@ -26,5 +26,5 @@ class UnknownPathHandler(FusionpipeHandler):
     async def prepare(self) -> None:  # type: ignore[override]  # as APIHandler.prepare
         await super().prepare()
         if self.current_user is None:
-            raise web.HTTPError(403)
+            raise web.HTTPError(401, NO_CREDENTIALS)
         raise NotFound(f"no such fusionpipe API address: {self.request.path}")

@@ -90,8 +90,10 @@ _ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
 
 
 def _zip_body(operation: dict[str, Any]) -> dict[str, Any]:
-    """An operation whose request body is a zip instead of JSON."""
-    operation["requestBody"] = {"required": True, "content": _ZIP}
+    """An operation whose request body is a zip instead of JSON. Declared as plain bytes: the
+    server reads the body whatever its Content-Type, and OpenAPI tools know no zip media type."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    operation["requestBody"] = {"required": True, "content": {"application/octet-stream": binary}}
     return operation
 
 
