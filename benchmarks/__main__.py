@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import events, graph_api, panel, runs, staleness, startup
+from . import events, file_work, graph_api, panel, runs, staleness, startup
 from .harness import Server, environment, print_table
 
 
@@ -22,6 +22,7 @@ def main() -> None:
         rows += events.measure(server)
         rows += runs.measure(server, with_ray=not args.no_ray)
         rows += staleness.measure(server)
+        rows += file_work.measure(server)
     finally:
         server.close()
     rows += startup.measure()

@@ -158,7 +158,9 @@ class FusionpipeApp(ExtensionApp):
             self.log.critical("fusionpipe: %s", err.message)
             self._stop_embedded()
             sys.exit(1)
-        self._database = Database(dsn)
+        # A server that owns the embedded database starts it again if it dies.
+        restart = self._embedded.ensure_running if self._embedded is not None else None
+        self._database = Database(dsn, restart=restart)
         self._events = EventHub(dsn)
         data_path = Path(self.data_path).expanduser().resolve()
         assert self.serverapp is not None

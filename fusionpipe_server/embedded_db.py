@@ -72,6 +72,18 @@ class EmbeddedPostgres:
                         sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME))
                     )
 
+    def ensure_running(self) -> None:
+        """Start PostgreSQL again if it died (crash, SIGKILL) while this server held it.
+
+        Blocking (pg_ctl waits for the start): called from a thread while the database is lost.
+        """
+        if self._server is None:
+            return
+        # What get_server() does on first use, under the same inter-process lock, so two
+        # servers sharing the data folder never both start it.
+        with self._server._lock:
+            self._server.ensure_postgres_running()
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()

@@ -236,12 +236,14 @@ def wait_run(hub, user, run_id):
     raise AssertionError(f"run {run_id} did not finish")
 
 
-async def events_of(hub, user, until_status, node_id, timeout=120):
+async def events_of(hub, user, until_status, node_id, connected=None, timeout=120):
     request = HTTPRequest(
         f"ws{hub.url[4:]}/user/{user}/fusionpipe/api/events",
         headers={"Authorization": f"token {hub.tokens[user]}"},
     )
     socket = await websocket_connect(request)
+    if connected is not None:
+        connected.set()
     seen = []
     try:
         while True:
@@ -267,8 +269,9 @@ def test_two_users_share_pipelines_live_and_run_as_themselves(hub):
     assert hub.api(bob, "GET", f"projects/{project['id']}")["owner"] == alice
 
     async def run_and_watch():
-        watcher = asyncio.ensure_future(events_of(hub, bob, "completed", node["id"]))
-        await asyncio.sleep(1.0)  # bob's socket is open before alice starts
+        connected = asyncio.Event()
+        watcher = asyncio.ensure_future(events_of(hub, bob, "completed", node["id"], connected))
+        await asyncio.wait_for(connected.wait(), 60)  # bob listens before alice starts
         run = await asyncio.to_thread(
             hub.api, alice, "POST", f"pipelines/{pipeline['id']}/runs", {}
         )

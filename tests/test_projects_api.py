@@ -89,6 +89,6 @@ async def test_requests_without_credentials_are_refused(fp_server, jp_fetch):
                 headers={"Authorization": ""},
             )
         except HTTPClientError as err:
-            assert err.code == 403
+            assert err.code == 401
         else:
             raise AssertionError(f"unauthenticated {method} was accepted")

@@ -1,9 +1,12 @@
-"""The REST handler table, mounted under ``<base_url>fusionpipe/api/``."""
+"""The REST handler table, mounted under ``<base_url>fusionpipe/api/``, built from the paths of
+the OpenAPI document so that every route is documented and checked against it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from . import openapi
 from .copies import (
     BranchHandler,
     DetachHandler,
@@ -15,6 +18,7 @@ from .copies import (
 from .edges import EdgeHandler, EdgesHandler, GroupHandler, GroupsHandler
 from .events import EventsHandler
 from .examples import ExamplesHandler
+from .meta import OpenAPIHandler, UnknownPathHandler
 from .nodes import (
     ClearOutputsHandler,
     NodeHandler,
@@ -24,7 +28,6 @@ from .nodes import (
     ProvenanceHandler,
     StatusHandler,
 )
-from .openapi import OpenAPIHandler
 from .pipelines import PipelineHandler, PipelinesHandler, PositionsHandler
 from .projects import ProjectGraphHandler, ProjectHandler, ProjectsHandler
 from .runs import (
@@ -39,49 +42,54 @@ from .transfer import ExportHandler, ImportHandler
 
 API = "/fusionpipe/api"
 
+# In match order: "/pipelines/merge" before "/pipelines/{pipeline_id}".
+ROUTES: list[tuple[str, type]] = [
+    ("/openapi.json", OpenAPIHandler),
+    ("/events", EventsHandler),
+    ("/projects", ProjectsHandler),
+    ("/projects/{project_id}", ProjectHandler),
+    ("/projects/{project_id}/graph", ProjectGraphHandler),
+    ("/projects/{project_id}/import", ImportHandler),
+    ("/pipelines", PipelinesHandler),
+    ("/pipelines/merge", MergeHandler),
+    ("/pipelines/{pipeline_id}", PipelineHandler),
+    ("/pipelines/{pipeline_id}/positions", PositionsHandler),
+    ("/pipelines/{pipeline_id}/nodes", PipelineNodesHandler),
+    ("/pipelines/{pipeline_id}/nodes/{node_id}", PipelineNodeHandler),
+    ("/pipelines/{pipeline_id}/status", StatusHandler),
+    ("/pipelines/{pipeline_id}/clear-outputs", ClearOutputsHandler),
+    ("/pipelines/{pipeline_id}/edges", EdgesHandler),
+    ("/pipelines/{pipeline_id}/edges/{edge_id}", EdgeHandler),
+    ("/pipelines/{pipeline_id}/groups", GroupsHandler),
+    ("/pipelines/{pipeline_id}/duplicate-nodes", DuplicateNodesHandler),
+    ("/pipelines/{pipeline_id}/reference-nodes", ReferenceNodesHandler),
+    ("/pipelines/{pipeline_id}/detach", DetachHandler),
+    ("/pipelines/{pipeline_id}/branch", BranchHandler),
+    ("/pipelines/{pipeline_id}/duplicate", DuplicatePipelineHandler),
+    ("/pipelines/{pipeline_id}/export", ExportHandler),
+    ("/pipelines/{pipeline_id}/runs", PipelineRunsHandler),
+    ("/pipelines/{pipeline_id}/nodes/{node_id}/kill", KillHandler),
+    ("/groups/{group_id}", GroupHandler),
+    ("/nodes/{node_id}", NodeHandler),
+    ("/nodes/{node_id}/parameters", ParametersHandler),
+    ("/nodes/{node_id}/log", LogHandler),
+    ("/nodes/{node_id}/provenance", ProvenanceHandler),
+    ("/nodes/{node_id}/runs", NodeRunsHandler),
+    ("/runs/{run_id}", RunHandler),
+    ("/runs/{run_id}/cancel", CancelRunHandler),
+    ("/examples", ExamplesHandler),
+]
 
-def _id(name: str) -> str:
-    return rf"(?P<{name}>[A-Za-z0-9_\-]+)"
+_SEGMENT = openapi.ID_PATTERN.strip("^$")
 
 
-PROJECT = f"{API}/projects/{_id('project_id')}"
-PIPELINE = f"{API}/pipelines/{_id('pipeline_id')}"
+def _pattern(template: str) -> str:
+    return API + re.sub(r"\{(\w+)\}", lambda name: f"(?P<{name[1]}>{_SEGMENT})", template)
 
 
-def handlers() -> list[tuple[str, Any]]:
-    return [
-        (f"{API}/openapi.json", OpenAPIHandler),
-        (f"{API}/events", EventsHandler),
-        (f"{API}/projects", ProjectsHandler),
-        (PROJECT, ProjectHandler),
-        (f"{PROJECT}/graph", ProjectGraphHandler),
-        (f"{PROJECT}/import", ImportHandler),
-        (f"{API}/pipelines", PipelinesHandler),
-        (f"{API}/pipelines/merge", MergeHandler),
-        (PIPELINE, PipelineHandler),
-        (f"{PIPELINE}/positions", PositionsHandler),
-        (f"{PIPELINE}/nodes", PipelineNodesHandler),
-        (f"{PIPELINE}/nodes/{_id('node_id')}", PipelineNodeHandler),
-        (f"{PIPELINE}/status", StatusHandler),
-        (f"{PIPELINE}/clear-outputs", ClearOutputsHandler),
-        (f"{PIPELINE}/edges", EdgesHandler),
-        (f"{PIPELINE}/edges/{_id('edge_id')}", EdgeHandler),
-        (f"{PIPELINE}/groups", GroupsHandler),
-        (f"{PIPELINE}/duplicate-nodes", DuplicateNodesHandler),
-        (f"{PIPELINE}/reference-nodes", ReferenceNodesHandler),
-        (f"{PIPELINE}/detach", DetachHandler),
-        (f"{PIPELINE}/branch", BranchHandler),
-        (f"{PIPELINE}/duplicate", DuplicatePipelineHandler),
-        (f"{PIPELINE}/export", ExportHandler),
-        (f"{API}/groups/{_id('group_id')}", GroupHandler),
-        (f"{API}/nodes/{_id('node_id')}", NodeHandler),
-        (f"{API}/nodes/{_id('node_id')}/parameters", ParametersHandler),
-        (f"{API}/nodes/{_id('node_id')}/log", LogHandler),
-        (f"{API}/nodes/{_id('node_id')}/provenance", ProvenanceHandler),
-        (f"{API}/nodes/{_id('node_id')}/runs", NodeRunsHandler),
-        (f"{PIPELINE}/runs", PipelineRunsHandler),
-        (f"{PIPELINE}/nodes/{_id('node_id')}/kill", KillHandler),
-        (f"{API}/runs/{_id('run_id')}", RunHandler),
-        (f"{API}/runs/{_id('run_id')}/cancel", CancelRunHandler),
-        (f"{API}/examples", ExamplesHandler),
+def handlers() -> list[tuple[Any, ...]]:
+    table: list[tuple[Any, ...]] = [
+        (_pattern(template), handler, {"api_path": template}) for template, handler in ROUTES
     ]
+    table.append((API + "(?:/.*)?", UnknownPathHandler))
+    return table

@@ -1,23 +1,39 @@
-"""Base handler: authentication, JSON bodies and the one map from domain errors to HTTP replies."""
+"""Base handler: authentication, authorization, checked input and the one map from domain errors to
+HTTP replies."""
 
 from __future__ import annotations
 
 import getpass
 import json
-import math
 from typing import Any
 
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_path_join
+from tornado import web
 
 from ..errors import FusionpipeError, Invalid
 from ..service import Service
+from . import openapi, validation
+
+# The resource an Authorizer is asked about, with the actions "read", "write" and "execute"
+# (starting, killing and cancelling runs execute code).
+AUTH_RESOURCE = "fusionpipe"
+NO_CREDENTIALS = "log in first, or send the header Authorization: token <token>"
 
 
 class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
-    """Every fusionpipe REST handler; verbs must still carry ``@web.authenticated``."""
+    """Every fusionpipe REST handler; verbs carry ``@web.authenticated`` and ``@authorized``.
+
+    ``api_path`` is the operation's path in the OpenAPI document, given by the handler table:
+    bodies and query arguments are checked against what the document declares there."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, name: str, api_path: str = "", **kwargs: Any) -> None:
+        self.api_path = api_path
+        super().initialize(name, **kwargs)
 
     @property
     def service(self) -> Service:
@@ -35,18 +51,44 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
             return getpass.getuser()
         return str(self.current_user.username)
 
-    def json_object(self) -> dict[str, Any]:
-        """The request body as a JSON object; anything else is a 400 saying what is wrong."""
+    # A call without credentials is a 401 (jupyter_server says 403, as for a refused one): a
+    # client can tell "log in" from "not allowed", as the OpenAPI document promises.
+    def check_xsrf_cookie(self) -> None:
+        if hasattr(self, "_jupyter_current_user") and self.current_user is None:
+            raise web.HTTPError(401, NO_CREDENTIALS)
+        super().check_xsrf_cookie()
+
+    def get_login_url(self) -> str:
+        if not self.current_user:
+            raise web.HTTPError(401, NO_CREDENTIALS)
+        return super().get_login_url()
+
+    def _operation(self) -> dict[str, Any]:
+        operation = openapi.operation(self.api_path, self.request.method or "")
+        assert operation is not None, f"{self.request.method} {self.api_path} is not documented"
+        return operation
+
+    def body(self) -> dict[str, Any]:
+        """The request body, checked against the operation's schema (absent: ``{}`` when the
+        schema requires nothing)."""
+        declared = self._operation().get("requestBody")
+        schema = declared["content"]["application/json"]["schema"] if declared else {}
         raw = self.request.body
-        if not raw:
-            return {}
-        try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise Invalid(f"the request body is not valid JSON: {err}") from err
-        if not isinstance(body, dict):
+        value = validation.parse_json_body(raw) if raw else {}
+        if not isinstance(value, dict):
             raise Invalid("the request body must be a JSON object")
-        return body
+        validation.check_object(value, schema, "")
+        return value
+
+    def query(self, name: str, default: Any = None) -> Any:
+        """A query argument, converted and checked against its declared schema."""
+        raw = self.get_argument(name, None)
+        if raw is None:
+            return default
+        for parameter in self._operation().get("parameters", ()):
+            if parameter["name"] == name:
+                return validation.query_value(raw, parameter["schema"], name)
+        raise AssertionError(f"query argument {name} is not documented for {self.api_path}")
 
     def reply(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -66,13 +108,6 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
         self.set_status(204)
         self.finish()
 
-    def flag(self, name: str) -> bool:
-        """A boolean query argument: true/1/yes or false/0/no (absent is false)."""
-        value = self.get_argument(name, "false").lower()
-        if value not in _BOOLEANS:
-            raise Invalid(f"{name} must be true or false")
-        return _BOOLEANS[value]
-
     # A FusionpipeError is a user mistake or a refused operation: answer with its own status and
     # message instead of tornado's generic 500, and keep it out of the error log.
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
@@ -80,12 +115,7 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
         super().send_error(error.status_code if error else status_code, **kwargs)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        error = _domain_error(kwargs.get("exc_info"))
-        if error is None:
-            super().write_error(status_code, **kwargs)
-            return
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"message": error.message}))
+        write_json_error(self, status_code, **kwargs)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, FusionpipeError) and value.status_code < 500:
@@ -94,57 +124,41 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
         super().log_exception(typ, value, tb)
 
 
+def write_json_error(handler: web.RequestHandler, status_code: int, **kwargs: Any) -> None:
+    """Every fusionpipe error answer: ``{"message": ...}``, plus ``Allow`` on a 405."""
+    error = _domain_error(kwargs.get("exc_info"))
+    if error is not None:
+        message = error.message
+    else:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        reason = getattr(exc, "log_message", None) if isinstance(exc, web.HTTPError) else None
+        message = reason or handler._reason
+    if status_code == 401:
+        handler.set_header("WWW-Authenticate", "token")
+    if status_code == 405:
+        allowed = openapi.methods(getattr(handler, "api_path", ""))
+        handler.set_header("Allow", ", ".join(allowed))
+        message = f"{handler.request.method} is not allowed here; use {', '.join(allowed)}"
+    handler.set_header("Content-Type", "application/json")
+    handler.finish(json.dumps({"message": message}))
+
+
 def _domain_error(exc_info: Any) -> FusionpipeError | None:
     if exc_info and isinstance(exc_info[1], FusionpipeError):
         return exc_info[1]
     return None
 
 
-_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+def position(value: dict[str, float] | None) -> tuple[float, float] | None:
+    """A checked ``{x, y}`` as a pair (``None`` stays ``None``)."""
+    return None if value is None else (float(value["x"]), float(value["y"]))
 
 
-def optional_str(body: dict[str, Any], field: str) -> str | None:
-    value = body.get(field)
-    if value is not None and not isinstance(value, str):
-        raise Invalid(f"{field} must be a string")
-    return value
+def size(value: dict[str, float] | None) -> tuple[float, float] | None:
+    """A checked ``{width, height}`` as a pair (``None`` stays ``None``)."""
+    return None if value is None else (float(value["width"]), float(value["height"]))
 
 
-def required_str(body: dict[str, Any], field: str) -> str:
-    value = optional_str(body, field)
-    if value is None:
-        raise Invalid(f"{field} is required")
-    return value
-
-
-def optional_bool(body: dict[str, Any], field: str) -> bool | None:
-    value = body.get(field)
-    if value is not None and not isinstance(value, bool):
-        raise Invalid(f"{field} must be true or false")
-    return value
-
-
-def string_list(body: dict[str, Any], field: str, *, required: bool = True) -> list[str]:
-    value = body.get(field)
-    if value is None and not required:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise Invalid(f"{field} must be a list of ids")
-    if not value and required:
-        raise Invalid(f"{field} must not be empty")
-    return list(dict.fromkeys(value))
-
-
-def position(value: Any, field: str) -> tuple[float, float]:
-    """An {x, y} object of finite numbers."""
-    if not isinstance(value, dict):
-        raise Invalid(f"{field} must be an object {{x, y}}")
-    coordinates = []
-    for axis in ("x", "y"):
-        number = value.get(axis)
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
-            raise Invalid(f"{field}.{axis} must be a number")
-        if not math.isfinite(number):
-            raise Invalid(f"{field}.{axis} must be finite")
-        coordinates.append(float(number))
-    return coordinates[0], coordinates[1]
+def unique(ids: list[str]) -> list[str]:
+    """Checked ids with repeats dropped, in their order."""
+    return list(dict.fromkeys(ids))

@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import Invalid
-from .base import (
-    FusionpipeHandler,
-    optional_bool,
-    optional_str,
-    position,
-    required_str,
-    string_list,
-)
-
-
-def size(value: Any) -> tuple[float, float]:
-    if not isinstance(value, dict):
-        raise Invalid("size must be an object {width, height}")
-    width, height = position({"x": value.get("width"), "y": value.get("height")}, "size")
-    return width, height
+from .base import FusionpipeHandler, position, size, unique
 
 
 class EdgesHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("write")
     async def post(self, pipeline_id: str) -> None:
-        body = self.json_object()
-        edge = await self.service.edges.connect(
-            pipeline_id, required_str(body, "source"), required_str(body, "target")
-        )
+        body = self.body()
+        edge = await self.service.edges.connect(pipeline_id, body["source"], body["target"])
         self.created(edge.to_json())
 
 
 class EdgeHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("write")
     async def delete(self, pipeline_id: str, edge_id: str) -> None:
         await self.service.edges.disconnect(pipeline_id, edge_id)
         self.no_content()
@@ -43,32 +27,35 @@ class EdgeHandler(FusionpipeHandler):
 
 class GroupsHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("write")
     async def post(self, pipeline_id: str) -> None:
-        body = self.json_object()
+        body = self.body()
         group = await self.service.groups.create(
             pipeline_id,
-            string_list(body, "node_ids"),
-            tag=optional_str(body, "tag"),
-            position=position(body["position"], "position") if "position" in body else None,
-            size=size(body["size"]) if "size" in body else None,
+            unique(body["node_ids"]),
+            tag=body.get("tag"),
+            position=position(body.get("position")),
+            size=size(body.get("size")),
         )
         self.created(group.to_json())
 
 
 class GroupHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("write")
     async def patch(self, group_id: str) -> None:
-        body = self.json_object()
+        body = self.body()
         group = await self.service.groups.update(
             group_id,
-            tag=optional_str(body, "tag"),
-            collapsed=optional_bool(body, "collapsed"),
-            position=position(body["position"], "position") if "position" in body else None,
-            size=size(body["size"]) if "size" in body else None,
+            tag=body.get("tag"),
+            collapsed=body.get("collapsed"),
+            position=position(body.get("position")),
+            size=size(body.get("size")),
         )
         self.reply(group.to_json())
 
     @web.authenticated
+    @authorized("write")
     async def delete(self, group_id: str) -> None:
         await self.service.groups.delete(group_id)
         self.no_content()

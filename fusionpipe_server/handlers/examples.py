@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .base import FusionpipeHandler
@@ -9,6 +10,7 @@ from .base import FusionpipeHandler
 
 class ExamplesHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("write")
     async def post(self) -> None:
         """A new example pipeline, in a project of its own."""
         pipeline = await self.service.examples.create(self.username)

@@ -1,45 +1,100 @@
 """The OpenAPI document of the REST API, served at ``fusionpipe/api/openapi.json``.
 
-Written by hand next to the handler table; a test checks that both list the same routes and verbs.
+It is also the API's input contract: handlers read bodies and query arguments only through
+``validation.py`` against these schemas, and the handler table is built from these paths; a
+test checks that both list the same routes and verbs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tornado import web
-
 from .. import __version__
-from .base import FusionpipeHandler
 
 _STR = {"type": "string"}
 _BOOL = {"type": "boolean"}
-_IDS = {"type": "array", "items": _STR}
-_XY = {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "number"}}}
+# Every id fusionpipe makes has this shape; so do the path segments the routes accept.
+ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+_ID = {
+    "type": "string",
+    "pattern": ID_PATTERN,
+    "description": "must be an id (letters, digits, _ and -)",
+}
+_IDS = {"type": "array", "items": _ID, "minItems": 1, "maxItems": 10_000}
+_SEVERAL_IDS = {**_IDS, "minItems": 2, "uniqueItems": True}
+# Text PostgreSQL can store: no NUL, and (for tags) something besides spaces.
+_TAG = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
+    "description": "must not be empty",
+}
+_NOTES = {"type": "string", "maxLength": 100_000, "pattern": "^[^\\u0000]*$"}
+_COORDINATE = {"type": "number", "minimum": -1e9, "maximum": 1e9}
+_LENGTH = {"type": "number", "exclusiveMinimum": 0, "maximum": 1e6}
+_XY = {
+    "type": "object",
+    "properties": {"x": _COORDINATE, "y": _COORDINATE},
+    "required": ["x", "y"],
+}
 _SIZE = {
     "type": "object",
-    "properties": {"width": {"type": "number"}, "height": {"type": "number"}},
+    "properties": {"width": _LENGTH, "height": _LENGTH},
+    "required": ["width", "height"],
 }
+_KIND = {"type": "string", "enum": ["python", "notebook", "matlab", "shell"]}
+_LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
+_TAIL = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
 _ERRORS = {
     "400": "bad input: the message names the field",
+    "401": "no credentials: log in or send Authorization: token <token>",
+    "403": "not authorized for this action, or a browser write without the XSRF token",
     "404": "unknown id",
     "409": "conflict: cycle, locked, referenced, duplicate tag, already running",
+    "503": "the database cannot be reached right now",
 }
 
 
-def _op(summary: str, ok: str, body: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    responses = {ok: {"description": "success"}}
+def _op(
+    summary: str,
+    ok: str,
+    body: dict[str, Any] | None = None,
+    *,
+    required: tuple[str, ...] = (),
+    exclusive: tuple[str, ...] = (),
+    query: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {ok: {"description": "success"}}
     responses.update({code: {"$ref": f"#/components/responses/E{code}"} for code in _ERRORS})
-    operation: dict[str, Any] = {"summary": summary, "responses": responses, **extra}
+    operation: dict[str, Any] = {"summary": summary, "responses": responses}
+    if query:
+        operation["parameters"] = [
+            {"name": name, "in": "query", "schema": schema} for name, schema in query.items()
+        ]
     if body is not None:
+        schema: dict[str, Any] = {"type": "object", "properties": body}
+        if required:
+            schema["required"] = list(required)
+        if exclusive:
+            schema["not"] = {"required": list(exclusive)}
         operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object", "properties": body}}},
+            # With nothing required, an empty body is the same as {}.
+            "required": bool(required),
+            "content": {"application/json": {"schema": schema}},
         }
     return operation
 
 
 _ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+
+
+def _zip_body(operation: dict[str, Any]) -> dict[str, Any]:
+    """An operation whose request body is a zip instead of JSON. Declared as plain bytes: the
+    server reads the body whatever its Content-Type, and OpenAPI tools know no zip media type."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    operation["requestBody"] = {"required": True, "content": {"application/octet-stream": binary}}
+    return operation
 
 
 def _zip_answer(operation: dict[str, Any]) -> dict[str, Any]:
@@ -51,15 +106,15 @@ def _zip_answer(operation: dict[str, Any]) -> dict[str, Any]:
 _PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/projects": {
         "get": _op("List projects", "200"),
-        "post": _op("Create a project", "201", {"tag": _STR, "notes": _STR}),
+        "post": _op("Create a project", "201", {"tag": _TAG, "notes": _NOTES}),
     },
     "/projects/{project_id}": {
         "get": _op("One project", "200"),
-        "patch": _op("Change tag or notes", "200", {"tag": _STR, "notes": _STR}),
+        "patch": _op("Change tag or notes", "200", {"tag": _TAG, "notes": _NOTES}),
         "delete": _op(
             "Delete a project (cascade=true also deletes its pipelines)",
             "204",
-            parameters=[{"name": "cascade", "in": "query", "schema": _BOOL}],
+            query={"cascade": _BOOL},
         ),
     },
     "/projects/{project_id}/graph": {
@@ -69,16 +124,21 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "get": _op(
             "List pipelines",
             "200",
-            parameters=[{"name": "project_id", "in": "query", "schema": _STR}],
+            query={"project_id": _ID},
         ),
-        "post": _op("Create a pipeline", "201", {"project_id": _STR, "tag": _STR, "notes": _STR}),
+        "post": _op(
+            "Create a pipeline",
+            "201",
+            {"project_id": _ID, "tag": _TAG, "notes": _NOTES},
+            required=("project_id",),
+        ),
     },
     "/pipelines/{pipeline_id}": {
         "get": _op("The whole graph: nodes, edges, groups", "200"),
         "patch": _op(
             "Tag, notes, move to a project, lock",
             "200",
-            {"tag": _STR, "notes": _STR, "project_id": _STR, "locked": _BOOL},
+            {"tag": _TAG, "notes": _NOTES, "project_id": _ID, "locked": _BOOL},
         ),
         "delete": _op("Delete a pipeline and the nodes only it holds", "204"),
     },
@@ -86,7 +146,14 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "post": _op(
             "Save node positions after a drag",
             "204",
-            {"positions": {"type": "object", "additionalProperties": _XY}},
+            {
+                "positions": {
+                    "type": "object",
+                    "propertyNames": _ID,
+                    "additionalProperties": _XY,
+                }
+            },
+            required=("positions",),
         ),
     },
     "/pipelines/{pipeline_id}/nodes": {
@@ -94,8 +161,8 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             "Create a node",
             "201",
             {
-                "tag": _STR,
-                "kind": {"enum": ["python", "notebook", "matlab", "shell"]},
+                "tag": _TAG,
+                "kind": _KIND,
                 "position": _XY,
             },
         ),
@@ -104,7 +171,7 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "patch": _op(
             "Tag, notes, position, lock",
             "200",
-            {"tag": _STR, "notes": _STR, "position": _XY, "locked": _BOOL},
+            {"tag": _TAG, "notes": _NOTES, "position": _XY, "locked": _BOOL},
         ),
         "delete": _op("Remove a node from the pipeline", "204"),
     },
@@ -112,14 +179,22 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "post": _op(
             "Set nodes completed or staledata by hand",
             "204",
-            {"node_ids": _IDS, "status": {"enum": ["completed", "staledata"]}},
+            {"node_ids": _IDS, "status": {"type": "string", "enum": ["completed", "staledata"]}},
+            required=("node_ids", "status"),
         ),
     },
     "/pipelines/{pipeline_id}/clear-outputs": {
-        "post": _op("Empty the data folder of nodes", "204", {"node_ids": _IDS}),
+        "post": _op(
+            "Empty the data folder of nodes", "204", {"node_ids": _IDS}, required=("node_ids",)
+        ),
     },
     "/pipelines/{pipeline_id}/edges": {
-        "post": _op("Connect parent to child", "201", {"source": _STR, "target": _STR}),
+        "post": _op(
+            "Connect parent to child",
+            "201",
+            {"source": _ID, "target": _ID},
+            required=("source", "target"),
+        ),
     },
     "/pipelines/{pipeline_id}/edges/{edge_id}": {
         "delete": _op("Delete an edge", "204"),
@@ -128,29 +203,40 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "post": _op(
             "Group nodes",
             "201",
-            {"node_ids": _IDS, "tag": _STR, "position": _XY, "size": _SIZE},
+            {"node_ids": _IDS, "tag": _TAG, "position": _XY, "size": _SIZE},
+            required=("node_ids",),
         ),
     },
     "/pipelines/{pipeline_id}/duplicate-nodes": {
         "post": _op(
             "Copy nodes into this or another pipeline (edges and slots kept)",
             "201",
-            {"node_ids": _IDS, "target_pipeline_id": _STR, "with_data": _BOOL},
+            {"node_ids": _IDS, "target_pipeline_id": _ID, "with_data": _BOOL},
+            required=("node_ids", "target_pipeline_id"),
         ),
     },
     "/pipelines/{pipeline_id}/reference-nodes": {
         "post": _op(
             "Share nodes with another pipeline (read-only there and here)",
             "204",
-            {"node_ids": _IDS, "target_pipeline_id": _STR},
+            {"node_ids": _IDS, "target_pipeline_id": _ID},
+            required=("node_ids", "target_pipeline_id"),
         ),
     },
     "/pipelines/{pipeline_id}/detach": {
-        "post": _op("Private copies of the shared nodes below a node", "201", {"node_id": _STR}),
+        "post": _op(
+            "Private copies of the shared nodes below a node",
+            "201",
+            {"node_id": _ID},
+            required=("node_id",),
+        ),
     },
     "/pipelines/{pipeline_id}/branch": {
         "post": _op(
-            "New pipeline: copies from a node down, upstream shared", "201", {"node_id": _STR}
+            "New pipeline: copies from a node down, upstream shared",
+            "201",
+            {"node_id": _ID},
+            required=("node_id",),
         ),
     },
     "/pipelines/{pipeline_id}/duplicate": {
@@ -162,21 +248,27 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
     "/projects/{project_id}/import": {
-        "post": _op(
-            "A new pipeline, with new ids, from a zip an export made (the body is the zip)",
-            "201",
-            requestBody={"required": True, "content": _ZIP},
-            parameters=[{"name": "tag", "in": "query", "schema": _STR}],
+        "post": _zip_body(
+            _op(
+                "A new pipeline, with new ids, from a zip an export made (the body is the zip)",
+                "201",
+                query={"tag": _TAG},
+            )
         ),
     },
     "/pipelines/merge": {
-        "post": _op("New pipeline holding every node of several", "201", {"pipeline_ids": _IDS}),
+        "post": _op(
+            "New pipeline holding every node of several",
+            "201",
+            {"pipeline_ids": _SEVERAL_IDS},
+            required=("pipeline_ids",),
+        ),
     },
     "/groups/{group_id}": {
         "patch": _op(
             "Rename, collapse, move or resize a group",
             "200",
-            {"tag": _STR, "collapsed": _BOOL, "position": _XY, "size": _SIZE},
+            {"tag": _TAG, "collapsed": _BOOL, "position": _XY, "size": _SIZE},
         ),
         "delete": _op("Delete a group (its nodes stay)", "204"),
     },
@@ -185,18 +277,24 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/nodes/{node_id}/parameters": {
         "get": _op("node_parameters.yaml as text", "200"),
-        "put": _op("Save node_parameters.yaml (validated)", "200", {"content": _STR}),
+        "put": _op(
+            "Save node_parameters.yaml (validated)",
+            "200",
+            {"content": {"type": "string", "maxLength": 65_536}},
+            required=("content",),
+        ),
     },
     "/pipelines/{pipeline_id}/runs": {
         "post": _op(
             "Start a run: whole pipeline, until a node, or selected nodes; answers at once",
             "202",
-            {"node_ids": _IDS, "until": _STR},
+            {"node_ids": _IDS, "until": _ID},
+            exclusive=("node_ids", "until"),
         ),
         "get": _op(
             "Run history of the pipeline, newest first",
             "200",
-            parameters=[{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+            query={"limit": _LIMIT},
         ),
     },
     "/runs/{run_id}": {"get": _op("One run with each node's outcome", "200")},
@@ -208,17 +306,14 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "get": _op(
             "Run history of a node, newest first",
             "200",
-            parameters=[{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+            query={"limit": _LIMIT},
         ),
     },
     "/nodes/{node_id}/log": {
         "get": _op(
             "The log of the node's latest run, or of run_id; tail=N for the last lines",
             "200",
-            parameters=[
-                {"name": "run_id", "in": "query", "schema": _STR},
-                {"name": "tail", "in": "query", "schema": {"type": "integer"}},
-            ],
+            query={"run_id": _ID, "tail": _TAIL},
         ),
     },
     "/nodes/{node_id}/provenance": {
@@ -230,32 +325,51 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/examples": {
         "post": _op("Create the example pipeline (make data, fit, plot, report)", "201"),
     },
-    "/events": {
-        "get": _op(
-            "Websocket: one JSON message per change (statuses, runs, graph), from every user",
-            "101",
-        ),
-    },
     "/openapi.json": {
         "get": _op("This document", "200"),
     },
 }
 
 
-def document() -> dict[str, Any]:
+# OpenAPI cannot describe a websocket: it is listed apart, under "x-websockets".
+_WEBSOCKETS = {
+    "/events": "one JSON message per change (statuses, runs, graph), from every user",
+}
+
+
+def operation(path: str, method: str) -> dict[str, Any] | None:
+    """The operation documented for ``method`` on ``path`` (a template such as
+    ``/projects/{project_id}``), or ``None``."""
+    return _PATHS.get(path, {}).get(method.lower())
+
+
+def methods(path: str) -> list[str]:
+    """The HTTP methods documented for ``path``, for an ``Allow`` header."""
+    if path in _WEBSOCKETS:
+        return ["GET"]
+    return [method.upper() for method in _PATHS.get(path, {})]
+
+
+def paths() -> list[str]:
+    return list(_PATHS)
+
+
+def document(api_url: str = "/fusionpipe/api") -> dict[str, Any]:
+    """The document, for a server whose API lives at ``api_url`` (its base URL included)."""
     paths: dict[str, Any] = {}
     for path, operations in _PATHS.items():
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": _STR} for name in names
+            {"name": name, "in": "path", "required": True, "schema": _ID} for name in names
         ]
         paths[path] = {**({"parameters": parameters} if parameters else {}), **operations}
     return {
         "openapi": "3.1.0",
         "info": {"title": "fusionpipe", "version": __version__},
-        "servers": [{"url": "/fusionpipe/api"}],
+        "servers": [{"url": api_url}],
         "security": [{"token": []}],
         "paths": paths,
+        "x-websockets": _WEBSOCKETS,
         "components": {
             "securitySchemes": {
                 "token": {"type": "apiKey", "in": "header", "name": "Authorization"}
@@ -265,7 +379,11 @@ def document() -> dict[str, Any]:
                     "description": description,
                     "content": {
                         "application/json": {
-                            "schema": {"type": "object", "properties": {"message": _STR}}
+                            "schema": {
+                                "type": "object",
+                                "properties": {"message": _STR},
+                                "required": ["message"],
+                            }
                         }
                     },
                 }
@@ -273,9 +391,3 @@ def document() -> dict[str, Any]:
             },
         },
     }
-
-
-class OpenAPIHandler(FusionpipeHandler):
-    @web.authenticated
-    async def get(self) -> None:
-        self.reply(document())

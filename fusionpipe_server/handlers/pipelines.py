@@ -2,48 +2,53 @@
 
 from __future__ import annotations
 
+from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import Invalid
-from .base import FusionpipeHandler, optional_bool, optional_str, position, required_str
+from .base import FusionpipeHandler
 
 
 class PipelinesHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("read")
     async def get(self) -> None:
-        pipelines = await self.service.pipelines.list(self.get_argument("project_id", None))
+        pipelines = await self.service.pipelines.list(self.query("project_id"))
         self.reply({"pipelines": [p.to_json() for p in pipelines]})
 
     @web.authenticated
+    @authorized("write")
     async def post(self) -> None:
-        body = self.json_object()
+        body = self.body()
         pipeline = await self.service.pipelines.create(
             owner=self.username,
-            project_id=required_str(body, "project_id"),
-            tag=optional_str(body, "tag"),
-            notes=optional_str(body, "notes") or "",
+            project_id=body["project_id"],
+            tag=body.get("tag"),
+            notes=body.get("notes") or "",
         )
         self.created(pipeline.to_json())
 
 
 class PipelineHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("read")
     async def get(self, pipeline_id: str) -> None:
         self.reply_json_text(await self.service.pipelines.graph_json(pipeline_id))
 
     @web.authenticated
+    @authorized("write")
     async def patch(self, pipeline_id: str) -> None:
-        body = self.json_object()
+        body = self.body()
         pipeline = await self.service.pipelines.update(
             pipeline_id,
-            tag=optional_str(body, "tag"),
-            notes=optional_str(body, "notes"),
-            project_id=optional_str(body, "project_id"),
-            locked=optional_bool(body, "locked"),
+            tag=body.get("tag"),
+            notes=body.get("notes"),
+            project_id=body.get("project_id"),
+            locked=body.get("locked"),
         )
         self.reply(pipeline.to_json())
 
     @web.authenticated
+    @authorized("write")
     async def delete(self, pipeline_id: str) -> None:
         await self.service.pipelines.delete(pipeline_id)
         self.no_content()
@@ -51,11 +56,11 @@ class PipelineHandler(FusionpipeHandler):
 
 class PositionsHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("write")
     async def post(self, pipeline_id: str) -> None:
-        body = self.json_object()
-        raw = body.get("positions")
-        if not isinstance(raw, dict):
-            raise Invalid("positions must be an object of node id -> {x, y}")
-        positions = {str(k): position(v, f"positions.{k}") for k, v in raw.items()}
+        positions = {
+            node_id: (float(where["x"]), float(where["y"]))
+            for node_id, where in self.body()["positions"].items()
+        }
         await self.service.pipelines.move_nodes(pipeline_id, positions)
         self.no_content()

@@ -2,49 +2,54 @@
 
 from __future__ import annotations
 
+from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from .base import FusionpipeHandler, optional_str
+from .base import FusionpipeHandler
 
 
 class ProjectsHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("read")
     async def get(self) -> None:
         projects = await self.service.projects.list()
         self.reply({"projects": [p.to_json() for p in projects]})
 
     @web.authenticated
+    @authorized("write")
     async def post(self) -> None:
-        body = self.json_object()
+        body = self.body()
         project = await self.service.projects.create(
-            owner=self.username,
-            tag=optional_str(body, "tag"),
-            notes=optional_str(body, "notes") or "",
+            owner=self.username, tag=body.get("tag"), notes=body.get("notes") or ""
         )
         self.created(project.to_json())
 
 
 class ProjectHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("read")
     async def get(self, project_id: str) -> None:
         project = await self.service.projects.get(project_id)
         self.reply(project.to_json())
 
     @web.authenticated
+    @authorized("write")
     async def patch(self, project_id: str) -> None:
-        body = self.json_object()
+        body = self.body()
         project = await self.service.projects.update(
-            project_id, tag=optional_str(body, "tag"), notes=optional_str(body, "notes")
+            project_id, tag=body.get("tag"), notes=body.get("notes")
         )
         self.reply(project.to_json())
 
     @web.authenticated
+    @authorized("write")
     async def delete(self, project_id: str) -> None:
-        await self.service.projects.delete(project_id, cascade=self.flag("cascade"))
+        await self.service.projects.delete(project_id, cascade=self.query("cascade", False))
         self.no_content()
 
 
 class ProjectGraphHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("read")
     async def get(self, project_id: str) -> None:
         self.reply(await self.service.projects.graph(project_id))

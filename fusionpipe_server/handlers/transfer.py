@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
@@ -11,6 +12,7 @@ from .base import FusionpipeHandler
 
 class ExportHandler(FusionpipeHandler):
     @web.authenticated
+    @authorized("read")
     async def get(self, pipeline_id: str) -> None:
         tag, data = await self.service.transfer.export_zip(pipeline_id)
         # The folder-name rule gives a plain ASCII file name, whatever the tag.
@@ -24,9 +26,10 @@ class ImportHandler(FusionpipeHandler):
     pipeline instead of the export's tag."""
 
     @web.authenticated
+    @authorized("write")
     async def post(self, project_id: str) -> None:
         pipeline = await self.service.transfer.import_zip(
-            self.username, project_id, self.request.body, self.get_argument("tag", None)
+            self.username, project_id, self.request.body, self.query("tag")
         )
         self.set_header(
             "Location", url_path_join(self.base_url, "fusionpipe/api/pipelines", pipeline.id)

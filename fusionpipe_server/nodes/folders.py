@@ -33,6 +33,7 @@ __all__ = [
     "hidden_sibling",
     "move_aside",
     "node_path",
+    "publish_folder",
     "purge",
     "remove_node_folder",
     "restore_outputs",
@@ -72,7 +73,7 @@ def _default_parameters() -> dict[str, Any]:
     return parse_parameters(_template("node_parameters.yaml").decode())
 
 
-def _publish(building: Path, target: Path) -> None:
+def publish_folder(building: Path, target: Path) -> None:
     """Rename a folder built aside into its place; ``Conflict`` if something is there."""
     if target.exists() or target.is_symlink():
         raise Conflict(f"node folder {target} already exists")
@@ -112,7 +113,7 @@ def create_node_folder(
         write_identity(building, {**identity, "parameters": _default_parameters()})
         if target.parent.stat().st_mode & stat.S_IWGRP:
             set_writable(building)  # shared data folder: the group may edit it too
-        _publish(building, target)
+        publish_folder(building, target)
     except BaseException:
         purge(building)
         raise
@@ -130,12 +131,14 @@ def copy_node_folder(
     *,
     with_data: bool,
     identity: Mapping[str, Any] | None = None,
+    publish: bool = True,
 ) -> Path:
     """Copy a node folder for a new node: ``code/`` and ``reports/`` always, ``data/`` only
     ``with_data``; environments, caches and logs are left behind. The copy's identity file is
     the source's with the new node id and project (from ``relative``), updated by ``identity``.
     Works from a read-only (locked or shared) source; the copy is writable. Built aside and
-    renamed into place like ``create_node_folder``."""
+    renamed into place like ``create_node_folder``; with ``publish`` False it stays aside under
+    its hidden name, which is returned, for the caller to ``publish_folder`` later."""
     target = node_path(data_path, relative)
     make_project_folder(Path(data_path).resolve(), target.parent)
     building = hidden_sibling(target, "new")
@@ -151,7 +154,9 @@ def copy_node_folder(
         set_writable(building)
         own = {"node_id": target.name, "project_id": target.parent.name, **(identity or {})}
         write_identity(building, {**read_identity(source), **own})
-        _publish(building, target)
+        if not publish:
+            return building
+        publish_folder(building, target)
     except BaseException:
         purge(building)
         raise

@@ -1,11 +1,13 @@
-"""``code/node_parameters.yaml``: validated before every write, errors naming line and column."""
+"""``code/node_parameters.yaml``: parsed within bounds, checked before writing."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Invalid
 from .atomic import write_atomically
@@ -13,18 +15,124 @@ from .atomic import write_atomically
 RUN_MODES = ("local", "ray")
 PARAMETERS_FILE = Path("code") / "node_parameters.yaml"
 
+# A parameters file is a short list of settings. These bounds keep a hostile or mistaken file
+# (a "billion laughs" alias bomb, a 10,000-deep nesting) from costing more than milliseconds:
+# PyYAML itself expands aliases and recurses without any limit.
+MAX_BYTES = 64 * 1024
+MAX_DEPTH = 64
+MAX_VALUES = 100_000  # scalars, lists and mappings, counting each alias as the value it repeats
 
-def parse_parameters(text: str) -> dict[str, Any]:
-    """The parameters as a dict. Invalid YAML (the message gives its line and column), a
-    document that is not a mapping of names, or a ``run_mode`` other than local/ray is
-    ``Invalid``. An empty document is ``{}``."""
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a depth limit while composing and JSON-friendly scalars."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        # Checked while scanning: the scanner's work grows with the square of the flow depth, so
+        # waiting for the composer to see a 10,000-deep "[[[[" would already cost seconds.
+        if self.flow_level >= MAX_DEPTH:
+            raise Invalid(_at(self.get_mark(), f"nested deeper than {MAX_DEPTH}"))
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise Invalid(_at(self.peek_event().start_mark, f"nested deeper than {MAX_DEPTH}"))
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: Node) -> str:
+    # JSON (the identity file, the API) has no date type: keep what the user wrote, as ISO text.
+    value = yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    assert isinstance(value, (datetime.date, datetime.datetime))
+    return value.isoformat()
+
+
+def _refuse(what: str) -> Any:
+    def construct(loader: yaml.SafeLoader, node: Node) -> Any:
+        problem = f"{what} values are not supported (JSON cannot hold them)"
+        raise Invalid(_at(node.start_mark, problem))
+
+    return construct
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_BoundedLoader.add_constructor("tag:yaml.org,2002:set", _refuse("!!set"))
+_BoundedLoader.add_constructor("tag:yaml.org,2002:binary", _refuse("!!binary"))
+
+
+def _at(mark: Any, problem: str) -> str:
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"node_parameters.yaml{where}: {problem}"
+
+
+def _expanded_size(root: Node) -> int:
+    """How many values the document holds once every alias is written out, counted without
+    writing them out (each node is counted once and reused), stopping past ``MAX_VALUES``."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(node, SequenceNode):
+            total += sum(size(item) for item in node.value)
+        elif isinstance(node, MappingNode):
+            total += sum(size(key) + size(value) for key, value in node.value)
+        if total > MAX_VALUES:
+            raise Invalid(
+                _at(node.start_mark, f"expands to more than {MAX_VALUES} values (alias bomb?)")
+            )
+        sizes[id(node)] = total
+        return total
+
+    assert isinstance(root, (ScalarNode, SequenceNode, MappingNode))
+    return size(root)
+
+
+def _load(text: str) -> Any:
     try:
-        values = yaml.safe_load(text)
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as err:
+        raise Invalid("node_parameters.yaml holds a lone surrogate: not valid text") from err
+    if size > MAX_BYTES:
+        raise Invalid(f"node_parameters.yaml is larger than {MAX_BYTES // 1024} KiB")
+    if "\x00" in text:
+        raise Invalid("node_parameters.yaml must not contain NUL characters")
+    loader: _BoundedLoader | None = None
+    try:
+        # The reader refuses control characters as soon as it is made.
+        loader = _BoundedLoader(text)
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        _expanded_size(root)
+        return loader.construct_document(root)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise Invalid(f"node_parameters.yaml is not valid YAML{where}: {problem}") from err
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def parse_parameters(text: str) -> dict[str, Any]:
+    """The parameters as a dict of JSON values. Invalid YAML (the message gives its line and
+    column), a file past the size, depth or alias-expansion bounds, a value JSON cannot hold
+    (``!!set``, ``!!binary``; dates become ISO text), a document that is not a mapping of
+    names, or a ``run_mode`` other than local/ray is ``Invalid``. An empty document is ``{}``.
+
+    Pure CPU work of bounded cost: call it from a thread when on the event loop."""
+    values = _load(text)
     if values is None:
         return {}
     if not isinstance(values, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -94,9 +95,10 @@ class ServiceBase:
                 unit = Unit(conn, folders)
                 yield unit
         except BaseException:
-            folders._run(folders.undo)
+            # Undo and finish steps remove whole folder trees: in a thread, off the event loop.
+            await asyncio.to_thread(folders._run, folders.undo)
             raise
-        folders._run(folders.finish)
+        await asyncio.to_thread(folders._run, folders.finish)
         if unit.touched:
             self.recheck(unit.touched)
 

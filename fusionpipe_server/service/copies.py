@@ -4,8 +4,10 @@ new folders removed again if anything fails."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from .. import dag
@@ -36,17 +38,31 @@ class CopyService(ServiceBase):
         with_data: bool,
         status: Status | None,
         offset: float = 0.0,
+        prepared: dict[str, Path] | None = None,
     ) -> None:
         """Make the planned copies: folders first (removed again on failure), then rows,
-        memberships and input edges. ``status`` None keeps each original's status."""
+        memberships and input edges. ``status`` None keeps each original's status. A folder
+        in ``prepared`` (see ``_copy_aside``) is only renamed into place, and taken out of it."""
         rows, positions = [], []
         for node in originals:
             copy_id = plan.id_map[node.id]
             relative = f"{target.project_id}/{copy_id}"
-            source = folders.node_path(self.settings.data_path, node.folder)
-            path = folders.copy_node_folder(
-                source, self.settings.data_path, relative, with_data=with_data
-            )
+            ready = (prepared or {}).pop(node.id, None)
+            if ready is not None:
+                path = folders.node_path(self.settings.data_path, relative)
+                folders.publish_folder(ready, path)
+            else:
+                source = folders.node_path(self.settings.data_path, node.folder)
+                # In a thread: even without data/ a node's code and reports can be large.
+                path = await asyncio.to_thread(
+                    partial(
+                        folders.copy_node_folder,
+                        source,
+                        self.settings.data_path,
+                        relative,
+                        with_data=with_data,
+                    )
+                )
             unit.folders.undo.append(partial(folders.purge, path))
             copied_status = status or Status(node.status)
             if copied_status == Status.RUNNING:
@@ -71,6 +87,37 @@ class CopyService(ServiceBase):
             unit.conn, [Edge(new_id("edge"), p, c, slot) for p, c, slot in plan.edges]
         )
 
+    async def _copy_aside(
+        self, pipeline_id: str, node_ids: Sequence[str] | None, target_pipeline_id: str
+    ) -> dict[str, Path]:
+        """Copies with data, made before the operation's transaction: the folders of the
+        pipeline's nodes (only ``node_ids``, if given) under hidden names in the target's project
+        folder, in a thread. A copy of gigabytes then holds no row lock and keeps no transaction
+        open; the transaction only renames the copies into place. Returns node id -> copy."""
+        async with self.db.transaction() as conn:
+            target = await self.pipeline(conn, target_pipeline_id)
+            nodes = await node_store.members(conn, pipeline_id)
+        wanted = set(node_ids) if node_ids is not None else None
+        prepared: dict[str, Path] = {}
+        try:
+            for node in nodes:
+                if wanted is not None and node.id not in wanted:
+                    continue
+                prepared[node.id] = await asyncio.to_thread(
+                    partial(
+                        folders.copy_node_folder,
+                        folders.node_path(self.settings.data_path, node.folder),
+                        self.settings.data_path,
+                        f"{target.project_id}/{new_id('node')}",
+                        with_data=True,
+                        publish=False,
+                    )
+                )
+        except BaseException:
+            await _purge_unused(prepared)
+            raise
+        return prepared
+
     async def duplicate_nodes(
         self,
         owner: str,
@@ -83,6 +130,25 @@ class CopyService(ServiceBase):
         """Copy nodes into this or another pipeline. Edges among them and from outside parents
         are kept with their slots. Copies with data are ``staledata`` (their outputs were not
         made by them), without data ``ready``. Returns original id -> copy id."""
+        prepared = (
+            await self._copy_aside(pipeline_id, node_ids, target_pipeline_id) if with_data else {}
+        )
+        try:
+            return await self._duplicate_nodes(
+                owner, pipeline_id, node_ids, target_pipeline_id, with_data, prepared
+            )
+        finally:
+            await _purge_unused(prepared)
+
+    async def _duplicate_nodes(
+        self,
+        owner: str,
+        pipeline_id: str,
+        node_ids: list[str],
+        target_pipeline_id: str,
+        with_data: bool,
+        prepared: dict[str, Path],
+    ) -> dict[str, str]:
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id)
             target = await self.pipeline(unit.conn, target_pipeline_id, editable=True)
@@ -109,6 +175,7 @@ class CopyService(ServiceBase):
                 with_data=with_data,
                 status=Status.STALEDATA if with_data else Status.READY,
                 offset=_OFFSET if target.id == pipeline_id else 0.0,
+                prepared=prepared,
             )
             await refresh_identities(unit, self.settings.data_path, plan.id_map.values())
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=target.id)
@@ -119,11 +186,12 @@ class CopyService(ServiceBase):
     ) -> None:
         """Share nodes with another pipeline: same folders, read-only from now on. A node's
         parents must come along or already be in the target, so its inputs exist there too."""
-        if pipeline_id == target_pipeline_id:
-            raise Invalid("target_pipeline_id must be another pipeline")
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id)
             target = await self.pipeline(unit.conn, target_pipeline_id, editable=True)
+            # After the lookups: an unknown id is a 404 whatever else is wrong.
+            if pipeline_id == target_pipeline_id:
+                raise Invalid("target_pipeline_id must be another pipeline")
             graph = await load_graph(unit, pipeline_id)
             originals = [graph.member(node_id, pipeline_id) for node_id in node_ids]
             target_members = {n.id for n in await node_store.members(unit.conn, target.id)}
@@ -221,6 +289,15 @@ class CopyService(ServiceBase):
     ) -> Pipeline:
         """A full copy of a pipeline in the same project: every node, edge and group. With data
         the copies keep their statuses, without they start ``ready``."""
+        prepared = await self._copy_aside(pipeline_id, None, pipeline_id) if with_data else {}
+        try:
+            return await self._duplicate_pipeline(owner, pipeline_id, with_data, prepared)
+        finally:
+            await _purge_unused(prepared)
+
+    async def _duplicate_pipeline(
+        self, owner: str, pipeline_id: str, with_data: bool, prepared: dict[str, Path]
+    ) -> Pipeline:
         async with self.unit() as unit:
             source = await self.pipeline(unit.conn, pipeline_id)
             graph = await load_graph(unit, pipeline_id)
@@ -242,6 +319,7 @@ class CopyService(ServiceBase):
                 plan,
                 with_data=with_data,
                 status=None if with_data else Status.READY,
+                prepared=prepared,
             )
             await _copy_groups(unit, source.id, copy.id, graph, plan.id_map)
             await refresh_identities(unit, self.settings.data_path, plan.id_map.values())
@@ -285,3 +363,12 @@ async def _copy_groups(
         group.id, group.pipeline_id = new_id("group"), target_id
         await group_store.insert_group(unit.conn, group)
         await node_store.set_group(unit.conn, target_id, members, group.id)
+
+
+async def _purge_unused(prepared: dict[str, Path]) -> None:
+    """Remove the copies made aside that the operation did not take (it failed, or a node
+    left the pipeline meanwhile)."""
+    unused = list(prepared.values())
+    prepared.clear()
+    for path in unused:
+        await asyncio.to_thread(folders.purge, path)

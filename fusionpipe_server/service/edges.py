@@ -97,7 +97,7 @@ class GroupService(ServiceBase):
                 names = ", ".join(f"{n.tag!r}" for n in grouped)
                 raise Conflict(f"node(s) {names} already belong to a group: ungroup them first")
             x, y = position if position else _around(members[n] for n in node_ids)
-            width, height = size if size else (400.0, 300.0)
+            width, height = _checked_size(size) if size else (400.0, 300.0)
             group = Group(
                 new_id("group"), pipeline_id, clean_tag(tag) or "", False, x, y, width, height
             )
@@ -124,15 +124,14 @@ class GroupService(ServiceBase):
         async with self.db.transaction() as conn:
             group = await self._group(conn, group_id)
             if tag is not None:
-                group.tag = tag.strip()
+                # The same rule as at creation (a PATCH used to skip it).
+                group.tag = clean_tag(tag) or ""
             if collapsed is not None:
                 group.collapsed = collapsed
             if position is not None:
                 group.x, group.y = position
             if size is not None:
-                if size[0] <= 0 or size[1] <= 0:
-                    raise Invalid("size.width and size.height must be positive")
-                group.width, group.height = size
+                group.width, group.height = _checked_size(size)
             await group_store.update_group(conn, group)
             await events.announce(conn, "pipeline.changed", pipeline_id=group.pipeline_id)
         return group
@@ -149,3 +148,10 @@ def _around(nodes: Any) -> tuple[float, float]:
     """Top-left corner of a box around the nodes, with room for the group's header."""
     nodes = list(nodes)
     return min(n.x for n in nodes) - 30.0, min(n.y for n in nodes) - 66.0
+
+
+def _checked_size(size: tuple[float, float]) -> tuple[float, float]:
+    """A group's size: both sides positive (a create once allowed a negative one)."""
+    if size[0] <= 0 or size[1] <= 0:
+        raise Invalid("size.width and size.height must be positive")
+    return size

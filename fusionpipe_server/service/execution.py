@@ -32,6 +32,7 @@ from ..nodes import environments, folders, kernels, parameters
 from ..runners.base import Execution, NodeJob, NodeRunner
 from ..runners.commands import node_command
 from ..runners.local import LocalRunner
+from ..runners.node_environment import node_environment
 from ..runners.ray import RayRunner
 from ..store import events
 from ..store import fingerprints as fp_store
@@ -446,7 +447,7 @@ class RunEngine(ServiceBase):
         env: environments.Environment,
     ) -> NodeJob:
         variables = {
-            **os.environ,
+            **node_environment(os.environ),
             "FUSIONPIPE_NODE_FOLDER": str(folder),
             "FUSIONPIPE_NODE_ID": node_id,
             "FUSIONPIPE_RUN_ID": run_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import Any
 
@@ -197,7 +198,8 @@ class NodeService(ServiceBase):
     async def set_parameters(self, node_id: str, content: str) -> dict[str, Any]:
         """Save ``node_parameters.yaml``. Invalid YAML is refused with its line; a real change
         makes the node's outputs (if any) and its descendants' stale."""
-        new_values = parameters.parse_parameters(content)
+        # Parsing is bounded but CPU work: a thread keeps the event loop answering meanwhile.
+        new_values = await asyncio.to_thread(parameters.parse_parameters, content)
         async with self.unit() as unit:
             holders = await node_store.pipelines_holding(unit.conn, node_id)
             if not holders:
@@ -207,10 +209,11 @@ class NodeService(ServiceBase):
             require_writable(node, "change its parameters")
             path = folders.node_path(self.settings.data_path, node.folder)
             previous_text = parameters.read_parameters_text(path)
-            if parameters.parse_parameters_or_none(previous_text) != new_values:
+            previous = await asyncio.to_thread(parameters.parse_parameters_or_none, previous_text)
+            if previous != new_values:
                 await invalidate_inputs(unit, [node_id])
             unit.touched.add(node_id)
-            parameters.write_parameters(path, content)
+            await asyncio.to_thread(parameters.write_parameters, path, content)
             unit.folders.undo.append(lambda: parameters.write_parameters(path, previous_text))
             await refresh_identities(unit, self.settings.data_path, [node_id])
             for pipeline_id in holders:

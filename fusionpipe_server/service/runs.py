@@ -17,6 +17,7 @@ from .. import dag
 from ..errors import Conflict, Invalid, NotFound
 from ..models import Run, Status, new_id
 from ..nodes import folders
+from ..nodes import logs as run_logs
 from ..store import events
 from ..store import nodes as node_store
 from ..store import runs as run_store
@@ -252,10 +253,6 @@ class RunService(ServiceBase):
                 run_id = runs[0].id if runs else None
         if run_id is None:
             return {"node_id": node_id, "run_id": None, "content": ""}
-        path = folders.node_path(self.settings.data_path, row[1]) / "logs" / f"{run_id}.log"
-        if not path.exists():
-            raise NotFound(f"node {node_id} has no log for run {run_id!r}")
-        text = path.read_text(errors="replace")
-        if tail is not None:
-            text = "".join(text.splitlines(keepends=True)[-tail:])
+        path = run_logs.log_path(folders.node_path(self.settings.data_path, row[1]), run_id)
+        text = await asyncio.to_thread(run_logs.read_tail, path, tail)
         return {"node_id": node_id, "run_id": run_id, "content": text}
