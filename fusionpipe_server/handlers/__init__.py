@@ -14,6 +14,7 @@ from .copies import (
 )
 from .edges import EdgeHandler, EdgesHandler, GroupHandler, GroupsHandler
 from .events import EventsHandler
+from .me import MeHandler
 from .nodes import (
     ClearOutputsHandler,
     NodeHandler,
@@ -23,6 +24,7 @@ from .nodes import (
     StatusHandler,
 )
 from .openapi import OpenAPIHandler
+from .outputs import OutputFileHandler, OutputsHandler
 from .pipelines import PipelineHandler, PipelinesHandler, PositionsHandler
 from .projects import ProjectGraphHandler, ProjectHandler, ProjectsHandler
 from .runs import (
@@ -73,6 +75,9 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{API}/nodes/{_id('node_id')}/parameters", ParametersHandler),
         (f"{API}/nodes/{_id('node_id')}/log", LogHandler),
         (f"{API}/nodes/{_id('node_id')}/runs", NodeRunsHandler),
+        (f"{API}/nodes/{_id('node_id')}/outputs", OutputsHandler),
+        (f"{API}/nodes/{_id('node_id')}/outputs/(?P<path>.+)", OutputFileHandler),
+        (f"{API}/me", MeHandler),
         (f"{PIPELINE}/runs", PipelineRunsHandler),
         (f"{PIPELINE}/nodes/{_id('node_id')}/kill", KillHandler),
         (f"{API}/runs/{_id('run_id')}", RunHandler),

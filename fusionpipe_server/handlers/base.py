@@ -103,6 +103,18 @@ def _domain_error(exc_info: Any) -> FusionpipeError | None:
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
+def whole_number(
+    handler: FusionpipeHandler, name: str, default: int | None, *, minimum: int = 0
+) -> int | None:
+    """A query argument that must be a whole number of at least ``minimum``."""
+    raw = handler.get_argument(name, None)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < minimum:
+        raise Invalid(f"{name} must be a whole number of at least {minimum}")
+    return int(raw)
+
+
 def optional_str(body: dict[str, Any], field: str) -> str | None:
     value = body.get(field)
     if value is not None and not isinstance(value, str):

@@ -25,7 +25,7 @@ class PipelineNodesHandler(FusionpipeHandler):
             pipeline_id,
             tag=optional_str(body, "tag"),
             kind=optional_str(body, "kind"),
-            position=position(where, "position") if where is not None else (0.0, 0.0),
+            position=position(where, "position") if where is not None else None,
         )
         self.created(node)
 

@@ -172,12 +172,22 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             {"node_ids": _IDS, "until": _STR},
         ),
         "get": _op(
-            "Run history of the pipeline, newest first",
+            "Run history of the pipeline, newest first: a page of runs and the total",
             "200",
-            parameters=[{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+            parameters=[
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 500}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"enum": ["queued", "running", "completed", "failed", "cancelled"]},
+                },
+            ],
         ),
     },
-    "/runs/{run_id}": {"get": _op("One run with each node's outcome", "200")},
+    "/runs/{run_id}": {
+        "get": _op("One run with each node's outcome and its progress (done, total, eta)", "200")
+    },
     "/runs/{run_id}/cancel": {"post": _op("Cancel a run (kills its running nodes)", "200")},
     "/pipelines/{pipeline_id}/nodes/{node_id}/kill": {
         "post": _op("Kill a running node and its whole process tree", "202"),
@@ -189,6 +199,18 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             parameters=[{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
         ),
     },
+    "/nodes/{node_id}/outputs": {
+        "get": _op("The files of data/ and reports/ (the first 200), with sizes and kinds", "200"),
+    },
+    "/nodes/{node_id}/outputs/{path}": {
+        "get": _op(
+            "One output file (path relative to the node folder, inside data/ or reports/); "
+            "head=N for the first lines of a text file",
+            "200",
+            parameters=[{"name": "head", "in": "query", "schema": {"type": "integer"}}],
+        ),
+    },
+    "/me": {"get": _op("Who the caller is, as fusionpipe records users", "200")},
     "/nodes/{node_id}/log": {
         "get": _op(
             "The log of the node's latest run, or of run_id; tail=N for the last lines",

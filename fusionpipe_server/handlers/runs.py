@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from tornado import web
 
-from ..errors import Invalid
-from .base import FusionpipeHandler, optional_str, string_list
+from .base import FusionpipeHandler, optional_str, string_list, whole_number
 
 
 def _limit(handler: FusionpipeHandler, name: str, default: int | None) -> int | None:
-    raw = handler.get_argument(name, None)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise Invalid(f"{name} must be a positive whole number")
-    return int(raw)
+    return whole_number(handler, name, default, minimum=1)
 
 
 class PipelineRunsHandler(FusionpipeHandler):
@@ -31,16 +25,19 @@ class PipelineRunsHandler(FusionpipeHandler):
 
     @web.authenticated
     async def get(self, pipeline_id: str) -> None:
-        runs = await self.service.runs.history(
-            pipeline_id=pipeline_id, limit=_limit(self, "limit", 50) or 50
+        page = await self.service.history.page(
+            pipeline_id,
+            limit=_limit(self, "limit", 50) or 50,
+            offset=whole_number(self, "offset", 0) or 0,
+            status=self.get_argument("status", None),
         )
-        self.reply({"runs": [run.to_json() for run in runs]})
+        self.reply(page)
 
 
 class RunHandler(FusionpipeHandler):
     @web.authenticated
     async def get(self, run_id: str) -> None:
-        self.reply((await self.service.runs.get(run_id)).to_json())
+        self.reply(await self.service.history.run(run_id))
 
 
 class CancelRunHandler(FusionpipeHandler):

@@ -6,7 +6,9 @@ from ..store.database import Database
 from .common import Settings
 from .copies import CopyService
 from .edges import EdgeService, GroupService
+from .history import HistoryService
 from .nodes import NodeService
+from .outputs import OutputService
 from .pipelines import PipelineService
 from .projects import ProjectService
 from .runs import RunService
@@ -26,3 +28,5 @@ class Service:
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
         self.runs = RunService(db, settings)
+        self.history = HistoryService(db, settings)
+        self.outputs = OutputService(db, settings)

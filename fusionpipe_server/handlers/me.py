@@ -1,0 +1,13 @@
+"""Who the panel's user is, as fusionpipe records it (a run's ``requested_by``, an owner)."""
+
+from __future__ import annotations
+
+from tornado import web
+
+from .base import FusionpipeHandler
+
+
+class MeHandler(FusionpipeHandler):
+    @web.authenticated
+    async def get(self) -> None:
+        self.reply({"username": self.username})
