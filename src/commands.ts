@@ -5,5 +5,6 @@ export const CommandIds = {
   createPipeline: 'fusionpipe:create-pipeline',
   openPipeline: 'fusionpipe:open-pipeline',
   showLineage: 'fusionpipe:show-lineage',
+  showRuns: 'fusionpipe:show-runs',
   refresh: 'fusionpipe:refresh',
 } as const;
