@@ -184,6 +184,10 @@ export class NodeModel {
       if (generation === this._generation) {
         [this._node, this._runs, this._log] = loaded;
         this._changed.emit();
+        if (loaded[0].status !== node.status) {
+          // Run, cleared or reset: what data/ and reports/ hold has changed.
+          void this.loadOutputs();
+        }
       }
     } catch (error) {
       // A node deleted while shown is gone from the canvas too: nothing to report. The log of a

@@ -47,7 +47,7 @@ export class RunNotifier {
       this._me = null;
       return;
     }
-    const name = this.model.findPipeline(pipelineId)?.tag ?? pipelineId;
+    const name = this.model.findPipeline(pipelineId)?.tag ?? (await this.nameOf(pipelineId));
     const message = `fusionpipe: the run ${runId} of ${name} ${status === 'cancelled' ? 'was cancelled' : status}`;
     const shown = pipelineId;
     const options = {
@@ -60,6 +60,15 @@ export class RunNotifier {
       Notification.error(message, options);
     } else {
       Notification.warning(message, options);
+    }
+  }
+
+  /** The name of a pipeline the sidebar has not loaded; its id if it cannot be found. */
+  private async nameOf(pipelineId: string): Promise<string> {
+    try {
+      return (await this.model.api.pipeline(pipelineId)).tag;
+    } catch {
+      return pipelineId;
     }
   }
 

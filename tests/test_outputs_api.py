@@ -35,14 +35,18 @@ async def test_outputs_are_listed_with_sizes_and_kinds(api):
     (folder / "reports" / "figure.png").write_bytes(PNG)
     (folder / "reports" / "summary.html").write_text("<p>hi</p>")
     (folder / "code" / "secret.txt").write_text("not an output")
+    (folder / "reports" / ".ipynb_checkpoints").mkdir()
+    (folder / "reports" / ".ipynb_checkpoints" / "figure-checkpoint.png").write_bytes(PNG)
+    (folder / "data" / ".hidden").write_text("left out")
 
     status, listing = await api("GET", f"nodes/{node['id']}/outputs")
     assert status == 200
+    # Each folder's own files first, then those of subfolders.
     assert listing["entries"] == [
         {"path": "data/table.csv", "size": 8, "kind": "csv"},
-        {"path": "data/nested/weights.bin", "size": 1000, "kind": "other"},
         {"path": "reports/figure.png", "size": len(PNG), "kind": "image"},
         {"path": "reports/summary.html", "size": 9, "kind": "html"},
+        {"path": "data/nested/weights.bin", "size": 1000, "kind": "other"},
     ]
     assert (listing["total"], listing["complete"]) == (4, True)
     assert (await api("GET", "nodes/n_missing/outputs"))[0] == 404

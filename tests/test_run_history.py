@@ -30,16 +30,23 @@ def test_progress_counts_finished_nodes_and_shares_the_work_left_among_workers()
         node("d", "pending"),
         node("e", "pending"),
     ]
-    shown = progress(a_run, {"c": 10.0, "d": 20.0, "e": 30.0}, NOW, parallel=2)
+    before = {"c": 10.0, "d": 20.0, "e": 16.0}
+    shown = progress(a_run, before, [], NOW, parallel=2)
     assert (shown.done, shown.total, shown.elapsed_s) == (2, 5, 30.0)
-    assert shown.eta_s == (6.0 + 20.0 + 30.0) / 2
+    # Independent nodes: the work left (6 s of c, then d and e) shared by two workers.
+    assert shown.eta_s == (6.0 + 20.0 + 16.0) / 2
+    # A chain c -> d -> e cannot be shared: it takes as long as its links together.
+    chain = [("a", "c"), ("c", "d"), ("d", "e")]
+    assert progress(a_run, before, chain, NOW, parallel=2).eta_s == 6.0 + 20.0 + 16.0
+    # One node longer than the others' share sets the pace on its own.
+    assert progress(a_run, {**before, "d": 60.0}, [], NOW, parallel=2).eta_s == 60.0
     # A node that never completed before leaves nothing to base an estimate on.
-    assert progress(a_run, {"c": 10.0, "d": 20.0}, NOW, parallel=2).eta_s is None
+    assert progress(a_run, {"c": 10.0, "d": 20.0}, [], NOW, parallel=2).eta_s is None
     # A node running longer than it used to counts as nearly done, never as negative time.
-    assert progress(a_run, {"c": 1.0, "d": 2.0, "e": 2.0}, NOW, parallel=1).eta_s == 4.0
+    assert progress(a_run, {"c": 1.0, "d": 2.0, "e": 2.0}, [], NOW, parallel=1).eta_s == 4.0
     a_run.status, a_run.finished_at = "completed", NOW - timedelta(seconds=10)
     a_run.nodes = [node("a", "completed"), node("b", "failed")]
-    ended = progress(a_run, {}, NOW, parallel=2)
+    ended = progress(a_run, {}, [], NOW, parallel=2)
     assert (ended.done, ended.total, ended.elapsed_s, ended.eta_s) == (2, 2, 20.0, 0.0)
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from graphlib import TopologicalSorter
 from typing import Any
 
 from ..errors import Invalid, NotFound
 from ..models import Run
+from ..store import edges as edge_store
 from ..store import runs as run_store
 from .common import ServiceBase
 
@@ -36,28 +38,50 @@ class Progress:
         }
 
 
-def progress(run: Run, previous: dict[str, float], now: datetime, parallel: int) -> Progress:
-    """How far ``run`` has got. The estimate takes each unfinished node's earlier duration
-    (``previous``), less what a running node has already spent, shared among as many workers as
-    may run at once; it is 0 once the run has ended."""
+def progress(
+    run: Run,
+    previous: dict[str, float],
+    pairs: list[tuple[str, str]],
+    now: datetime,
+    parallel: int,
+) -> Progress:
+    """How far ``run`` has got. Each unfinished node is expected to take as long as it did
+    before (``previous``), less what a running one has already spent. The work left takes at
+    least its longest chain of parent -> child (``pairs``) and at least its sum shared among as
+    many workers as may run at once: the estimate is the larger. It is 0 once the run ended."""
     end = run.finished_at or now
     elapsed = (end - run.started_at).total_seconds() if run.started_at else 0.0
-    left = [node for node in run.nodes if node.status in UNFINISHED]
+    left = {node.node_id: node for node in run.nodes if node.status in UNFINISHED}
     eta: float | None = 0.0
     if run.finished_at is None and left:
-        if any(node.node_id not in previous for node in left):
+        if any(node_id not in previous for node_id in left):
             eta = None
         else:
-            work = sum(
-                max(
+            remaining = {
+                node_id: max(
                     0.0,
-                    previous[node.node_id]
+                    previous[node_id]
                     - ((now - node.started_at).total_seconds() if node.started_at else 0.0),
                 )
-                for node in left
-            )
-            eta = work / max(1, min(parallel, len(left)))
+                for node_id, node in left.items()
+            }
+            sharing = sum(remaining.values()) / max(1, min(parallel, len(left)))
+            eta = max(sharing, _longest_chain(remaining, pairs))
     return Progress(len(run.nodes) - len(left), len(run.nodes), max(0.0, elapsed), eta)
+
+
+def _longest_chain(remaining: dict[str, float], pairs: list[tuple[str, str]]) -> float:
+    """The largest sum of ``remaining`` along a parent -> child path among its nodes."""
+    parents: dict[str, list[str]] = {node_id: [] for node_id in remaining}
+    for parent, child in pairs:
+        if parent in remaining and child in remaining:
+            parents[child].append(parent)
+    finish: dict[str, float] = {}
+    for node_id in TopologicalSorter(parents).static_order():
+        finish[node_id] = remaining[node_id] + max(
+            (finish[p] for p in parents[node_id]), default=0.0
+        )
+    return max(finish.values(), default=0.0)
 
 
 class HistoryService(ServiceBase):
@@ -69,8 +93,9 @@ class HistoryService(ServiceBase):
                 raise NotFound(f"no run with id {run_id!r}")
             unfinished = [node.node_id for node in run.nodes if node.status in UNFINISHED]
             previous = await run_store.previous_durations(conn, run_id, unfinished)
+            pairs = await edge_store.pipeline_pairs(conn, run.pipeline_id) if unfinished else []
         now = datetime.now(timezone.utc)
-        shown = progress(run, previous, now, self.settings.max_parallel_nodes)
+        shown = progress(run, previous, pairs, now, self.settings.max_parallel_nodes)
         return {**run.to_json(), "progress": shown.to_json()}
 
     async def page(

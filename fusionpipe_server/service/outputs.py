@@ -73,36 +73,37 @@ def _inside(path: Path, base: Path) -> bool:
 
 
 def _listing(folder: Path) -> tuple[list[dict[str, Any]], int, bool]:
-    """Files under ``data/`` and ``reports/``, breadth first and by name, the first LIST_LIMIT
-    with their size; the count of all of them (up to COUNT_LIMIT) and whether it is complete.
+    """Files under ``data/`` and ``reports/``, breadth first over both (their own files before
+    those of subfolders) and by name, the first LIST_LIMIT with their size; the count of all of
+    them (up to COUNT_LIMIT) and whether it is complete. Hidden files and folders are left out.
     Symbolic links are listed when they stay inside their folder, and never followed."""
     entries: list[dict[str, Any]] = []
     count = 0
-    for top in OUTPUT_FOLDERS:
-        base = (folder / top).resolve()
-        queue = [folder / top]
-        while queue:
-            current = queue.pop(0)
-            try:
-                children = sorted(os.scandir(current), key=lambda entry: entry.name)
-            except OSError:
+    queue = [(folder / top, (folder / top).resolve()) for top in OUTPUT_FOLDERS]
+    while queue:
+        current, base = queue.pop(0)
+        try:
+            children = sorted(os.scandir(current), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in children:
+            if entry.name.startswith("."):
+                continue  # hidden: the lab's checkpoints, editors' and tools' own files
+            if entry.is_dir(follow_symlinks=False):
+                queue.append((Path(entry.path), base))
                 continue
-            for entry in children:
-                if entry.is_dir(follow_symlinks=False):
-                    queue.append(Path(entry.path))
-                    continue
-                if entry.is_symlink() and not _inside(Path(entry.path).resolve(), base):
-                    continue
-                if not entry.is_file():
-                    continue
-                count += 1
-                if count > COUNT_LIMIT:
-                    return entries, COUNT_LIMIT, False
-                if len(entries) < LIST_LIMIT:
-                    relative = Path(entry.path).relative_to(folder).as_posix()
-                    entries.append(
-                        {"path": relative, "size": entry.stat().st_size, "kind": kind_of(relative)}
-                    )
+            if entry.is_symlink() and not _inside(Path(entry.path).resolve(), base):
+                continue
+            if not entry.is_file():
+                continue
+            count += 1
+            if count > COUNT_LIMIT:
+                return entries, COUNT_LIMIT, False
+            if len(entries) < LIST_LIMIT:
+                relative = Path(entry.path).relative_to(folder).as_posix()
+                entries.append(
+                    {"path": relative, "size": entry.stat().st_size, "kind": kind_of(relative)}
+                )
     return entries, count, True
 
 
