@@ -427,7 +427,7 @@ export class FusionpipeApi {
 
   /** Who this user is in fusionpipe's records (a run's `requested_by`). */
   async me(): Promise<string> {
-    return (await this.request<{ username: string }>('GET', 'me')).username;
+    return (await this.request<{ username: string }>('GET', 'whoami')).username;
   }
 
   outputs(nodeId: string): Promise<OutputListing> {

@@ -100,6 +100,8 @@ async def test_a_running_run_reports_progress_and_time_left_from_earlier_runs(ap
     write_code(a, "import time\ntime.sleep(1.5)\n")
     first = await run(api, pipeline)
     assert first["status"] == "completed"
+    # The panel tells whoever started a run when it ends: it asks who it is the same way.
+    assert (await api("GET", "whoami"))[1] == {"username": first["requested_by"]}
     _, finished = await api("GET", f"runs/{first['id']}")
     assert finished["progress"]["done"] == finished["progress"]["total"] == 1
     assert finished["progress"]["eta_s"] == 0

@@ -14,7 +14,6 @@ from .copies import (
 )
 from .edges import EdgeHandler, EdgesHandler, GroupHandler, GroupsHandler
 from .events import EventsHandler
-from .me import MeHandler
 from .nodes import (
     ClearOutputsHandler,
     NodeHandler,
@@ -35,6 +34,7 @@ from .runs import (
     PipelineRunsHandler,
     RunHandler,
 )
+from .whoami import WhoAmIHandler
 
 API = "/fusionpipe/api"
 
@@ -77,7 +77,7 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{API}/nodes/{_id('node_id')}/runs", NodeRunsHandler),
         (f"{API}/nodes/{_id('node_id')}/outputs", OutputsHandler),
         (f"{API}/nodes/{_id('node_id')}/outputs/(?P<path>.+)", OutputFileHandler),
-        (f"{API}/me", MeHandler),
+        (f"{API}/whoami", WhoAmIHandler),
         (f"{PIPELINE}/runs", PipelineRunsHandler),
         (f"{PIPELINE}/nodes/{_id('node_id')}/kill", KillHandler),
         (f"{API}/runs/{_id('run_id')}", RunHandler),

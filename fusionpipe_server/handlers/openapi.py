@@ -210,7 +210,7 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             parameters=[{"name": "head", "in": "query", "schema": {"type": "integer"}}],
         ),
     },
-    "/me": {"get": _op("Who the caller is, as fusionpipe records users", "200")},
+    "/whoami": {"get": _op("Who the caller is, as fusionpipe records users", "200")},
     "/nodes/{node_id}/log": {
         "get": _op(
             "The log of the node's latest run, or of run_id; tail=N for the last lines",

@@ -7,7 +7,7 @@ from tornado import web
 from .base import FusionpipeHandler
 
 
-class MeHandler(FusionpipeHandler):
+class WhoAmIHandler(FusionpipeHandler):
     @web.authenticated
     async def get(self) -> None:
         self.reply({"username": self.username})
