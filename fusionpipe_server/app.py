@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Integer, Unicode, default
+from traitlets import Enum, Float, Integer, Unicode, default
 
 from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_database
 from .errors import Unavailable
@@ -16,6 +16,7 @@ from .events import EventHub
 from .handlers import handlers
 from .nodes import kernels, lab_paths, leftovers
 from .service import Service, Settings
+from .service.watching import CONTENTS_EVENTS, ChangeWatcher
 from .store.database import Database
 
 
@@ -72,6 +73,25 @@ class FusionpipeApp(ExtensionApp):
         help="How many independent nodes may run at once. Defaults to the number of CPUs.",
     ).tag(config=True)
 
+    output_cache_bytes = Integer(
+        20 * 2**30,
+        help="""Size limit of the output cache (outputs a re-run replaced, kept to be restored
+        when a node's fingerprint matches again), in bytes. The oldest go first; outputs of
+        locked nodes and pipelines are never evicted. 0 keeps nothing.""",
+    ).tag(config=True)
+
+    max_watched_folders = Integer(
+        4000,
+        help="""How many node folders (code/ and its sub-folders, the top of data/) of open
+        pipelines are watched for changes with inotify; the periodic scan covers the rest.""",
+    ).tag(config=True)
+
+    staleness_scan_interval = Float(
+        10.0,
+        help="""Seconds between periodic staleness scans of open pipelines: they catch what
+        watching cannot see, such as writes from other hosts on a network file system.""",
+    ).tag(config=True)
+
     @default("database_url")
     def _default_database_url(self) -> str:
         return os.environ.get("DATABASE_URL", "")
@@ -105,6 +125,7 @@ class FusionpipeApp(ExtensionApp):
     _database: Database | None = None
     _events: EventHub | None = None
     _service: Service | None = None
+    _watcher: ChangeWatcher | None = None
     _sweeping: asyncio.Future[None] | None = None
 
     def initialize_settings(self) -> None:
@@ -131,8 +152,17 @@ class FusionpipeApp(ExtensionApp):
             ray_address=self.ray_address,
             uv_cache_dir=self.uv_cache_dir,
             default_run_mode=self.default_run_mode,
+            output_cache_bytes=self.output_cache_bytes,
         )
         self._service = Service(self._database, settings)
+        self._service.staleness.scan_interval = self.staleness_scan_interval
+        self._watcher = ChangeWatcher(
+            self._database,
+            settings.data_path,
+            self._service.staleness,
+            root_dir=Path(self.serverapp.root_dir).resolve(),
+            max_folders=self.max_watched_folders,
+        )
         # Node kernels are kernel specs in the shared data folder: add it to where this server
         # looks for kernels, so every node's kernel can be picked with no install step.
         node_kernels = str(kernels.kernels_dir(settings.data_path))
@@ -144,6 +174,7 @@ class FusionpipeApp(ExtensionApp):
             {
                 "fusionpipe_service": self._service,
                 "fusionpipe_events": self._events,
+                "fusionpipe_watcher": self._watcher,
             }
         )
         self.log.info("fusionpipe: data folder %s", settings.data_path)
@@ -165,6 +196,13 @@ class FusionpipeApp(ExtensionApp):
         await self._database.open()
         await self._events.start()
         self._events.subscribe(self._service.runs.on_event)
+        await self._service.staleness.start()
+        assert self._watcher is not None and self.serverapp is not None
+        await self._watcher.start()
+        if self.serverapp.event_logger is not None:
+            self.serverapp.event_logger.add_listener(
+                schema_id=CONTENTS_EVENTS, listener=self._watcher.on_contents_event
+            )
         recovered = await self._service.runs.reconcile()
         if recovered:
             self.log.warning(
@@ -185,8 +223,11 @@ class FusionpipeApp(ExtensionApp):
         if self._sweeping is not None:
             await self._sweeping
             self._sweeping = None
+        if self._watcher is not None:
+            await self._watcher.stop()
         if self._service is not None:
             await self._service.runs.shutdown()
+            await self._service.staleness.stop()
         if self._events is not None:
             await self._events.stop()
             self._events = None

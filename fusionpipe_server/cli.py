@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
 import sys
@@ -69,6 +70,30 @@ def _run(args: argparse.Namespace) -> int:
     return main(args.pipeline, args.until, args.data_path, args.parallel)
 
 
+def _status(args: argparse.Namespace) -> int:
+    from .headless import data_folder, pipeline_status
+
+    return asyncio.run(
+        pipeline_status(
+            args.pipeline,
+            database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
+            data_path=data_folder(args.data_path),
+        )
+    )
+
+
+def _cache_gc(args: argparse.Namespace) -> int:
+    from .headless import collect_cache, data_folder
+
+    return asyncio.run(
+        collect_cache(
+            database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
+            data_path=data_folder(args.data_path),
+            limit=args.limit,
+        )
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="fusionpipe", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -105,6 +130,25 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
     doctor.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
     doctor.set_defaults(handler=_doctor)
+
+    cache = admin_commands.add_parser("cache", help="the output cache")
+    cache_commands = cache.add_subparsers(dest="cache_command", required=True)
+    gc = cache_commands.add_parser(
+        "gc", help="evict the oldest cached outputs down to the size limit"
+    )
+    gc.add_argument("--limit", type=int, help="bytes to keep (default: the server's setting)")
+    gc.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    gc.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    gc.set_defaults(handler=_cache_gc)
+
+    status = commands.add_parser(
+        "status",
+        help="each node's state and why it is stale (exit status 1 unless all are up to date)",
+    )
+    status.add_argument("pipeline", help="pipeline id or tag")
+    status.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    status.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    status.set_defaults(handler=_status)
 
     run = commands.add_parser(
         "run", help="run a pipeline headless (exit status 1 when a node fails)"

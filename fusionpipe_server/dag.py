@@ -27,7 +27,7 @@ from .models import Status
 Pair = tuple[str, str]
 Triple = tuple[str, str, str]
 
-INVALIDATED = (Status.COMPLETED, Status.FAILED)
+INVALIDATED = (Status.COMPLETED,)
 
 
 def _children(edges: Iterable[Pair]) -> dict[str, list[str]]:

@@ -1,4 +1,5 @@
-"""``fusionpipe run``: run a pipeline without JupyterLab, printing progress as nodes finish."""
+"""Headless commands: ``fusionpipe run`` (progress as nodes finish), ``fusionpipe status``
+(each node's state and why it is stale) and the output cache's ``gc``, without JupyterLab."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import asyncio
 import getpass
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -29,16 +32,7 @@ async def run_pipeline(
 ) -> int:
     """Run ``pipeline`` (id or tag), up to ``until`` (node id or tag) if given. Exit status 0 when
     every node it ran completed."""
-    dsn, embedded = prepare_database(database_url, default_embedded_path())
-    db = Database(dsn, max_size=4)
-    await db.open()
-    try:
-        settings = Settings(
-            data_path=data_path.resolve(),
-            max_parallel_nodes=parallel,
-            matlab_runner_path=os.environ.get("FP_MATLAB_RUNNER_PATH", ""),
-        )
-        service = Service(db, settings)
+    async with headless_service(database_url, data_path, parallel) as service:
         found = await service.pipelines.find(pipeline)
         graph = await service.pipelines.graph(found.id)
         tags = {node["id"]: node["tag"] for node in graph["nodes"]}
@@ -51,10 +45,58 @@ async def run_pipeline(
             run = await service.runs.cancel(getpass.getuser(), run.id)
         print(f"fusionpipe: run {run.status}", file=out)
         return 0 if run.status == "completed" else 1
+
+
+@asynccontextmanager
+async def headless_service(
+    database_url: str, data_path: Path, parallel: int = 1
+) -> AsyncIterator[Service]:
+    dsn, embedded = prepare_database(database_url, default_embedded_path())
+    db = Database(dsn, max_size=4)
+    await db.open()
+    try:
+        yield Service(
+            db,
+            Settings(
+                data_path=data_path.resolve(),
+                max_parallel_nodes=parallel,
+                matlab_runner_path=os.environ.get("FP_MATLAB_RUNNER_PATH", ""),
+            ),
+        )
     finally:
         await db.close()
         if embedded is not None:
             embedded.stop()
+
+
+async def pipeline_status(
+    pipeline: str, *, database_url: str, data_path: Path, out: TextIO = sys.stdout
+) -> int:
+    """Print each node's state and reasons, like ``dvc status``; 0 when every node is
+    completed and up to date."""
+    async with headless_service(database_url, data_path) as service:
+        found = await service.pipelines.find(pipeline)
+        await service.staleness.check_pipeline(found.id)
+        graph = await service.pipelines.graph(found.id)
+    print(f"pipeline {found.tag!r} ({found.id})", file=out)
+    width = max((len(node["tag"]) for node in graph["nodes"]), default=0)
+    for node in graph["nodes"]:
+        print(f"  {node['tag']:<{width}}  {node['status']}", file=out)
+        for reason in node["stale_reasons"]:
+            print(f"  {'':<{width}}    {reason['kind']}: {reason['message']}", file=out)
+    done = all(node["status"] == "completed" for node in graph["nodes"])
+    print("everything is up to date" if done else "not everything is up to date", file=out)
+    return 0 if done else 1
+
+
+async def collect_cache(
+    *, database_url: str, data_path: Path, limit: int | None, out: TextIO = sys.stdout
+) -> int:
+    async with headless_service(database_url, data_path) as service:
+        evicted = await service.cache.collect(limit)
+    freed = sum(entry.size for entry in evicted)
+    print(f"fusionpipe: removed {len(evicted)} cache entr(ies), {freed} bytes", file=out)
+    return 0
 
 
 def _node_id(id_or_tag: str, tags: dict[str, str]) -> str:
@@ -90,6 +132,10 @@ async def _follow(service: Service, run: Run, tags: dict[str, str], out: TextIO)
         await asyncio.sleep(0.1)
 
 
+def data_folder(data_path: str | None) -> Path:
+    return Path(data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
+
+
 def main(pipeline: str, until: str | None, data_path: str | None, parallel: int | None) -> int:
     try:
         return asyncio.run(
@@ -97,9 +143,7 @@ def main(pipeline: str, until: str | None, data_path: str | None, parallel: int 
                 pipeline,
                 until=until,
                 database_url=os.environ.get("DATABASE_URL", ""),
-                data_path=Path(
-                    data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data"
-                ),
+                data_path=data_folder(data_path),
                 parallel=parallel or os.cpu_count() or 1,
             )
         )

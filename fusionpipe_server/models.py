@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from .fingerprint.digest import canonical, digest_text
+
 
 class Status(str, Enum):
     """Node status, with the colours of the original fusionpipe."""
@@ -100,6 +102,8 @@ class Node:
     group_id: str | None
     referenced: bool
     started_at: datetime | None = None  # of the current run, while running
+    # Why it is stale ([{kind, message}]), empty when up to date: see service/staleness.py.
+    stale_reasons: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self, data_path: str) -> dict[str, Any]:
         return {
@@ -116,6 +120,7 @@ class Node:
             "group": self.group_id,
             "referenced": self.referenced,
             "started_at": self.started_at.isoformat() if self.started_at else None,
+            "stale_reasons": self.stale_reasons,
         }
 
 
@@ -169,13 +174,30 @@ class RunNode:
     finished_at: datetime | None
     exit_code: int | None
     reason: str
+    # What the execution started from (provenance): see fingerprint/parts.py.
+    fingerprint: str | None = None
+    fingerprint_parts: dict[str, Any] | None = None
+    inputs_from: dict[str, Any] | None = None
+    restored_from: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         values = _jsonable(asdict(self))
-        del values["host"], values["pid"]
+        del values["host"], values["pid"], values["fingerprint_parts"], values["inputs_from"]
         values["duration"] = (
             (self.finished_at - self.started_at).total_seconds()
             if self.started_at and self.finished_at
+            else None
+        )
+        parts = self.fingerprint_parts
+        values["made_from"] = (
+            {
+                "kind": parts["kind"],
+                "code_hash": digest_text(canonical(parts["code"])),
+                "parameters": parts.get("parameter_values"),
+                "environment_hash": digest_text(canonical(parts["environment"])),
+                "inputs": self.inputs_from or {},
+            }
+            if parts
             else None
         )
         return values

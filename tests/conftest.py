@@ -134,4 +134,19 @@ def api(fp_server: Any, jp_fetch: Any) -> Api:
         text = response.body.decode() if response.body else ""
         return response.code, json.loads(text) if text else None
 
+    async def contents(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """The lab's own file API (what its editor saves through)."""
+        response = await jp_fetch(
+            "api",
+            "contents",
+            *path.split("/"),
+            method=method,
+            body=None if body is None else json.dumps(body),
+            raise_error=False,
+        )
+        return response.code, json.loads(response.body) if response.body else None
+
+    call.contents = contents  # type: ignore[attr-defined]
+    call.server = fp_server  # type: ignore[attr-defined]
+    call.service = fp_server.web_app.settings["fusionpipe_service"]  # type: ignore[attr-defined]
     return call

@@ -51,13 +51,14 @@ def test_next_slot_counts_past_the_highest_and_past_99():
     assert dag.next_slot(["99"]) == "100"
 
 
-def test_invalidate_stales_completed_and_failed_descendants_only():
+def test_invalidate_stales_completed_descendants_only():
     edges = [("a", "b"), ("b", "c"), ("c", "d"), ("a", "e")]
     statuses = {"a": C, "b": R, "c": F, "d": C, "e": RUN}
-    # b is ready and keeps it, but its descendants are still reached (transitively).
-    assert dag.invalidate(statuses, edges, ["a"]) == {"c": S, "d": S}
+    # b is ready and keeps it, c failed and keeps that (its outputs are not a success's to
+    # call stale), but their descendants are still reached (transitively).
+    assert dag.invalidate(statuses, edges, ["a"]) == {"d": S}
     # The same rule when the database has found the descendants; the node itself is not one.
-    assert dag.stale_descendants(statuses, {"b", "c", "d", "e"}) == {"c": S, "d": S}
+    assert dag.stale_descendants(statuses, {"b", "c", "d", "e"}) == {"d": S}
 
 
 def test_manual_completed_changes_only_the_named_nodes():
@@ -69,7 +70,7 @@ def test_manual_completed_changes_only_the_named_nodes():
 def test_manual_stale_invalidates_descendants():
     edges = [("a", "b"), ("b", "c")]
     statuses = {"a": C, "b": C, "c": F}
-    assert dag.manual_status_plan(statuses, edges, ["a"], S) == {"a": S, "b": S, "c": S}
+    assert dag.manual_status_plan(statuses, edges, ["a"], S) == {"a": S, "b": S}
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(["a", "b", "c"])))

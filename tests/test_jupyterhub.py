@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import tomllib
 from jupyter_process import free_port
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
@@ -50,18 +51,9 @@ def hub_environment(base: Path) -> Path:
     JupyterHub, fusionpipe's dependencies and this checkout of fusionpipe."""
     venv = base / "venv"
     sh("/usr/bin/python3", "-m", "venv", venv)
-    requirements = [
-        "jupyterhub>=5",
-        "jupyter_server>=2.14",
-        "psycopg[binary]>=3.2",
-        "psycopg-pool>=3.2",
-        "pyyaml",
-        "nbclient",
-        "nbformat",
-        "ipykernel",
-        "uv",
-    ]
-    sh(venv / "bin" / "pip", "install", "-q", *requirements)
+    # fusionpipe's own dependencies, from the one place they are listed.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    sh(venv / "bin" / "pip", "install", "-q", "jupyterhub>=5", *project["dependencies"])
     site = next((venv / "lib").glob("python3*/site-packages"))
     (site / "fusionpipe-checkout.pth").write_text(f"{ROOT}\n")
     config = venv / "etc" / "jupyter" / "jupyter_server_config.d"

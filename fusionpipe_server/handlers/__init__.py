@@ -20,6 +20,7 @@ from .nodes import (
     ParametersHandler,
     PipelineNodeHandler,
     PipelineNodesHandler,
+    ProvenanceHandler,
     StatusHandler,
 )
 from .openapi import OpenAPIHandler
@@ -74,6 +75,7 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{API}/nodes/{_id('node_id')}", NodeHandler),
         (f"{API}/nodes/{_id('node_id')}/parameters", ParametersHandler),
         (f"{API}/nodes/{_id('node_id')}/log", LogHandler),
+        (f"{API}/nodes/{_id('node_id')}/provenance", ProvenanceHandler),
         (f"{API}/nodes/{_id('node_id')}/runs", NodeRunsHandler),
         (f"{API}/nodes/{_id('node_id')}/outputs", OutputsHandler),
         (f"{API}/nodes/{_id('node_id')}/outputs/(?P<path>.+)", OutputFileHandler),

@@ -75,7 +75,7 @@ class StatusHandler(FusionpipeHandler):
     async def post(self, pipeline_id: str) -> None:
         body = self.json_object()
         await self.service.nodes.set_status(
-            pipeline_id, string_list(body, "node_ids"), required_str(body, "status")
+            self.username, pipeline_id, string_list(body, "node_ids"), required_str(body, "status")
         )
         self.no_content()
 
@@ -86,3 +86,9 @@ class ClearOutputsHandler(FusionpipeHandler):
         body = self.json_object()
         await self.service.nodes.clear_outputs(pipeline_id, string_list(body, "node_ids"))
         self.no_content()
+
+
+class ProvenanceHandler(FusionpipeHandler):
+    @web.authenticated
+    async def get(self, node_id: str) -> None:
+        self.reply(await self.service.provenance.of_node(node_id))

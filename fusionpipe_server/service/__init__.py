@@ -8,10 +8,13 @@ from .copies import CopyService
 from .edges import EdgeService, GroupService
 from .history import HistoryService
 from .nodes import NodeService
+from .output_cache import OutputCache
 from .outputs import OutputService
 from .pipelines import PipelineService
 from .projects import ProjectService
+from .provenance import ProvenanceService
 from .runs import RunService
+from .staleness import StalenessService
 
 __all__ = ["Service", "Settings"]
 
@@ -21,12 +24,21 @@ class Service:
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self.settings = settings
+        self.staleness = StalenessService(db, settings)
+        self.cache = OutputCache(db, settings)
         self.projects = ProjectService(db, settings)
         self.pipelines = PipelineService(db, settings)
-        self.nodes = NodeService(db, settings)
+        self.nodes = NodeService(db, settings, self.staleness)
         self.edges = EdgeService(db, settings)
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
-        self.runs = RunService(db, settings)
+        self.runs = RunService(db, settings, self.staleness, self.cache)
         self.history = HistoryService(db, settings)
         self.outputs = OutputService(db, settings)
+        self.provenance = ProvenanceService(db, settings)
+        self.pipelines.on_fetch = self.staleness.fetched
+        for service in (self.pipelines, self.nodes, self.edges, self.groups, self.copies):
+            service.recheck = self._recheck
+
+    def _recheck(self, node_ids: set[str]) -> None:
+        self.staleness.request(nodes=node_ids)

@@ -33,6 +33,7 @@ class Settings:
     ray_address: str = ""
     uv_cache_dir: str = ""
     default_run_mode: str = "local"
+    output_cache_bytes: int = 20 * 2**30
 
 
 def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:
@@ -70,6 +71,8 @@ class Unit:
     def __init__(self, conn: AsyncConnection, folders: FolderChanges) -> None:
         self.conn = conn
         self.folders = folders
+        # Nodes whose staleness must be checked again once the change is committed.
+        self.touched: set[str] = set()
 
 
 class ServiceBase:
@@ -78,17 +81,22 @@ class ServiceBase:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        # Set by Service: asks for a staleness check of these nodes (and what is below them).
+        self.recheck: Callable[[set[str]], None] = lambda node_ids: None
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Unit]:
         folders = FolderChanges()
         try:
             async with self.db.transaction() as conn:
-                yield Unit(conn, folders)
+                unit = Unit(conn, folders)
+                yield unit
         except BaseException:
             folders._run(folders.undo)
             raise
         folders._run(folders.finish)
+        if unit.touched:
+            self.recheck(unit.touched)
 
     @staticmethod
     async def pipeline(

@@ -66,6 +66,8 @@ async def invalidate_inputs(unit: Unit, child_ids: Sequence[str]) -> dict[str, S
     typed = {node_id: Status(status) for node_id, status in statuses.items()}
     changes = dag.stale_descendants(typed, [*child_ids, *below])
     await apply_statuses(unit, changes)
+    # The check that follows the commit names the reasons (and undoes what a change undid).
+    unit.touched.update(child_ids)
     return changes
 
 

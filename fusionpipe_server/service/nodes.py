@@ -11,8 +11,11 @@ from ..models import NodeKind, Status, new_id
 from ..nodes import environments, folders, kernels, lab_paths, parameters
 from ..store import edges as edge_store
 from ..store import events
+from ..store import fingerprints as fp_store
 from ..store import nodes as node_store
-from .common import ServiceBase, clean_tag
+from ..store import runs as run_store
+from ..store.database import Database
+from .common import ServiceBase, Settings, clean_tag
 from .graph import (
     apply_statuses,
     invalidate_inputs,
@@ -22,6 +25,7 @@ from .graph import (
     sync_read_only,
 )
 from .removal import drop_orphans
+from .staleness import StalenessService
 
 
 def node_kind(kind: str | None) -> NodeKind:
@@ -35,6 +39,10 @@ def node_kind(kind: str | None) -> NodeKind:
 
 
 class NodeService(ServiceBase):
+    def __init__(self, db: Database, settings: Settings, staleness: StalenessService) -> None:
+        super().__init__(db, settings)
+        self.staleness = staleness
+
     async def create(
         self,
         owner: str,
@@ -93,10 +101,12 @@ class NodeService(ServiceBase):
             if not holders:
                 raise NotFound(f"no node with id {node_id!r}")
             node = await node_store.member(conn, holders[0], node_id)
+            made_by = await run_store.made_by(conn, node_id)
         assert node is not None
         folder = folders.node_path(self.settings.data_path, node.folder)
         return {
             **node.to_json(str(self.settings.data_path)),
+            "made_by": made_by,
             "pipelines": holders,
             "kernel": kernels.kernel_name(node_id),
             "lab_path": lab_paths.lab_path(self.settings.lab_data_prefix, node.folder),
@@ -194,6 +204,7 @@ class NodeService(ServiceBase):
             previous_text = parameters.read_parameters_text(path)
             if parameters.parse_parameters_or_none(previous_text) != new_values:
                 await invalidate_inputs(unit, [node_id])
+            unit.touched.add(node_id)
             parameters.write_parameters(path, content)
             unit.folders.undo.append(lambda: parameters.write_parameters(path, previous_text))
             await refresh_identities(unit, self.settings.data_path, [node_id])
@@ -201,15 +212,21 @@ class NodeService(ServiceBase):
                 await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
         return {"content": content, "parameters": new_values}
 
-    async def set_status(self, pipeline_id: str, node_ids: list[str], status: str) -> None:
+    async def set_status(
+        self, username: str, pipeline_id: str, node_ids: list[str], status: str
+    ) -> None:
         """The manual "set completed / stale data" for several nodes in one go, applied in
-        topological order so the result never depends on the order of ``node_ids``."""
+        topological order so the result never depends on the order of ``node_ids``.
+
+        "Set completed" accepts each node as it is now: its current fingerprint is recorded.
+        "Set stale" is stored: the node re-runs at the next run whatever its fingerprint."""
         try:
             target = Status(status)
         except ValueError:
             raise Invalid("status must be completed or staledata") from None
         if target not in (Status.COMPLETED, Status.STALEDATA):
             raise Invalid("status must be completed or staledata")
+        accepted = await self.staleness.now(node_ids) if target is Status.COMPLETED else {}
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id)
             graph = await load_graph(unit, pipeline_id)
@@ -220,6 +237,17 @@ class NodeService(ServiceBase):
                     raise Conflict(f"node {node.tag!r} ({node.id}) is running: kill it first")
             changes = dag.manual_status_plan(graph.statuses, graph.pairs, node_ids, target)
             await apply_statuses(unit, changes)
+            if target is Status.STALEDATA:
+                await fp_store.mark_stale(unit.conn, node_ids, username)
+            for node_id, (_, now) in accepted.items():
+                await fp_store.accept(
+                    unit.conn,
+                    node_id,
+                    fingerprint=now.fingerprint,
+                    parts=now.parts.to_json(),
+                    outputs=now.scan.outputs or "",
+                )
+            unit.touched.update(node_ids)
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
 
     async def clear_outputs(self, pipeline_id: str, node_ids: list[str]) -> None:
@@ -235,6 +263,8 @@ class NodeService(ServiceBase):
             changes = dag.invalidate(graph.statuses, graph.pairs, node_ids)
             changes.update({node_id: Status.READY for node_id in node_ids})
             await apply_statuses(unit, changes)
+            await fp_store.forget_outputs(unit.conn, node_ids)
+            unit.touched.update(node_ids)
             for node in nodes:
                 path = folders.node_path(self.settings.data_path, node.folder)
                 aside = folders.set_aside_outputs(path)

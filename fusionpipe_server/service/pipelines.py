@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -24,6 +25,9 @@ async def ensure_tag_free(conn: AsyncConnection, tag: str, pipeline_id: str | No
 
 
 class PipelineService(ServiceBase):
+    # Set by Service: a fetched graph is re-checked for staleness in the background.
+    on_fetch: Callable[[str], None] = staticmethod(lambda pipeline_id: None)
+
     async def list(self, project_id: str | None = None) -> list[Pipeline]:
         async with self.db.transaction() as conn:
             return await pipeline_store.list_pipelines(conn, project_id)
@@ -65,6 +69,7 @@ class PipelineService(ServiceBase):
             text = await graph_store.graph_json(conn, pipeline_id, str(self.settings.data_path))
         if text is None:
             raise NotFound(f"no pipeline with id {pipeline_id!r}")
+        self.on_fetch(pipeline_id)
         return text
 
     async def update(

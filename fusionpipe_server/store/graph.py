@@ -26,7 +26,8 @@ SELECT json_build_object(
       -- Only running nodes look up their run: the CASE skips the subquery for the others.
       'started_at', CASE WHEN n.status = 'running' THEN
           (SELECT max(r.started_at) FROM run_nodes r
-           WHERE r.node_id = n.id AND r.status = 'running') END
+           WHERE r.node_id = n.id AND r.status = 'running') END,
+      'stale_reasons', n.stale_reasons
     ) ORDER BY n.created_at, n.id)
     FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id
     WHERE m.pipeline_id = p.id), '[]'),

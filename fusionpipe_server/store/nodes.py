@@ -21,7 +21,8 @@ SELECT n.id, n.project_id, n.tag, n.notes, n.kind, n.status, n.locked, n.owner, 
        CASE WHEN n.status = 'running' THEN
            (SELECT max(r.started_at) FROM run_nodes r
             WHERE r.node_id = n.id AND r.status = 'running')
-       END AS started_at
+       END AS started_at,
+       n.stale_reasons
 FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id
 WHERE m.pipeline_id = %s
 """
@@ -264,3 +265,9 @@ async def node_row(conn: AsyncConnection, node_id: str) -> tuple[str, str, str] 
     cur = await conn.execute("SELECT kind, folder, tag FROM nodes WHERE id = %s", (node_id,))
     row = await cur.fetchone()
     return (row[0], row[1], row[2]) if row else None
+
+
+async def status_of(conn: AsyncConnection, node_id: str) -> str | None:
+    cur = await conn.execute("SELECT status FROM nodes WHERE id = %s", (node_id,))
+    row = await cur.fetchone()
+    return row[0] if row else None

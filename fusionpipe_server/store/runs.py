@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from ..models import Run, RunNode
 
 _RUN = "id, pipeline_id, requested_by, scope, status, created_at, started_at, finished_at"
-_NODE = "node_id, status, backend, host, pid, started_at, finished_at, exit_code, reason"
+_NODE = (
+    "node_id, status, backend, host, pid, started_at, finished_at, exit_code, reason, "
+    "fingerprint, fingerprint_parts, inputs_from, restored_from"
+)
 
 
 async def insert_run(
@@ -144,7 +149,7 @@ async def claim_node(conn: AsyncConnection, node_id: str) -> str | None:
     cur = await conn.execute(
         "WITH before AS (SELECT id, status FROM nodes WHERE id = %s FOR UPDATE) "
         "UPDATE nodes n SET status = 'running', updated_at = now() FROM before "
-        "WHERE n.id = before.id AND before.status IN ('ready', 'staledata', 'failed') "
+        "WHERE n.id = before.id AND before.status <> 'running' "
         "AND NOT n.locked "
         "AND (SELECT count(*) FROM pipeline_nodes m WHERE m.node_id = n.id) = 1 "
         "RETURNING before.status",
@@ -172,13 +177,56 @@ async def node_finished(
     *,
     exit_code: int | None = None,
     reason: str = "",
+    outputs_digest: str | None = None,
+    restored_from: str | None = None,
 ) -> None:
     await conn.execute(
         "UPDATE run_nodes SET status = %s, exit_code = %s, reason = %s, "
+        "outputs_digest = %s, restored_from = %s, "
         "finished_at = CASE WHEN started_at IS NULL THEN NULL ELSE now() END "
         "WHERE run_id = %s AND node_id = %s",
-        (status, exit_code, reason, run_id, node_id),
+        (status, exit_code, reason, outputs_digest, restored_from, run_id, node_id),
     )
+
+
+async def node_claimed(
+    conn: AsyncConnection,
+    run_id: str,
+    node_id: str,
+    *,
+    fingerprint: str,
+    parts: dict[str, Any],
+    inputs_from: dict[str, Any],
+) -> None:
+    """What the execution starts from: its fingerprint, the parts, the parent runs it reads."""
+    await conn.execute(
+        "UPDATE run_nodes SET fingerprint = %s, fingerprint_parts = %s, inputs_from = %s, "
+        "started_at = now() WHERE run_id = %s AND node_id = %s",
+        (fingerprint, Jsonb(parts), Jsonb(inputs_from), run_id, node_id),
+    )
+
+
+async def running_execution(conn: AsyncConnection, node_id: str) -> str | None:
+    """The run executing the node now, if any."""
+    cur = await conn.execute(
+        "SELECT run_id FROM run_nodes WHERE node_id = %s AND status IN ('pending', 'running') "
+        "AND fingerprint IS NOT NULL ORDER BY started_at DESC NULLS LAST LIMIT 1",
+        (node_id,),
+    )
+    row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def execution_result(
+    conn: AsyncConnection, run_id: str, node_id: str
+) -> tuple[str, str | None, int | None] | None:
+    """(status, fingerprint, exit code) of a node in a run."""
+    cur = await conn.execute(
+        "SELECT status, fingerprint, exit_code FROM run_nodes WHERE run_id = %s AND node_id = %s",
+        (run_id, node_id),
+    )
+    row = await cur.fetchone()
+    return (row[0], row[1], row[2]) if row else None
 
 
 async def running_here(conn: AsyncConnection, host: str) -> list[tuple[str, str, int | None]]:
@@ -216,3 +264,25 @@ async def stranded_nodes(conn: AsyncConnection) -> list[str]:
         "(SELECT 1 FROM run_nodes r WHERE r.node_id = n.id AND r.status = 'running')"
     )
     return [row[0] for row in await cur.fetchall()]
+
+
+async def made_by(conn: AsyncConnection, node_id: str) -> dict[str, Any] | None:
+    """The run that made a node's current outputs: when, by whom, and whether they were
+    restored from the output cache rather than computed."""
+    cur = await conn.execute(
+        "SELECT n.made_by_run, n.restored_from, r.requested_by, "
+        "coalesce(rn.finished_at, r.finished_at) "
+        "FROM nodes n JOIN runs r ON r.id = n.made_by_run "
+        "LEFT JOIN run_nodes rn ON rn.run_id = r.id AND rn.node_id = n.id "
+        "WHERE n.id = %s",
+        (node_id,),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    return {
+        "run_id": row[0],
+        "restored_from": row[1],
+        "requested_by": row[2],
+        "finished_at": row[3].isoformat() if row[3] else None,
+    }

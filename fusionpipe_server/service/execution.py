@@ -1,0 +1,502 @@
+"""Executing a run: nodes in DAG order, in parallel, each decided when its parents have
+finished: skipped when up to date, restored from the output cache when an earlier run with the
+same fingerprint left its outputs there, otherwise run.
+
+A node executes once per fingerprint, whatever number of runs ask for it: a run that finds it
+already running waits for that execution and takes its result. Any error after a node is
+claimed ends it ``failed`` with the reason in its log; nothing is left ``running``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+from datetime import datetime, timezone
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import Any
+
+import fusionpipe
+
+from .. import planning
+from ..errors import FusionpipeError
+from ..models import NodeKind, Status
+from ..nodes import environments, folders, kernels, parameters
+from ..runners.base import Execution, NodeJob, NodeRunner
+from ..runners.commands import node_command
+from ..runners.local import LocalRunner
+from ..runners.ray import RayRunner
+from ..store import events
+from ..store import fingerprints as fp_store
+from ..store import nodes as node_store
+from ..store import runs as run_store
+from ..store.database import Database
+from ..store.fingerprints import FingerprintRow
+from .common import ServiceBase, Settings
+from .graph import write_identities
+from .output_cache import OutputCache
+from .staleness import NodeNow, StalenessService
+
+log = logging.getLogger(__name__)
+
+HOST = socket.gethostname()
+# How often a run waiting for another run's execution of a node looks again.
+WAIT_POLL_SECONDS = 0.2
+
+
+class RunEngine(ServiceBase):
+    """The runs this server executes, their node processes, and how to stop them."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        staleness: StalenessService,
+        cache: OutputCache,
+    ) -> None:
+        super().__init__(db, settings)
+        self.staleness = staleness
+        self.cache = cache
+        self.executor = f"{HOST}:{os.getpid()}"
+        self.ray = RayRunner(settings.ray_address, settings.max_parallel_nodes)
+        self.runners: dict[str, NodeRunner] = {"local": LocalRunner(), "ray": self.ray}
+        self._slots = asyncio.Semaphore(max(1, settings.max_parallel_nodes))
+        self.executions: dict[str, tuple[str, Execution]] = {}  # node id -> (run id, process)
+        self.tasks: dict[str, asyncio.Task[None]] = {}  # run id -> scheduling task
+        self.cancelled: set[str] = set()
+        self.killed: dict[str, str] = {}  # node id -> who killed it
+
+    # -- a run -------------------------------------------------------------------------------
+
+    def launch(self, run_id: str, pipeline_id: str, planned: list[str], pairs: list[Any]) -> None:
+        self.tasks[run_id] = asyncio.create_task(self._execute(run_id, pipeline_id, planned, pairs))
+
+    async def _execute(
+        self, run_id: str, pipeline_id: str, planned: list[str], pairs: list[tuple[str, str]]
+    ) -> None:
+        try:
+            await self._set_run(run_id, pipeline_id, "running")
+            sorter: TopologicalSorter[str] = TopologicalSorter({n: () for n in planned})
+            for parent, child in pairs:
+                sorter.add(child, parent)
+            sorter.prepare()
+            running: dict[asyncio.Task[bool], str] = {}
+            failed = False
+            while sorter.is_active() and run_id not in self.cancelled:
+                for node_id in sorter.get_ready():
+                    task = asyncio.create_task(self._node(run_id, pipeline_id, node_id))
+                    running[task] = node_id
+                if not running:
+                    break  # what is left waits on a failed node
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    node_id = running.pop(task)
+                    if task.result():
+                        sorter.done(node_id)
+                    else:
+                        failed = True
+            if running:  # cancelled: let the killed nodes report
+                await asyncio.wait(running)
+            cancelled = run_id in self.cancelled
+            status = "cancelled" if cancelled else "failed" if failed else "completed"
+            reason = "the run was cancelled" if cancelled else "a parent did not complete"
+            async with self.db.transaction() as conn:
+                await run_store.close_run(conn, run_id, status, reason)
+                await events.announce(
+                    conn, "run.updated", run_id=run_id, pipeline_id=pipeline_id, status=status
+                )
+        except Exception:
+            log.exception("fusionpipe: run %s stopped on an error", run_id)
+            try:
+                async with self.db.transaction() as conn:
+                    await run_store.close_run(conn, run_id, "failed", "the run stopped on an error")
+                    await events.announce(
+                        conn, "run.updated", run_id=run_id, pipeline_id=pipeline_id, status="failed"
+                    )
+            except Exception:
+                log.exception("fusionpipe: could not close run %s", run_id)
+        finally:
+            self.tasks.pop(run_id, None)
+            self.cancelled.discard(run_id)
+            # What the run changed shows on every canvas, with its reasons.
+            self.staleness.request(pipelines=[pipeline_id])
+
+    async def _set_run(self, run_id: str, pipeline_id: str, status: str) -> None:
+        async with self.db.transaction() as conn:
+            await run_store.set_run_status(conn, run_id, status)
+            await events.announce(
+                conn, "run.updated", run_id=run_id, pipeline_id=pipeline_id, status=status
+            )
+
+    # -- a node ------------------------------------------------------------------------------
+
+    async def _node(self, run_id: str, pipeline_id: str, node_id: str) -> bool:
+        """Decide and do what the node needs; True when it ends up completed."""
+        while run_id not in self.cancelled:
+            async with self.db.transaction() as conn:
+                waiting_on = await node_store.unfinished_parents(conn, node_id)
+            if waiting_on:
+                why = f"parent(s) not completed: {', '.join(waiting_on)}"
+                await self._record(run_id, node_id, "skipped", why)
+                return False
+            seen = await self.staleness.assess_one(node_id)
+            if seen is None:
+                await self._record(run_id, node_id, "skipped", "the node was deleted")
+                return False
+            row, now, assessment = seen
+            if row.status == Status.RUNNING.value:
+                outcome = await self._wait_for_other(run_id, node_id, now.fingerprint)
+                if outcome is None:
+                    continue  # it ended some other way: decide again
+                return outcome
+            cached = None
+            if now.scan.cache_outputs and not row.stale_manual and not assessment.up_to_date:
+                cached = await self.cache.find(now.fingerprint)
+            action = planning.decide(assessment, bool(row.stale_manual), cached is not None)
+            if action == planning.Action.SKIP:
+                await self._up_to_date(run_id, pipeline_id, row, now, assessment)
+                return True
+            async with self._slots:
+                if run_id in self.cancelled:
+                    return False
+                previous = await self._claim(run_id, pipeline_id, node_id, now)
+                if previous is None:
+                    async with self.db.transaction() as conn:
+                        status = await node_store.status_of(conn, node_id)
+                    if status == Status.RUNNING.value:
+                        continue  # another run claimed it first: wait for it
+                    why = "it was locked or shared with another pipeline meanwhile"
+                    await self._record(run_id, node_id, "skipped", why)
+                    return False
+                try:
+                    if cached is not None:
+                        return await self._restore(run_id, pipeline_id, row, now, cached)
+                    return await self._execute_node(run_id, pipeline_id, row, previous, now)
+                except Exception as err:
+                    log.exception("fusionpipe: node %s failed in run %s", node_id, run_id)
+                    await self._fail_claimed(run_id, pipeline_id, row, err)
+                    return False
+        return False
+
+    async def _wait_for_other(self, run_id: str, node_id: str, fingerprint: str) -> bool | None:
+        """Another run executes the node: wait for its end and take its result when it ran
+        what this run would (same fingerprint). None: decide again."""
+        async with self.db.transaction() as conn:
+            other = await run_store.running_execution(conn, node_id)
+        while run_id not in self.cancelled:
+            async with self.db.transaction() as conn:
+                status = await node_store.status_of(conn, node_id)
+            if status != Status.RUNNING.value:
+                break
+            await asyncio.sleep(WAIT_POLL_SECONDS)
+        else:
+            return False
+        if other is None:
+            return None
+        async with self.db.transaction() as conn:
+            result = await run_store.execution_result(conn, other, node_id)
+        if result is None or result[1] != fingerprint:
+            return None
+        status, _, exit_code = result
+        if status == "completed":
+            await self._record(run_id, node_id, "skipped", f"up to date: made by run {other}")
+            return True
+        why = f"failed in run {other}" + (f" (exit code {exit_code})" if exit_code else "")
+        await self._record(run_id, node_id, "failed", why, exit_code=exit_code)
+        return False
+
+    async def _up_to_date(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        row: FingerprintRow,
+        now: NodeNow,
+        assessment: planning.Assessment,
+    ) -> None:
+        """Nothing the node reads changed (early cutoff): it keeps its outputs, and loses the
+        "upstream" reasons a parent's re-run gave it."""
+        async with self.db.transaction() as conn:
+            await run_store.node_finished(conn, run_id, row.id, "skipped", reason="up to date")
+            changed = assessment.status.value != row.status or row.stale_reasons
+            if changed and await fp_store.write_assessment(
+                conn,
+                row.id,
+                expected_status=row.status,
+                expected_fingerprint=row.fingerprint,
+                status=assessment.status.value,
+                reasons=assessment.reasons,
+                outputs_seen=now.scan.outputs,
+            ):
+                await events.announce(
+                    conn,
+                    "node.status",
+                    node_id=row.id,
+                    status=assessment.status.value,
+                    stale_reasons=assessment.reasons,
+                    run_id=run_id,
+                    pipeline_id=pipeline_id,
+                )
+
+    async def _claim(self, run_id: str, pipeline_id: str, node_id: str, now: NodeNow) -> str | None:
+        """Atomically mark the node running and record what this execution starts from; its
+        previous status, or None when it may not start (another run got it first)."""
+        async with self.db.transaction() as conn:
+            previous = await run_store.claim_node(conn, node_id)
+            if previous is None:
+                return None
+            inputs = await fp_store.parent_runs(conn, node_id)
+            await run_store.node_claimed(
+                conn,
+                run_id,
+                node_id,
+                fingerprint=now.fingerprint,
+                parts=now.parts.to_json(),
+                inputs_from=inputs,
+            )
+            await events.announce(
+                conn,
+                "node.status",
+                node_id=node_id,
+                status="running",
+                run_id=run_id,
+                pipeline_id=pipeline_id,
+            )
+        # Its descendants now read outputs about to change: they show "upstream".
+        self.staleness.request(nodes=[node_id])
+        return previous
+
+    async def _restore(
+        self, run_id: str, pipeline_id: str, row: FingerprintRow, now: NodeNow, cached: Any
+    ) -> bool:
+        folder = folders.node_path(self.settings.data_path, row.folder)
+        await self.cache.restore(cached, folder)
+        why = f"restored from run {cached.run_id}"
+        append_log(folder / "logs" / f"{run_id}.log", f"fusionpipe: {why}, nothing to run\n")
+        return await self._succeed(
+            run_id, pipeline_id, row.id, folder, now, cached.outputs, restored_from=cached.run_id
+        )
+
+    async def _execute_node(
+        self, run_id: str, pipeline_id: str, row: FingerprintRow, previous: str, now: NodeNow
+    ) -> bool:
+        folder = folders.node_path(self.settings.data_path, row.folder)
+        log_path = folder / "logs" / f"{run_id}.log"
+        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        append_log(log_path, f"fusionpipe: run {run_id}, node {row.id} ({row.kind}), {stamp}\n")
+        await self._make_room(row, previous, now, folder)
+        async with self.db.transaction() as conn:
+            identities = await node_store.identities(conn, [row.id])
+        await asyncio.to_thread(write_identities, self.settings.data_path, identities)
+        env = environments.environment(folder)
+        if env.state in ("missing", "stale"):
+            if not await environments.build(env, log_path, self.settings.uv_cache_dir):
+                why = "its environment could not be built (see the log)"
+                return await self._fail(run_id, pipeline_id, row.id, None, why)
+            # The node's kernel now runs on its own environment.
+            kernels.write_kernelspec(self.settings.data_path, row.id, row.tag, folder)
+        mode = parameters.read_parameters_or_empty(folder).get(
+            "run_mode", self.settings.default_run_mode
+        )
+        runner = self.runners[mode]
+        job = self._job(run_id, row.id, NodeKind(row.kind), folder, log_path, env)
+        try:
+            execution = await runner.start(job)
+        except (OSError, ValueError, FusionpipeError) as err:
+            append_log(log_path, f"fusionpipe: could not start the node: {err}\n")
+            return await self._fail(run_id, pipeline_id, row.id, None, f"could not start: {err}")
+        self.executions[row.id] = (run_id, execution)
+        try:
+            async with self.db.transaction() as conn:
+                await run_store.node_started(conn, run_id, row.id, runner.name, HOST, execution.pid)
+            code = await execution.wait()
+        finally:
+            self.executions.pop(row.id, None)
+        killer = self.killed.pop(row.id, None)
+        if code != 0 or killer:
+            why = f"killed by {killer}" if killer else f"exit code {code}"
+            append_log(log_path, f"\nfusionpipe: {why}\n")
+            return await self._fail(run_id, pipeline_id, row.id, code, why)
+        append_log(log_path, "\nfusionpipe: completed\n")
+        outputs = await self.staleness.outputs_now(row.id, folder, by_stat=now.scan.outputs_by_stat)
+        return await self._succeed(run_id, pipeline_id, row.id, folder, now, outputs)
+
+    async def _make_room(
+        self, row: FingerprintRow, previous: str, now: NodeNow, folder: Path
+    ) -> None:
+        """Before a re-run: outputs a successful run made, untouched since, go to the cache
+        (by a rename); anything else in ``data/`` is cleared."""
+        kept = (
+            previous in (Status.COMPLETED.value, Status.STALEDATA.value)
+            and row.fingerprint is not None
+            and row.made_by_run is not None
+            and row.outputs_recorded is not None
+            and row.outputs_seen == row.outputs_recorded
+            and now.scan.cache_outputs
+            and await self.cache.stash(
+                node_id=row.id,
+                node_folder=folder,
+                fingerprint=row.fingerprint,
+                run_id=row.made_by_run,
+                outputs=row.outputs_recorded,
+            )
+        )
+        if not kept and previous != Status.READY.value:
+            await asyncio.to_thread(folders.clear_outputs, folder)
+
+    def _job(
+        self,
+        run_id: str,
+        node_id: str,
+        kind: NodeKind,
+        folder: Path,
+        log_path: Path,
+        env: environments.Environment,
+    ) -> NodeJob:
+        variables = {
+            **os.environ,
+            "FUSIONPIPE_NODE_FOLDER": str(folder),
+            "FUSIONPIPE_NODE_ID": node_id,
+            "FUSIONPIPE_RUN_ID": run_id,
+            "PYTHONUNBUFFERED": "1",
+            # Notebooks run on the node's own kernel, found among the node kernels.
+            "FUSIONPIPE_KERNEL": kernels.kernel_name(node_id),
+            "JUPYTER_PATH": os.pathsep.join(
+                filter(
+                    None,
+                    [
+                        str(kernels.kernels_dir(self.settings.data_path).parent),
+                        os.environ.get("JUPYTER_PATH", ""),
+                    ],
+                )
+            ),
+        }
+        python = sys.executable
+        if env.state == "ready":
+            python = str(env.venv / "bin" / "python")
+            variables["VIRTUAL_ENV"] = str(env.venv)
+            variables["PATH"] = os.pathsep.join([str(env.venv / "bin"), os.environ.get("PATH", "")])
+        argv = node_command(
+            kind,
+            code_dir=folder / "code",
+            executed_notebook=folder / "reports" / f"main-{run_id}.ipynb",
+            matlab_helpers=fusionpipe.matlab_path(),
+            matlab_runner=self.settings.matlab_runner_path,
+            python=python,
+        )
+        return NodeJob(run_id, node_id, argv, folder / "code", variables, log_path)
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    async def _succeed(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        node_id: str,
+        folder: Path,
+        now: NodeNow,
+        outputs: str,
+        *,
+        restored_from: str | None = None,
+    ) -> bool:
+        async with self.db.transaction() as conn:
+            recorded = await fp_store.record_success(
+                conn,
+                node_id,
+                fingerprint=now.fingerprint,
+                parts=now.parts.to_json(),
+                outputs=outputs,
+                run_id=run_id,
+                restored_from=restored_from,
+            )
+            if not recorded:  # a kill ended it first
+                await run_store.node_finished(
+                    conn, run_id, node_id, "failed", reason="ended before it could complete"
+                )
+                return False
+            await run_store.node_finished(
+                conn,
+                run_id,
+                node_id,
+                "completed",
+                exit_code=None if restored_from else 0,
+                reason=f"restored from run {restored_from}" if restored_from else "",
+                outputs_digest=outputs,
+                restored_from=restored_from,
+            )
+            await events.announce(
+                conn,
+                "node.status",
+                node_id=node_id,
+                status="completed",
+                stale_reasons=[],
+                run_id=run_id,
+                pipeline_id=pipeline_id,
+            )
+        # An edit made while it ran leaves it stale; its children's inputs changed.
+        self.staleness.request(nodes=[node_id])
+        return True
+
+    async def _fail(
+        self, run_id: str, pipeline_id: str, node_id: str, code: int | None, reason: str
+    ) -> bool:
+        async with self.db.transaction() as conn:
+            await node_store.finish_running(conn, node_id, Status.FAILED.value)
+            await run_store.node_finished(
+                conn, run_id, node_id, "failed", exit_code=code, reason=reason
+            )
+            await events.announce(
+                conn,
+                "node.status",
+                node_id=node_id,
+                status="failed",
+                run_id=run_id,
+                pipeline_id=pipeline_id,
+            )
+        self.staleness.request(nodes=[node_id])
+        return False
+
+    async def _fail_claimed(
+        self, run_id: str, pipeline_id: str, row: FingerprintRow, err: BaseException
+    ) -> None:
+        """An unexpected error after the claim: the node must not stay ``running``."""
+        why = f"fusionpipe failed while running it: {type(err).__name__}: {err}"
+        folder = folders.node_path(self.settings.data_path, row.folder)
+        try:
+            append_log(folder / "logs" / f"{run_id}.log", f"\nfusionpipe: {why}\n")
+        except OSError:
+            log.exception("fusionpipe: could not write the log of node %s", row.id)
+        await self._fail(run_id, pipeline_id, row.id, None, why)
+
+    async def _record(
+        self, run_id: str, node_id: str, status: str, reason: str, exit_code: int | None = None
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await run_store.node_finished(
+                conn, run_id, node_id, status, exit_code=exit_code, reason=reason
+            )
+
+    # -- stopping ----------------------------------------------------------------------------
+
+    async def kill_here(self, node_id: str, username: str) -> bool:
+        entry = self.executions.get(node_id)
+        if entry is None:
+            return False
+        self.killed[node_id] = username
+        await entry[1].kill()
+        return True
+
+    async def cancel_here(self, run_id: str, username: str) -> None:
+        self.cancelled.add(run_id)
+        for node_id, (owner_run, _) in list(self.executions.items()):
+            if owner_run == run_id:
+                await self.kill_here(node_id, username)
+
+
+def append_log(path: Path, text: str) -> None:
+    """Add a line of fusionpipe's own to a run's log."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)

@@ -1,0 +1,163 @@
+"""Learning of changes in node folders as they happen, whoever makes them.
+
+- Saves in the lab's editor arrive as jupyter_server's own contents events.
+- Terminals, scripts and other users' servers on this machine are seen by watching, with
+  inotify (through watchfiles), the ``code/`` folders (and the top of ``data/``) of the nodes
+  in pipelines someone has open, up to a budget of watched folders; never whole data trees.
+- What neither can see (writes from other hosts on a network file system, such as Ray workers)
+  is caught by the staleness service's periodic scan.
+Each change only asks for a check of its node; the check decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import watchfiles
+
+from ..fingerprint.selection import skipped_dir
+from ..store import fingerprints as fp_store
+from ..store.database import Database
+from .staleness import StalenessService
+
+log = logging.getLogger(__name__)
+
+CONTENTS_EVENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
+# How often the watcher looks whether the set of open pipelines changed.
+REFRESH_SECONDS = 1.0
+
+
+class ChangeWatcher:
+    def __init__(
+        self,
+        db: Database,
+        data_path: Path,
+        staleness: StalenessService,
+        *,
+        root_dir: Path | None,
+        max_folders: int,
+    ) -> None:
+        self.db = db
+        self.data_path = data_path
+        self.staleness = staleness
+        self.root_dir = root_dir
+        self.max_folders = max_folders
+        self.watched: dict[Path, str] = {}  # folder -> node id
+        self._task: asyncio.Task[None] | None = None
+
+    # -- the lab's own saves -----------------------------------------------------------------
+
+    async def on_contents_event(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        """A file saved, uploaded, renamed or deleted through the lab (editor, file browser)."""
+        if data.get("action") in ("get", None) or self.root_dir is None:
+            return
+        for key in ("path", "source_path"):
+            if data.get(key):
+                node_id = await self.node_of(self.root_dir / str(data[key]))
+                if node_id is not None:
+                    self.staleness.request(nodes=[node_id])
+
+    async def node_of(self, path: Path) -> str | None:
+        """The node whose folder holds ``path``, if any."""
+        try:
+            relative = path.resolve().relative_to(self.data_path)
+        except (ValueError, OSError):
+            return None
+        parts = relative.parts
+        async with self.db.transaction() as conn:
+            for depth in (2, 1, 3):
+                if len(parts) > depth:
+                    node_id = await fp_store.node_by_folder(conn, "/".join(parts[:depth]))
+                    if node_id is not None:
+                        return node_id
+        return None
+
+    # -- watching folders --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._watch_forever())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _watch_forever(self) -> None:
+        while True:
+            active = sorted(self.staleness.active_pipelines())
+            try:
+                self.watched = await self._folders(active)
+                if not self.watched:
+                    await asyncio.sleep(REFRESH_SECONDS)
+                    continue
+                await self._watch_until_changed(active)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("fusionpipe: watching node folders failed; retrying")
+                await asyncio.sleep(5)
+
+    async def _folders(self, pipelines: list[str]) -> dict[Path, str]:
+        async with self.db.transaction() as conn:
+            nodes = await fp_store.folders_of_pipelines(conn, pipelines)
+        return await asyncio.to_thread(self._walk, nodes)
+
+    def _walk(self, nodes: list[tuple[str, str]]) -> dict[Path, str]:
+        """The folders to watch, within the budget: each node's data/, code/ and code's
+        sub-folders but environments, caches and version control."""
+        found: dict[Path, str] = {}
+        for node_id, relative in nodes:
+            folder = self.data_path / relative
+            for top in (folder / "data", folder / "code"):
+                if top.is_dir():
+                    found[top] = node_id
+            for root, dirs, _ in os.walk(folder / "code"):
+                dirs[:] = [d for d in dirs if not skipped_dir(d)]
+                for name in dirs:
+                    found[Path(root) / name] = node_id
+                if len(found) >= self.max_folders:
+                    log.warning(
+                        "fusionpipe: watching the first %d node folders only "
+                        "(FusionpipeApp.max_watched_folders); the periodic scan covers the rest",
+                        self.max_folders,
+                    )
+                    return dict(list(found.items())[: self.max_folders])
+        return found
+
+    async def _watch_until_changed(self, active: list[str]) -> None:
+        stop = asyncio.Event()
+
+        async def stop_when_pipelines_change() -> None:
+            while sorted(self.staleness.active_pipelines()) == active:
+                await asyncio.sleep(REFRESH_SECONDS)
+            stop.set()
+
+        watcher = asyncio.create_task(stop_when_pipelines_change())
+        try:
+            async for changes in watchfiles.awatch(
+                *self.watched,
+                recursive=False,
+                debounce=200,
+                step=50,
+                stop_event=stop,
+                raise_interrupt=False,
+            ):
+                nodes = {self._owner(Path(path)) for _, path in changes}
+                nodes.discard(None)
+                if nodes:
+                    self.staleness.request(nodes=[n for n in nodes if n])
+        finally:
+            watcher.cancel()
+
+    def _owner(self, path: Path) -> str | None:
+        for folder in (path.parent, path):
+            if folder in self.watched:
+                return self.watched[folder]
+        return None
