@@ -2,7 +2,13 @@ import { expect, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Page } from '@playwright/test';
 
 const API = '/fusionpipe/api';
-const SLOW = 'import time\ntime.sleep(2)\nprint("done")\n';
+// Each run writes new data, so the children run again too (unchanged outputs would let them be).
+const SLOW = `import time
+from pathlib import Path
+import fusionpipe
+time.sleep(2)
+(Path(fusionpipe.data_dir()) / "stamp.txt").write_text(str(time.time()))
+`;
 
 function rest(request: APIRequestContext) {
   const call = async (method: 'get' | 'post', path: string, data?: object) => {
@@ -59,13 +65,14 @@ test('the toolbar shows run progress live in every browser, and the end is notif
   await openPipeline(page, pipeline.id);
   const view = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   const progress = view.getByTestId('fp-run-progress');
-  await expect(progress).toHaveAttribute('data-status', 'completed');
+  await expect(progress).toHaveAttribute('data-run-status', 'completed');
   await expect(progress).toContainText('Last run completed');
   await expect(view.getByTestId('fp-run-progress-count')).toHaveText('3 of 3 nodes');
 
   // Another browser on the same pipeline.
   const other = await browser.newPage();
-  await other.goto(`${baseURL}/lab`);
+  // A workspace of its own: the default one may hold tabs that earlier tests left open.
+  await other.goto(`${baseURL}/lab/workspaces/progress-other?reset`);
   await other.waitForFunction(() => 'jupyterapp' in window);
   await other.waitForFunction(() =>
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -75,10 +82,10 @@ test('the toolbar shows run progress live in every browser, and the end is notif
   const otherProgress = other
     .locator(`#fusionpipe-pipeline-${pipeline.id}`)
     .getByTestId('fp-run-progress');
-  await expect(otherProgress).toContainText('Last run completed');
+  await expect(otherProgress).toContainText('Last run completed', { timeout: 20000 });
 
   await view.getByTestId('fp-run-pipeline').click();
-  await expect(progress).toHaveAttribute('data-status', 'running', { timeout: 10000 });
+  await expect(progress).toHaveAttribute('data-run-status', 'running', { timeout: 10000 });
   await expect(view.getByTestId('fp-run-progress-count')).toHaveText('0 of 3 nodes');
   // An estimate from the first run's durations, and time that goes on between updates.
   await expect(view.getByTestId('fp-run-progress-left')).toHaveText(/^about 00:0\d left$/);
@@ -88,16 +95,16 @@ test('the toolbar shows run progress live in every browser, and the end is notif
   await expect(view.getByTestId('fp-run-progress-count')).toHaveText('1 of 3 nodes', {
     timeout: 20000,
   });
-  await expect(otherProgress).toHaveAttribute('data-status', 'running');
+  await expect(otherProgress).toHaveAttribute('data-run-status', 'running');
   await expect(
     other.locator(`#fusionpipe-pipeline-${pipeline.id}`).getByTestId('fp-run-progress-count'),
   ).toHaveText(/[12] of 3 nodes/);
   await page.screenshot({ path: 'screenshots/progress-running.png' });
 
-  await expect(progress).toHaveAttribute('data-status', 'completed', { timeout: 30000 });
+  await expect(progress).toHaveAttribute('data-run-status', 'completed', { timeout: 30000 });
   await expect(view.getByTestId('fp-run-progress-count')).toHaveText('3 of 3 nodes');
   await expect(view.getByTestId('fp-run-progress-left')).toHaveCount(0);
-  await expect(otherProgress).toHaveAttribute('data-status', 'completed');
+  await expect(otherProgress).toHaveAttribute('data-run-status', 'completed');
   await other.close();
 
   // The user who started the run is told when it ends, even with the pipeline's tab closed.

@@ -50,12 +50,10 @@ test("editing main.py in the lab's editor turns the node stale with its reason, 
   await expect(inspector.getByTestId('fp-inspector-stale-reasons')).toHaveCount(0);
 
   // Edit the code in JupyterLab's own editor and save it, as a user would.
-  await page.evaluate(
-    (path) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      (window as any).jupyterapp.commands.execute('docmanager:open', { path }),
-    `${labPath}/code/main.py`,
-  );
+  await page.evaluate(async (path) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await (window as any).jupyterapp.commands.execute('docmanager:open', { path });
+  }, `${labPath}/code/main.py`);
   const editor = page.locator('.jp-FileEditor .cm-content').filter({ visible: true });
   await editor.click();
   await page.keyboard.press('ControlOrMeta+End');
