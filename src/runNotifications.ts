@@ -63,14 +63,19 @@ export class RunNotifier {
     }
   }
 
-  /** The name of a pipeline the sidebar has not loaded; its id if it cannot be found. */
-  private async nameOf(pipelineId: string): Promise<string> {
-    try {
-      return (await this.model.api.pipeline(pipelineId)).tag;
-    } catch {
-      return pipelineId;
+  /** The name of a pipeline the sidebar has not loaded (asked once); its id if it is gone. */
+  private nameOf(pipelineId: string): Promise<string> {
+    let name = this._names.get(pipelineId);
+    if (!name) {
+      name = this.model.api.pipeline(pipelineId).then(
+        (graph) => graph.tag,
+        () => pipelineId,
+      );
+      this._names.set(pipelineId, name);
     }
+    return name;
   }
 
+  private readonly _names = new Map<string, Promise<string>>();
   private _me: Promise<string> | null = null;
 }
