@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import events, graph_api, panel, runs, startup
+from . import events, graph_api, panel, runs, staleness, startup
 from .harness import Server, environment, print_table
 
 
@@ -21,6 +21,7 @@ def main() -> None:
         rows = graph_api.measure(server)
         rows += events.measure(server)
         rows += runs.measure(server, with_ray=not args.no_ray)
+        rows += staleness.measure(server)
     finally:
         server.close()
     rows += startup.measure()

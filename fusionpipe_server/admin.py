@@ -10,11 +10,13 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
+from .embedded_db import default_embedded_path
 from .errors import Invalid, Unavailable
 from .runners.commands import find_matlab
 from .store import roles, schema
@@ -99,11 +101,72 @@ class Check:
     detail: str
 
 
-def doctor(dsn: str | None, data_path: Path, matlab_runner: str = "") -> list[Check]:
-    """What works and, for what does not, what to do about it."""
+def _can_write_in(folder: Path) -> bool:
+    """Tried for real: permission bits say nothing to root, nor about a read-only file system."""
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".fusionpipe-doctor-"):
+            return True
+    except OSError:
+        return False
+
+
+def _folder_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be used as a folder of one's own, or None. A folder that does not
+    exist yet is fine when it can be created: the server creates it on its first start."""
+    if path.exists():
+        if not path.is_dir():
+            return f"{path} is not a folder"
+        return None if _can_write_in(path) else f"{path} is not writable by you"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{path} cannot be created: {parent} is not a folder"
+    if not _can_write_in(parent):
+        return f"{path} cannot be created: {parent} is not writable by you"
+    return None
+
+
+def _data_folder_check(data_path: Path) -> Check:
+    problem = _folder_problem(data_path)
+    if problem:
+        fix = "choose another with FUSIONPIPE_DATA_PATH, or ask the admin for one"
+        return Check("data folder", False, f"{problem}: {fix}")
+    if not data_path.exists():
+        return Check("data folder", True, f"{data_path} (the server creates it on first start)")
+    mode = data_path.stat().st_mode
+    shared = bool(mode & stat.S_IWGRP and mode & stat.S_ISGID)
+    return Check(
+        "data folder",
+        True,
+        f"{data_path} writable"
+        + (
+            "; group-shared (setgid)"
+            if shared
+            else "; not group-shared (fine for one user; "
+            "`fusionpipe admin init-data-dir` shares it)"
+        ),
+    )
+
+
+def _embedded_database_check(path: Path) -> Check:
+    # Its parent: the database folder itself belongs to PostgreSQL once made.
+    problem = _folder_problem(path.parent)
+    if problem:
+        fix = "set DATABASE_URL, or FusionpipeApp.embedded_db_path to a folder of yours"
+        return Check("database", False, f"embedded PostgreSQL: {problem}: {fix}")
+    started = "" if path.exists() else ", created on the server's first start"
+    return Check("database", True, f"embedded PostgreSQL in {path} (no DATABASE_URL){started}")
+
+
+def doctor(
+    dsn: str | None, data_path: Path, matlab_runner: str = "", embedded_path: Path | None = None
+) -> list[Check]:
+    """What works and, for what does not, what to do about it. Without ``dsn`` the embedded
+    PostgreSQL in ``embedded_path`` is used (default: the one in the Jupyter data folder)."""
     checks = []
     if dsn is None:
-        checks.append(Check("database", True, "embedded PostgreSQL (no DATABASE_URL)"))
+        checks.append(_embedded_database_check(embedded_path or default_embedded_path()))
     else:
         try:
             with psycopg.connect(dsn, connect_timeout=5) as conn:
@@ -122,32 +185,7 @@ def doctor(dsn: str | None, data_path: Path, matlab_runner: str = "") -> list[Ch
             )
         except psycopg.Error as err:
             checks.append(Check("database", False, f"cannot connect ({err}): check DATABASE_URL"))
-    if not data_path.exists():
-        checks.append(
-            Check(
-                "data folder",
-                False,
-                f"{data_path} does not exist: create it with `fusionpipe admin init-data-dir`",
-            )
-        )
-    else:
-        mode = data_path.stat().st_mode
-        writable = os.access(data_path, os.W_OK)
-        shared = bool(mode & stat.S_IWGRP and mode & stat.S_ISGID)
-        checks.append(
-            Check(
-                "data folder",
-                writable,
-                f"{data_path} "
-                + ("writable" if writable else "not writable by you: ask the admin")
-                + (
-                    "; group-shared (setgid)"
-                    if shared
-                    else "; not group-shared (fine for one user; "
-                    "`fusionpipe admin init-data-dir` shares it)"
-                ),
-            )
-        )
+    checks.append(_data_folder_check(data_path))
     uv = shutil.which("uv") or importlib.util.find_spec("uv")
     checks.append(Check("uv", bool(uv), "found" if uv else "missing: pip install uv"))
     ray = importlib.util.find_spec("ray")

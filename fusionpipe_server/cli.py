@@ -9,11 +9,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from . import admin
 from .errors import FusionpipeError
+from .models import Pipeline, Project
 from .store import schema
 
 
@@ -55,40 +57,77 @@ def _init_data_dir(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_path(args: argparse.Namespace) -> Path:
+    return Path(args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
+
+
 def _doctor(args: argparse.Namespace) -> int:
     url = args.database_url or os.environ.get("DATABASE_URL") or None
-    data = Path(args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
+    data = _data_path(args)
     checks = admin.doctor(url, data.resolve(), os.environ.get("FP_MATLAB_RUNNER_PATH", ""))
     for check in checks:
         print(f"{'ok     ' if check.ok else 'PROBLEM'} {check.name}: {check.detail}")
     return 0 if all(check.ok for check in checks) else 1
 
 
+def _import_original(args: argparse.Namespace) -> int:
+    from .importing.command import ImportRequest, run_import
+
+    request = ImportRequest(
+        from_dsn=args.from_dsn,
+        from_data=Path(args.from_data),
+        database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
+        data_path=_data_path(args),
+        default_owner=args.default_owner or getpass.getuser(),
+        dry_run=args.dry_run,
+        in_place=args.in_place,
+    )
+    run_import(request, lambda line: print(f"fusionpipe: {line}"))
+    return 0
+
+
+def _example(args: argparse.Namespace) -> int:
+    from .headless import open_service
+
+    async def create() -> tuple[Pipeline, Project]:
+        async with open_service(os.environ.get("DATABASE_URL", ""), _data_path(args)) as service:
+            pipeline = await service.examples.create(getpass.getuser())
+            return pipeline, await service.projects.get(pipeline.project_id)
+
+    pipeline, project = asyncio.run(create())
+    print(
+        f"fusionpipe: made the example pipeline {pipeline.tag!r} ({pipeline.id}) in project "
+        f"{project.tag!r} ({project.id}): make data -> fit -> plot -> report"
+    )
+    print(f"fusionpipe: run it with `fusionpipe run {pipeline.tag}`, or open it in JupyterLab")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from .headless import main
 
-    return main(args.pipeline, args.until, args.data_path, args.parallel)
+    return main(args.pipeline, args.until, _data_path(args), args.parallel)
 
 
 def _status(args: argparse.Namespace) -> int:
-    from .headless import data_folder, pipeline_status
+    from .headless import pipeline_status
 
     return asyncio.run(
         pipeline_status(
             args.pipeline,
             database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
-            data_path=data_folder(args.data_path),
+            data_path=_data_path(args),
         )
     )
 
 
 def _cache_gc(args: argparse.Namespace) -> int:
-    from .headless import collect_cache, data_folder
+    from .headless import collect_cache
 
     return asyncio.run(
         collect_cache(
             database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
-            data_path=data_folder(args.data_path),
+            data_path=_data_path(args),
             limit=args.limit,
         )
     )
@@ -150,6 +189,43 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
     status.set_defaults(handler=_status)
 
+    imports = admin_commands.add_parser(
+        "import-original",
+        help="import an original fusionpipe (v2) installation: projects, pipelines, nodes "
+        "and their folders (incremental; the original is only read)",
+    )
+    imports.add_argument(
+        "--from", dest="from_dsn", required=True, metavar="DSN", help="the original's database"
+    )
+    imports.add_argument(
+        "--from-data", required=True, metavar="PATH", help="the original's FUSIONPIPE_DATA_PATH"
+    )
+    imports.add_argument(
+        "--dry-run", action="store_true", help="say what it would do, change nothing"
+    )
+    imports.add_argument(
+        "--in-place",
+        action="store_true",
+        help="adopt the node folders where they are (the data folder must be the original's)",
+    )
+    imports.add_argument(
+        "--default-owner", metavar="NAME", help="owner where the original has none (default: you)"
+    )
+    imports.add_argument(
+        "--database-url", help="libpq DSN or URI (default: $DATABASE_URL, else the embedded one)"
+    )
+    imports.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    imports.set_defaults(handler=_import_original)
+
+    example = commands.add_parser(
+        "example", help="make the example pipeline (make data, fit, plot, report) to try"
+    )
+    example.add_argument(
+        "--data-path",
+        help="the data folder (default: $FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)",
+    )
+    example.set_defaults(handler=_example)
+
     run = commands.add_parser(
         "run", help="run a pipeline headless (exit status 1 when a node fails)"
     )
@@ -163,7 +239,39 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--parallel", type=int, help="nodes at once (default: number of CPUs)")
     run.set_defaults(handler=_run)
+    _add_transfer_commands(commands)
     return top
+
+
+def _add_transfer_commands(commands: Any) -> None:
+    """``export`` and ``import``: a pipeline to and from a git-friendly folder."""
+    data_help = "the data folder (default: $FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)"
+    export = commands.add_parser(
+        "export", help="write a pipeline as pipeline.yaml + each node's code/ into a folder"
+    )
+    export.add_argument("pipeline", help="pipeline id or tag")
+    export.add_argument("dir", help="a new or empty folder, or a previous export to update")
+    export.add_argument("--data-path", help=data_help)
+    export.set_defaults(handler=_export)
+
+    import_ = commands.add_parser("import", help="recreate an exported pipeline, with new ids")
+    import_.add_argument("dir", help="the folder an export wrote")
+    import_.add_argument("--project", required=True, help="project id or tag to import into")
+    import_.add_argument("--tag", help="the new pipeline's tag (default: the export's)")
+    import_.add_argument("--data-path", help=data_help)
+    import_.set_defaults(handler=_import)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .transfer_commands import export_main
+
+    return export_main(args.pipeline, args.dir, args.data_path)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .transfer_commands import import_main
+
+    return import_main(args.dir, args.project, args.tag, args.data_path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

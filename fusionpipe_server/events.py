@@ -7,13 +7,13 @@ JupyterHub) arrive here too, because every change is announced with NOTIFY in it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 
 import psycopg
 
+from .background import cancel
 from .store import events as store_events
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,8 @@ class EventHub:
         await asyncio.wait_for(self._ready.wait(), timeout=30)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _listen_forever(self) -> None:
         # A dropped connection (database restart) is retried; events sent meanwhile are lost,

@@ -21,36 +21,11 @@ from .store.database import Database
 SYMBOLS = {"completed": "ok  ", "failed": "FAIL", "skipped": "skip", "cancelled": "stop"}
 
 
-async def run_pipeline(
-    pipeline: str,
-    *,
-    until: str | None,
-    database_url: str,
-    data_path: Path,
-    parallel: int,
-    out: TextIO = sys.stdout,
-) -> int:
-    """Run ``pipeline`` (id or tag), up to ``until`` (node id or tag) if given. Exit status 0 when
-    every node it ran completed."""
-    async with headless_service(database_url, data_path, parallel) as service:
-        found = await service.pipelines.find(pipeline)
-        graph = await service.pipelines.graph(found.id)
-        tags = {node["id"]: node["tag"] for node in graph["nodes"]}
-        until_id = _node_id(until, tags) if until else None
-        run = await service.runs.start(getpass.getuser(), found.id, until=until_id)
-        print(f"fusionpipe: run {run.id} of {found.tag!r} ({len(run.nodes)} nodes)", file=out)
-        try:
-            run = await _follow(service, run, tags, out)
-        except asyncio.CancelledError:
-            run = await service.runs.cancel(getpass.getuser(), run.id)
-        print(f"fusionpipe: run {run.status}", file=out)
-        return 0 if run.status == "completed" else 1
-
-
 @asynccontextmanager
-async def headless_service(
+async def open_service(
     database_url: str, data_path: Path, parallel: int = 1
 ) -> AsyncIterator[Service]:
+    """The services on ``database_url`` (else the embedded database), for one command."""
     dsn, embedded = prepare_database(database_url, default_embedded_path())
     db = Database(dsn, max_size=4)
     await db.open()
@@ -69,12 +44,38 @@ async def headless_service(
             embedded.stop()
 
 
+async def run_pipeline(
+    pipeline: str,
+    *,
+    until: str | None,
+    database_url: str,
+    data_path: Path,
+    parallel: int,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Run ``pipeline`` (id or tag), up to ``until`` (node id or tag) if given. Exit status 0 when
+    every node it ran completed."""
+    async with open_service(database_url, data_path, parallel) as service:
+        found = await service.pipelines.find(pipeline)
+        graph = await service.pipelines.graph(found.id)
+        tags = {node["id"]: node["tag"] for node in graph["nodes"]}
+        until_id = _node_id(until, tags) if until else None
+        run = await service.runs.start(getpass.getuser(), found.id, until=until_id)
+        print(f"fusionpipe: run {run.id} of {found.tag!r} ({len(run.nodes)} nodes)", file=out)
+        try:
+            run = await _follow(service, run, tags, out)
+        except asyncio.CancelledError:
+            run = await service.runs.cancel(getpass.getuser(), run.id)
+        print(f"fusionpipe: run {run.status}", file=out)
+        return 0 if run.status == "completed" else 1
+
+
 async def pipeline_status(
     pipeline: str, *, database_url: str, data_path: Path, out: TextIO = sys.stdout
 ) -> int:
     """Print each node's state and reasons, like ``dvc status``; 0 when every node is
     completed and up to date."""
-    async with headless_service(database_url, data_path) as service:
+    async with open_service(database_url, data_path) as service:
         found = await service.pipelines.find(pipeline)
         await service.staleness.check_pipeline(found.id)
         graph = await service.pipelines.graph(found.id)
@@ -92,7 +93,7 @@ async def pipeline_status(
 async def collect_cache(
     *, database_url: str, data_path: Path, limit: int | None, out: TextIO = sys.stdout
 ) -> int:
-    async with headless_service(database_url, data_path) as service:
+    async with open_service(database_url, data_path) as service:
         evicted = await service.cache.collect(limit)
     freed = sum(entry.size for entry in evicted)
     print(f"fusionpipe: removed {len(evicted)} cache entr(ies), {freed} bytes", file=out)
@@ -132,18 +133,14 @@ async def _follow(service: Service, run: Run, tags: dict[str, str], out: TextIO)
         await asyncio.sleep(0.1)
 
 
-def data_folder(data_path: str | None) -> Path:
-    return Path(data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
-
-
-def main(pipeline: str, until: str | None, data_path: str | None, parallel: int | None) -> int:
+def main(pipeline: str, until: str | None, data_path: Path, parallel: int | None) -> int:
     try:
         return asyncio.run(
             run_pipeline(
                 pipeline,
                 until=until,
                 database_url=os.environ.get("DATABASE_URL", ""),
-                data_path=data_folder(data_path),
+                data_path=data_path,
                 parallel=parallel or os.cpu_count() or 1,
             )
         )

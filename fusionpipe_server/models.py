@@ -104,6 +104,9 @@ class Node:
     started_at: datetime | None = None  # of the current run, while running
     # Why it is stale ([{kind, message}]), empty when up to date: see service/staleness.py.
     stale_reasons: list[dict[str, str]] = field(default_factory=list)
+    # What locks it (``locked`` is derived from it, see store/locks.py): None, {"kind": "node"}
+    # or {"kind": "pipeline", "id", "tag"} of a locked pipeline that holds it.
+    locked_by: dict[str, str] | None = None
 
     def to_json(self, data_path: str) -> dict[str, Any]:
         return {
@@ -114,6 +117,7 @@ class Node:
             "kind": self.kind,
             "status": self.status,
             "locked": self.locked,
+            "locked_by": self.locked_by,
             "owner": self.owner,
             "folder": f"{data_path}/{self.folder}",
             "position": {"x": self.x, "y": self.y},

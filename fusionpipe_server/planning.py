@@ -103,8 +103,3 @@ def decide(assessment: Assessment, manual: bool, cached: bool) -> Action:
     if cached and not manual:
         return Action.RESTORE
     return Action.RUN
-
-
-def blocked_by(statuses: Mapping[str, Status], parents: Sequence[str]) -> list[str]:
-    """The parents that keep a node from running: every parent must be completed."""
-    return [p for p in parents if statuses.get(p) != Status.COMPLETED]

@@ -45,7 +45,10 @@ export interface GraphNode {
   position: XY;
   group: string | null;
   referenced: boolean;
+  /** Derived by the server: the node is locked itself, or a locked pipeline holds it. */
   locked: boolean;
+  /** Why it is locked (the node's own lock wins), null when it is not. */
+  locked_by: LockedBy | null;
   /** When the node's current run started (ISO-8601), while it is running. */
   started_at: string | null;
   /** Why the node is stale (empty when up to date); absent from servers that do not say. */
@@ -64,6 +67,8 @@ export interface MadeBy {
   requested_by: string;
   restored_from: string | null;
 }
+
+export type LockedBy = { kind: 'node' } | { kind: 'pipeline'; id: string; tag: string };
 
 /** `GET nodes/{id}`: a node with the pipelines holding it, its kernel and environment. */
 export interface NodeDetails extends GraphNode {
@@ -203,22 +208,27 @@ export class FusionpipeApi {
   constructor(private readonly settings = ServerConnection.makeSettings()) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const url = URLExt.join(this.settings.baseUrl, 'fusionpipe', 'api', path);
     const init: RequestInit = { method };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
     }
+    const text = await (await this.send(path, init)).text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** The answer to a request, once it is known to be a success (else an ApiError). */
+  private async send(path: string, init: RequestInit): Promise<Response> {
+    const url = URLExt.join(this.settings.baseUrl, 'fusionpipe', 'api', path);
     let response: Response;
     try {
       response = await ServerConnection.makeRequest(url, init, this.settings);
     } catch (error) {
       throw new ApiError(0, `cannot reach the fusionpipe server: ${String(error)}`);
     }
-    const text = await response.text();
     if (!response.ok) {
-      throw new ApiError(response.status, errorMessage(response, text));
+      throw new ApiError(response.status, errorMessage(response, await response.text()));
     }
-    return (text ? JSON.parse(text) : undefined) as T;
+    return response;
   }
 
   // Projects
@@ -252,6 +262,11 @@ export class FusionpipeApi {
 
   createPipeline(projectId: string, tag?: string): Promise<Pipeline> {
     return this.request<Pipeline>('POST', 'pipelines', { project_id: projectId, tag });
+  }
+
+  /** The example pipeline (make data, fit, plot, report), in a new project of its own. */
+  createExample(): Promise<Pipeline> {
+    return this.request<Pipeline>('POST', 'examples', {});
   }
 
   pipeline(pipelineId: string): Promise<PipelineGraph> {
@@ -385,6 +400,22 @@ export class FusionpipeApi {
 
   deleteGroup(groupId: string): Promise<void> {
     return this.request<void>('DELETE', `groups/${groupId}`);
+  }
+
+  // Export and import
+
+  /** The pipeline as a zip (pipeline.yaml + each node's code/) and the file name to save it as. */
+  async exportPipeline(pipelineId: string): Promise<{ name: string; zip: Blob }> {
+    const response = await this.send(`pipelines/${pipelineId}/export`, { method: 'GET' });
+    const disposition = response.headers.get('Content-Disposition') ?? '';
+    const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'pipeline.zip';
+    return { name, zip: await response.blob() };
+  }
+
+  /** A new pipeline in the project from a zip an export made. */
+  async importPipeline(projectId: string, zip: Blob): Promise<Pipeline> {
+    const init = { method: 'POST', body: zip, headers: { 'Content-Type': 'application/zip' } };
+    return (await (await this.send(`projects/${projectId}/import`, init)).json()) as Pipeline;
   }
 
   // Runs

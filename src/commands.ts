@@ -3,6 +3,7 @@ export const CommandIds = {
   openSidebar: 'fusionpipe:open-sidebar',
   createProject: 'fusionpipe:create-project',
   createPipeline: 'fusionpipe:create-pipeline',
+  createExample: 'fusionpipe:create-example',
   openPipeline: 'fusionpipe:open-pipeline',
   showLineage: 'fusionpipe:show-lineage',
   showRuns: 'fusionpipe:show-runs',

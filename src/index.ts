@@ -124,6 +124,18 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
         return pipeline;
       },
     });
+    app.commands.addCommand(CommandIds.createExample, {
+      label: (args) =>
+        args.isLauncher ? 'New example pipeline' : 'fusionpipe: New example pipeline',
+      caption:
+        'Create a small pipeline to try, in a project of its own: make data, fit (a notebook), ' +
+        'plot (with its own environment) and report',
+      icon: fusionpipeIcon,
+      execute: () => {
+        shell.activateById(sidebar.id);
+        return model.createExample();
+      },
+    });
     app.commands.addCommand(CommandIds.openPipeline, {
       label: 'fusionpipe: Open pipeline',
       caption: 'Open a fusionpipe pipeline; asks which unless given a `pipelineId` argument',
@@ -201,6 +213,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       CommandIds.openSidebar,
       CommandIds.createProject,
       CommandIds.createPipeline,
+      CommandIds.createExample,
       CommandIds.openPipeline,
       CommandIds.showLineage,
       CommandIds.showRuns,
@@ -208,7 +221,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     ]) {
       palette?.addItem({ command, category: 'fusionpipe' });
     }
-    for (const [rank, command] of [CommandIds.openSidebar, CommandIds.createPipeline].entries()) {
+    const cards = [CommandIds.openSidebar, CommandIds.createPipeline, CommandIds.createExample];
+    for (const [rank, command] of cards.entries()) {
       launcher?.add({ command, category: 'fusionpipe', rank, args: { isLauncher: true } });
     }
   },

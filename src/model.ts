@@ -169,6 +169,17 @@ export class FusionpipeModel {
     return pipeline;
   }
 
+  /** The example pipeline, in a project of its own: listed at once and opened. */
+  async createExample(): Promise<Pipeline | undefined> {
+    const pipeline = await attempt('create the example pipeline', () => this.api.createExample());
+    if (pipeline) {
+      await this.refresh();
+      await this.loadPipelines(pipeline.project_id);
+      this.openPipeline(pipeline.id);
+    }
+    return pipeline;
+  }
+
   /** Rename, change notes, move to another project, lock or unlock. */
   async updatePipeline(
     pipeline: Pipeline,
@@ -212,6 +223,21 @@ export class FusionpipeModel {
       await this.reloadProjects([merged.project_id]);
     }
     return merged;
+  }
+
+  /** The pipeline's export (a zip) and its file name; undefined when the server refused. */
+  exportPipeline(pipeline: Pipeline): Promise<{ name: string; zip: Blob } | undefined> {
+    return attempt('export the pipeline', () => this.api.exportPipeline(pipeline.id));
+  }
+
+  async importPipeline(projectId: string, zip: Blob): Promise<Pipeline | undefined> {
+    const pipeline = await attempt('import the pipeline', () =>
+      this.api.importPipeline(projectId, zip),
+    );
+    if (pipeline) {
+      await this.loadPipelines(projectId);
+    }
+    return pipeline;
   }
 
   private async reloadProjects(projectIds: string[]): Promise<void> {

@@ -9,15 +9,17 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, type NodeDetails, type NodeLog, type OutputListing, type Run } from './api';
 import type { FusionpipeEvent } from './events';
+import { lockReason } from './lock';
 import { attempt, type PipelineModel } from './model';
 
 /** How many lines of a log the inspector shows. */
 export const LOG_TAIL = 200;
 
 /** Why the node's parameters cannot be edited, or null when they can. */
-export function readOnlyReason(node: Pick<NodeDetails, 'locked' | 'referenced'>): string | null {
-  if (node.locked) {
-    return 'The node is locked: unlock it to edit its parameters.';
+export function readOnlyReason(node: Pick<NodeDetails, 'locked_by' | 'referenced'>): string | null {
+  const locked = lockReason(node, 'edit its parameters');
+  if (locked) {
+    return locked;
   }
   if (node.referenced) {
     return 'The node is shared with other pipelines, so it is read-only: detach it to edit it.';

@@ -105,19 +105,6 @@ def test_every_earlier_schema_version_upgrades_in_place_keeping_data(fresh_datab
         assert conn.execute("SELECT count(*) FROM pipeline_nodes").fetchone() == (1,)
 
 
-def test_doctor_names_what_to_fix(fresh_database, tmp_path):
-    _, dsn, _ = fresh_database
-    stale = cli("admin", "doctor", "--database-url", dsn, "--data-path", str(tmp_path / "none"))
-    assert stale.returncode == 1
-    assert "PROBLEM database: schema version 0" in stale.stdout
-    assert "fusionpipe admin migrate" in stale.stdout
-    assert "PROBLEM data folder" in stale.stdout and "init-data-dir" in stale.stdout
-    cli("admin", "migrate", "--database-url", dsn)
-    healthy = cli("admin", "doctor", "--database-url", dsn, "--data-path", str(tmp_path))
-    assert healthy.returncode == 0, healthy.stdout
-    assert "ok      uv: found" in healthy.stdout
-
-
 @pytest.fixture
 def shared_group():
     name = "users"

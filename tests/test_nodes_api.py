@@ -320,6 +320,10 @@ async def test_graph_fetch_costs_the_same_queries_whatever_the_size(api, monkeyp
                 await connect(api, pipeline, previous, node)
             previous = node
 
+    # Only the fetch itself: the staleness checks and file watching a fetch sets off run apart,
+    # in the background.
+    await api.server.web_app.settings["fusionpipe_watcher"].stop()
+    await api.service.staleness.stop()
     executed = []
     original = psycopg.AsyncCursor.execute
 

@@ -75,7 +75,9 @@ def test_a_chain_runs_on_ray_and_a_kill_ends_the_whole_tree(server, tmp_path):
     )
     started = server.request("POST", f"pipelines/{pipeline['id']}/runs", {})
     finished = wait_run(server, started["id"], timeout=180)
-    assert finished["status"] == "completed", finished
+    assert finished["status"] == "completed", [
+        (n["status"], n["reason"]) for n in finished["nodes"]
+    ]
     assert {n["backend"] for n in finished["nodes"]} == {"ray"}
     assert (Path(b["folder"]) / "data" / "x.txt").read_text() == "42"
     assert "on ray" in server.request("GET", f"nodes/{a['id']}/log")["content"]

@@ -160,21 +160,6 @@ async def test_stale_and_failed_nodes_rerun_on_an_emptied_data_folder(api, datab
     assert "[]" in log["content"]
 
 
-async def test_two_runs_never_start_the_same_node(api):
-    pipeline = await setup_pipeline(api)
-    a = await add_node(api, pipeline, "a")
-    write_code(a, "import time\ntime.sleep(1.5)\n")
-    status, first = await api("POST", f"pipelines/{pipeline['id']}/runs", {})
-    assert status == 202
-    for _ in range(100):
-        if (await statuses(api, pipeline))["a"] == "running":
-            break
-        await asyncio.sleep(0.02)
-    status, body = await api("POST", f"pipelines/{pipeline['id']}/runs", {})
-    assert status == 409 and "already running" in body["message"]
-    await wait_run(api, first["id"])
-
-
 async def test_kill_ends_the_whole_process_tree(api, tmp_path):
     pipeline = await setup_pipeline(api)
     a = await add_node(api, pipeline, "a")

@@ -324,3 +324,38 @@ async def test_a_save_in_the_lab_editor_stales_the_node(api):
         return node["status"] == "staledata" and reasons(node)
 
     assert await wait_for(stale, timeout=3.0) == [("code", "code/main.py changed")]
+
+
+async def test_a_duplicate_takes_its_originals_outputs_instead_of_running(api):
+    pipeline, a, _ = await chain(api)
+    other = await setup_pipeline(api, "copy")
+    status, _ = await api(
+        "POST",
+        f"pipelines/{pipeline['id']}/duplicate-nodes",
+        {"node_ids": [a["id"]], "target_pipeline_id": other["id"], "with_data": False},
+    )
+    assert status in (200, 201, 204)
+    finished = await run(api, other)
+    (entry,) = finished["nodes"]
+    assert entry["status"] == "completed" and entry["reason"].startswith("restored from run")
+    _, graph = await api("GET", f"pipelines/{other['id']}")
+    (copy,) = graph["nodes"]
+    assert (Path(copy["folder"]) / "data" / "out.txt").read_text() == "1"
+    assert (Path(a["folder"]) / "data" / "out.txt").read_text() == "1", "the original keeps its own"
+
+
+async def test_the_cache_keeps_locked_pipelines_outputs_and_evicts_the_rest(api, data_path):
+    pipeline, a, b = await chain(api)
+    await api("PUT", f"nodes/{a['id']}/parameters", {"content": "value: 2\n"})
+    await run(api, pipeline)  # a's and b's first outputs go to the cache
+    cached = sorted(
+        (e / "out.txt").read_text() for e in (data_path / ".fusionpipe-cache").iterdir()
+    )
+    assert cached == ["1", "1!"]
+    status, _ = await api("PATCH", f"pipelines/{pipeline['id']}", {"locked": True})
+    assert status == 200
+    assert await api.service.cache.collect(0) == [], "a locked pipeline's outputs stay"
+    await api("PATCH", f"pipelines/{pipeline['id']}", {"locked": False})
+    evicted = await api.service.cache.collect(0)
+    assert {entry.node_id for entry in evicted} == {a["id"], b["id"]}
+    assert list((data_path / ".fusionpipe-cache").iterdir()) == []

@@ -14,6 +14,7 @@ from .copies import (
 )
 from .edges import EdgeHandler, EdgesHandler, GroupHandler, GroupsHandler
 from .events import EventsHandler
+from .examples import ExamplesHandler
 from .nodes import (
     ClearOutputsHandler,
     NodeHandler,
@@ -35,6 +36,7 @@ from .runs import (
     PipelineRunsHandler,
     RunHandler,
 )
+from .transfer import ExportHandler, ImportHandler
 from .whoami import WhoAmIHandler
 
 API = "/fusionpipe/api"
@@ -55,6 +57,7 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{API}/projects", ProjectsHandler),
         (PROJECT, ProjectHandler),
         (f"{PROJECT}/graph", ProjectGraphHandler),
+        (f"{PROJECT}/import", ImportHandler),
         (f"{API}/pipelines", PipelinesHandler),
         (f"{API}/pipelines/merge", MergeHandler),
         (PIPELINE, PipelineHandler),
@@ -71,6 +74,7 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{PIPELINE}/detach", DetachHandler),
         (f"{PIPELINE}/branch", BranchHandler),
         (f"{PIPELINE}/duplicate", DuplicatePipelineHandler),
+        (f"{PIPELINE}/export", ExportHandler),
         (f"{API}/groups/{_id('group_id')}", GroupHandler),
         (f"{API}/nodes/{_id('node_id')}", NodeHandler),
         (f"{API}/nodes/{_id('node_id')}/parameters", ParametersHandler),
@@ -84,4 +88,5 @@ def handlers() -> list[tuple[str, Any]]:
         (f"{PIPELINE}/nodes/{_id('node_id')}/kill", KillHandler),
         (f"{API}/runs/{_id('run_id')}", RunHandler),
         (f"{API}/runs/{_id('run_id')}/cancel", CancelRunHandler),
+        (f"{API}/examples", ExamplesHandler),
     ]

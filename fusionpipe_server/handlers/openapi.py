@@ -39,6 +39,15 @@ def _op(summary: str, ok: str, body: dict[str, Any] | None = None, **extra: Any)
     return operation
 
 
+_ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+
+
+def _zip_answer(operation: dict[str, Any]) -> dict[str, Any]:
+    """An operation whose success answers with a zip instead of JSON."""
+    operation["responses"]["200"]["content"] = _ZIP
+    return operation
+
+
 _PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/projects": {
         "get": _op("List projects", "200"),
@@ -147,6 +156,19 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/pipelines/{pipeline_id}/duplicate": {
         "post": _op("New pipeline: a full copy", "201", {"with_data": _BOOL}),
     },
+    "/pipelines/{pipeline_id}/export": {
+        "get": _zip_answer(
+            _op("The pipeline as a zip: pipeline.yaml and each node's code/ (no data)", "200")
+        ),
+    },
+    "/projects/{project_id}/import": {
+        "post": _op(
+            "A new pipeline, with new ids, from a zip an export made (the body is the zip)",
+            "201",
+            requestBody={"required": True, "content": _ZIP},
+            parameters=[{"name": "tag", "in": "query", "schema": _STR}],
+        ),
+    },
     "/pipelines/merge": {
         "post": _op("New pipeline holding every node of several", "201", {"pipeline_ids": _IDS}),
     },
@@ -223,6 +245,15 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
                 {"name": "tail", "in": "query", "schema": {"type": "integer"}},
             ],
         ),
+    },
+    "/nodes/{node_id}/provenance": {
+        "get": _op(
+            "What made the node's outputs: its run, fingerprint and parts, back to the roots",
+            "200",
+        ),
+    },
+    "/examples": {
+        "post": _op("Create the example pipeline (make data, fit, plot, report)", "201"),
     },
     "/events": {
         "get": _op(

@@ -1,6 +1,8 @@
 """Per-node Python environments: a node whose ``code/`` declares requirements
-(``requirements.txt`` or ``pyproject.toml``) gets its own ``code/.venv``, built by uv with a
-shared cache, and rebuilt when the requirements change. Other nodes use the server's Python."""
+(``uv.lock``, ``requirements.txt`` or ``pyproject.toml``) gets its own ``code/.venv``, built by
+uv with a shared cache, and rebuilt when the requirements change. Other nodes use the server's
+Python. A ``uv.lock`` (the original fusionpipe's nodes have one) is installed exactly as locked,
+on the Python of ``.python-version``, like ``uv sync --frozen``."""
 
 from __future__ import annotations
 
@@ -12,12 +14,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import fp_user_utils
 import fusionpipe
 
 from .. import __version__
 
-REQUIREMENT_FILES = ("requirements.txt", "pyproject.toml")
+REQUIREMENT_FILES = ("uv.lock", "requirements.txt", "pyproject.toml")
 STAMP = ".fusionpipe-environment"
+# The original's node API, a path dependency of every original node: its place is taken by
+# the compatibility package of the same name installed with the node API.
+ORIGINAL_NODE_API = "fp-user-utils"
+NODE_API_PACKAGES = (fusionpipe, fp_user_utils)
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,14 @@ class Environment:
         assert self.requirements is not None
         digest = hashlib.sha256(self.requirements.read_bytes())
         digest.update(f"{sys.version}|{__version__}".encode())
+        if self.locked:
+            pinned = self.requirements.parent / ".python-version"
+            digest.update(pinned.read_bytes() if pinned.exists() else b"")
         return digest.hexdigest()
+
+    @property
+    def locked(self) -> bool:
+        return self.requirements is not None and self.requirements.name == "uv.lock"
 
 
 def environment(folder: Path) -> Environment:
@@ -72,20 +86,37 @@ async def build(env: Environment, log_path: Path, uv_cache_dir: str = "") -> boo
     if uv_cache_dir:
         variables["UV_CACHE_DIR"] = uv_cache_dir
     python = env.venv / "bin" / "python"
-    steps = [
-        [uv, "venv", "--clear", "--python", sys.executable, str(env.venv)],
-        [
-            uv,
-            "pip",
-            "install",
-            "--python",
-            str(python),
-            "--compile-bytecode",
-            "-r",
-            str(env.requirements),
-            "ipykernel",
-        ],
-    ]
+    if env.locked:
+        variables["UV_PROJECT_ENVIRONMENT"] = str(env.venv)
+        steps = [
+            # uv reads .python-version itself; --frozen installs the lock as it is.
+            [
+                uv,
+                "sync",
+                "--frozen",
+                "--compile-bytecode",
+                "--no-install-package",
+                ORIGINAL_NODE_API,
+                "--project",
+                str(env.requirements.parent),
+            ],
+            [uv, "pip", "install", "--python", str(python), "--compile-bytecode", "ipykernel"],
+        ]
+    else:
+        steps = [
+            [uv, "venv", "--clear", "--python", sys.executable, str(env.venv)],
+            [
+                uv,
+                "pip",
+                "install",
+                "--python",
+                str(python),
+                "--compile-bytecode",
+                "-r",
+                str(env.requirements),
+                "ipykernel",
+            ],
+        ]
     with log_path.open("ab") as log:
         log.write(
             f"fusionpipe: building the node's environment from {env.requirements.name}\n".encode()
@@ -108,11 +139,11 @@ async def build(env: Environment, log_path: Path, uv_cache_dir: str = "") -> boo
 
 
 def _install_node_api(python: Path) -> None:
-    """Copy the ``fusionpipe`` package (standard library only) into the environment."""
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    site = python.parent.parent / "lib" / version / "site-packages"
-    target = site / "fusionpipe"
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(
-        Path(fusionpipe.__file__).parent, target, ignore=shutil.ignore_patterns("__pycache__")
-    )
+    """Copy the node API packages (standard library only) into the environment, whose Python
+    may not be the server's (``.python-version``)."""
+    site = next((python.parent.parent / "lib").glob("python3*/site-packages"))
+    for package in NODE_API_PACKAGES:
+        source = Path(str(package.__file__)).parent
+        target = site / source.name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))

@@ -6,6 +6,7 @@ from ..store.database import Database
 from .common import Settings
 from .copies import CopyService
 from .edges import EdgeService, GroupService
+from .example import ExampleService
 from .history import HistoryService
 from .nodes import NodeService
 from .output_cache import OutputCache
@@ -15,6 +16,7 @@ from .projects import ProjectService
 from .provenance import ProvenanceService
 from .runs import RunService
 from .staleness import StalenessService
+from .transfer import TransferService
 
 __all__ = ["Service", "Settings"]
 
@@ -36,6 +38,15 @@ class Service:
         self.history = HistoryService(db, settings)
         self.outputs = OutputService(db, settings)
         self.provenance = ProvenanceService(db, settings)
+        self.transfer = TransferService(db, settings)
+        self.examples = ExampleService(
+            db,
+            settings,
+            projects=self.projects,
+            pipelines=self.pipelines,
+            nodes=self.nodes,
+            edges=self.edges,
+        )
         self.pipelines.on_fetch = self.staleness.fetched
         for service in (self.pipelines, self.nodes, self.edges, self.groups, self.copies):
             service.recheck = self._recheck

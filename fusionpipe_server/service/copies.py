@@ -18,7 +18,7 @@ from ..store import groups as group_store
 from ..store import nodes as node_store
 from ..store import pipelines as pipeline_store
 from .common import ServiceBase, Unit
-from .graph import load_graph, refresh_identities, sync_read_only
+from .graph import load_graph, refresh_identities, require_unlocked, sync_read_only
 
 # Where a copy lands when it shares a canvas with its original.
 _OFFSET = 40.0
@@ -147,8 +147,7 @@ class CopyService(ServiceBase):
             pipeline = await self.pipeline(unit.conn, pipeline_id, editable=True)
             graph = await load_graph(unit, pipeline_id)
             start = graph.member(node_id, pipeline_id)
-            if start.locked:
-                raise Conflict(f"node {start.tag!r} ({start.id}) is locked: unlock it first")
+            require_unlocked(start, "detach it")
             referenced = {n.id for n in graph.nodes.values() if n.referenced}
             plan = dag.plan_detach(
                 list(graph.nodes),

@@ -19,10 +19,14 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
+from psycopg import AsyncConnection
+
+import fp_user_utils
 import fusionpipe
 
 from .. import planning
 from ..errors import FusionpipeError
+from ..fingerprint.hashing import StatCache
 from ..models import NodeKind, Status
 from ..nodes import environments, folders, kernels, parameters
 from ..runners.base import Execution, NodeJob, NodeRunner
@@ -38,7 +42,7 @@ from ..store.fingerprints import FingerprintRow
 from .common import ServiceBase, Settings
 from .graph import write_identities
 from .output_cache import OutputCache
-from .staleness import NodeNow, StalenessService
+from .staleness import NodeNow, StalenessService, save_stat_cache
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +72,19 @@ class RunEngine(ServiceBase):
         self.tasks: dict[str, asyncio.Task[None]] = {}  # run id -> scheduling task
         self.cancelled: set[str] = set()
         self.killed: dict[str, str] = {}  # node id -> who killed it
+        self.requested_by: dict[str, str] = {}  # run id -> who started it
 
     # -- a run -------------------------------------------------------------------------------
 
-    def launch(self, run_id: str, pipeline_id: str, planned: list[str], pairs: list[Any]) -> None:
+    def launch(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        requested_by: str,
+        planned: list[str],
+        pairs: list[tuple[str, str]],
+    ) -> None:
+        self.requested_by[run_id] = requested_by
         self.tasks[run_id] = asyncio.create_task(self._execute(run_id, pipeline_id, planned, pairs))
 
     async def _execute(
@@ -105,21 +118,18 @@ class RunEngine(ServiceBase):
             reason = "the run was cancelled" if cancelled else "a parent did not complete"
             async with self.db.transaction() as conn:
                 await run_store.close_run(conn, run_id, status, reason)
-                await events.announce(
-                    conn, "run.updated", run_id=run_id, pipeline_id=pipeline_id, status=status
-                )
+                await self._announce_run(conn, run_id, pipeline_id, status)
         except Exception:
             log.exception("fusionpipe: run %s stopped on an error", run_id)
             try:
                 async with self.db.transaction() as conn:
                     await run_store.close_run(conn, run_id, "failed", "the run stopped on an error")
-                    await events.announce(
-                        conn, "run.updated", run_id=run_id, pipeline_id=pipeline_id, status="failed"
-                    )
+                    await self._announce_run(conn, run_id, pipeline_id, "failed")
             except Exception:
                 log.exception("fusionpipe: could not close run %s", run_id)
         finally:
             self.tasks.pop(run_id, None)
+            self.requested_by.pop(run_id, None)
             self.cancelled.discard(run_id)
             # What the run changed shows on every canvas, with its reasons.
             self.staleness.request(pipelines=[pipeline_id])
@@ -127,26 +137,38 @@ class RunEngine(ServiceBase):
     async def _set_run(self, run_id: str, pipeline_id: str, status: str) -> None:
         async with self.db.transaction() as conn:
             await run_store.set_run_status(conn, run_id, status)
-            await events.announce(
-                conn, "run.updated", run_id=run_id, pipeline_id=pipeline_id, status=status
-            )
+            await self._announce_run(conn, run_id, pipeline_id, status)
+
+    async def _announce_run(
+        self, conn: AsyncConnection, run_id: str, pipeline_id: str, status: str
+    ) -> None:
+        # Who started it, so that their lab can tell them when it ends.
+        await events.announce(
+            conn,
+            "run.updated",
+            run_id=run_id,
+            pipeline_id=pipeline_id,
+            status=status,
+            requested_by=self.requested_by.get(run_id),
+        )
 
     # -- a node ------------------------------------------------------------------------------
 
     async def _node(self, run_id: str, pipeline_id: str, node_id: str) -> bool:
         """Decide and do what the node needs; True when it ends up completed."""
         while run_id not in self.cancelled:
-            async with self.db.transaction() as conn:
-                waiting_on = await node_store.unfinished_parents(conn, node_id)
-            if waiting_on:
-                why = f"parent(s) not completed: {', '.join(waiting_on)}"
-                await self._record(run_id, node_id, "skipped", why)
-                return False
             seen = await self.staleness.assess_one(node_id)
             if seen is None:
                 await self._record(run_id, node_id, "skipped", "the node was deleted")
                 return False
-            row, now, assessment = seen
+            row, now, assessment = seen.row, seen.now, seen.assessment
+            waiting_on = [
+                p.tag for p in seen.parents.values() if p.status != Status.COMPLETED.value
+            ]
+            if waiting_on:
+                why = f"parent(s) not completed: {', '.join(waiting_on)}"
+                await self._record(run_id, node_id, "skipped", why)
+                return False
             if row.status == Status.RUNNING.value:
                 outcome = await self._wait_for_other(run_id, node_id, now.fingerprint)
                 if outcome is None:
@@ -154,7 +176,7 @@ class RunEngine(ServiceBase):
                 return outcome
             cached = None
             if now.scan.cache_outputs and not row.stale_manual and not assessment.up_to_date:
-                cached = await self.cache.find(now.fingerprint)
+                cached = await self.cache.find(now.fingerprint, node_id)
             action = planning.decide(assessment, bool(row.stale_manual), cached is not None)
             if action == planning.Action.SKIP:
                 await self._up_to_date(run_id, pipeline_id, row, now, assessment)
@@ -248,6 +270,7 @@ class RunEngine(ServiceBase):
             if previous is None:
                 return None
             inputs = await fp_store.parent_runs(conn, node_id)
+            identities = await node_store.identities(conn, [node_id])
             await run_store.node_claimed(
                 conn,
                 run_id,
@@ -266,6 +289,7 @@ class RunEngine(ServiceBase):
             )
         # Its descendants now read outputs about to change: they show "upstream".
         self.staleness.request(nodes=[node_id])
+        await asyncio.to_thread(write_identities, self.settings.data_path, identities)
         return previous
 
     async def _restore(
@@ -287,9 +311,6 @@ class RunEngine(ServiceBase):
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         append_log(log_path, f"fusionpipe: run {run_id}, node {row.id} ({row.kind}), {stamp}\n")
         await self._make_room(row, previous, now, folder)
-        async with self.db.transaction() as conn:
-            identities = await node_store.identities(conn, [row.id])
-        await asyncio.to_thread(write_identities, self.settings.data_path, identities)
         env = environments.environment(folder)
         if env.state in ("missing", "stale"):
             if not await environments.build(env, log_path, self.settings.uv_cache_dir):
@@ -320,8 +341,10 @@ class RunEngine(ServiceBase):
             append_log(log_path, f"\nfusionpipe: {why}\n")
             return await self._fail(run_id, pipeline_id, row.id, code, why)
         append_log(log_path, "\nfusionpipe: completed\n")
-        outputs = await self.staleness.outputs_now(row.id, folder, by_stat=now.scan.outputs_by_stat)
-        return await self._succeed(run_id, pipeline_id, row.id, folder, now, outputs)
+        outputs, learnt = await self.staleness.outputs_now(
+            row.id, folder, by_stat=now.scan.outputs_by_stat
+        )
+        return await self._succeed(run_id, pipeline_id, row.id, folder, now, outputs, learnt=learnt)
 
     async def _make_room(
         self, row: FingerprintRow, previous: str, now: NodeNow, folder: Path
@@ -363,6 +386,8 @@ class RunEngine(ServiceBase):
             "PYTHONUNBUFFERED": "1",
             # Notebooks run on the node's own kernel, found among the node kernels.
             "FUSIONPIPE_KERNEL": kernels.kernel_name(node_id),
+            # Where the original fusionpipe's MATLAB code finds its helpers (genpath).
+            "USER_UTILS_FOLDER_PATH": str(fp_user_utils.matlab_path().parent),
             "JUPYTER_PATH": os.pathsep.join(
                 filter(
                     None,
@@ -400,8 +425,11 @@ class RunEngine(ServiceBase):
         outputs: str,
         *,
         restored_from: str | None = None,
+        learnt: dict[str, StatCache] | None = None,
     ) -> bool:
         async with self.db.transaction() as conn:
+            if learnt:
+                await save_stat_cache(conn, learnt)
             recorded = await fp_store.record_success(
                 conn,
                 node_id,
@@ -435,8 +463,6 @@ class RunEngine(ServiceBase):
                 run_id=run_id,
                 pipeline_id=pipeline_id,
             )
-        # An edit made while it ran leaves it stale; its children's inputs changed.
-        self.staleness.request(nodes=[node_id])
         return True
 
     async def _fail(
@@ -455,7 +481,6 @@ class RunEngine(ServiceBase):
                 run_id=run_id,
                 pipeline_id=pipeline_id,
             )
-        self.staleness.request(nodes=[node_id])
         return False
 
     async def _fail_claimed(

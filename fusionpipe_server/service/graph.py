@@ -44,10 +44,23 @@ async def load_graph(unit: Unit, pipeline_id: str) -> Graph:
     return Graph({node.id: node for node in nodes}, edges)
 
 
+def require_unlocked(node: Node, action: str) -> None:
+    """Refuse to change a locked node, naming what locks it: itself, or a locked pipeline that
+    holds it (``locked_by`` is derived in SQL, see store/locks.py)."""
+    by = node.locked_by
+    if by is None:
+        return
+    if by["kind"] == "node":
+        raise Conflict(f"node {node.tag!r} ({node.id}) is locked: unlock it to {action}")
+    raise Conflict(
+        f"node {node.tag!r} ({node.id}) is frozen by locked pipeline {by['tag']!r}: "
+        f"unlock that pipeline to {action}"
+    )
+
+
 def require_writable(node: Node, action: str) -> None:
     """Refuse to change a node whose folder is read-only: locked, or shared by reference."""
-    if node.locked:
-        raise Conflict(f"node {node.tag!r} ({node.id}) is locked: unlock it to {action}")
+    require_unlocked(node, action)
     if node.referenced:
         raise Conflict(
             f"node {node.tag!r} ({node.id}) is shared with other pipelines (referenced): "

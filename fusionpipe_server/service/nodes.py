@@ -21,6 +21,7 @@ from .graph import (
     invalidate_inputs,
     load_graph,
     refresh_identities,
+    require_unlocked,
     require_writable,
     sync_read_only,
 )
@@ -124,23 +125,30 @@ class NodeService(ServiceBase):
         locked: bool | None = None,
     ) -> dict[str, Any]:
         """Edit a node. Locking makes its folder read-only on disk; a locked node accepts
-        nothing but being unlocked (and moved: layout is not content)."""
+        nothing but being unlocked (and moved: layout is not content). ``locked`` is the node's
+        own lock: a locked pipeline holding it keeps it locked whatever this says."""
         tag = clean_tag(tag)
         async with self.unit() as unit:
-            pipeline = await self.pipeline(unit.conn, pipeline_id)
+            await self.pipeline(unit.conn, pipeline_id)
             node = await node_store.member(unit.conn, pipeline_id, node_id)
             if node is None:
                 raise NotFound(f"pipeline {pipeline_id} has no node {node_id!r}")
+            locked_itself = node.locked_by == {"kind": "node"}  # its own lock wins, see locks.py
+            lock_changes = locked is not None and locked != locked_itself
+            if lock_changes and not locked:
+                # Unlocked first, so that a tag or notes in the same request are judged on the
+                # lock that remains (a locked pipeline holding it).
+                await node_store.update_node(unit.conn, node_id, locked=False)
+                node = await node_store.member(unit.conn, pipeline_id, node_id)
+                assert node is not None
             if (tag, notes) != (None, None):
-                if pipeline.locked:
-                    raise Conflict(f"pipeline {pipeline.tag!r} is locked: unlock it first")
-                if node.locked and locked is not False:
-                    raise Conflict(f"node {node.tag!r} ({node.id}) is locked: unlock it first")
-            await node_store.update_node(unit.conn, node_id, tag=tag, notes=notes, locked=locked)
+                require_unlocked(node, "change its tag or notes")
+                await node_store.update_node(unit.conn, node_id, tag=tag, notes=notes)
+            if lock_changes:
+                await node_store.update_node(unit.conn, node_id, locked=locked)
+                await sync_read_only(unit, self.settings.data_path, [node_id])
             if position is not None:
                 await node_store.set_positions(unit.conn, pipeline_id, {node_id: position})
-            if locked is not None and locked != node.locked:
-                await sync_read_only(unit, self.settings.data_path, [node_id])
             if tag is not None:
                 # Children know their parents by tag too: their identity files change.
                 children = await node_store.children(unit.conn, node_id)
@@ -157,8 +165,7 @@ class NodeService(ServiceBase):
             await self.pipeline(unit.conn, pipeline_id, editable=True)
             graph = await load_graph(unit, pipeline_id)
             node = graph.member(node_id, pipeline_id)
-            if node.locked:
-                raise Conflict(f"node {node.tag!r} ({node.id}) is locked: unlock it first")
+            require_unlocked(node, "remove it")
             outgoing = [edge for edge in graph.edges if edge.source == node_id]
             shared = [graph.nodes[e.target] for e in outgoing if graph.nodes[e.target].referenced]
             if shared:
@@ -226,7 +233,7 @@ class NodeService(ServiceBase):
             raise Invalid("status must be completed or staledata") from None
         if target not in (Status.COMPLETED, Status.STALEDATA):
             raise Invalid("status must be completed or staledata")
-        accepted = await self.staleness.now(node_ids) if target is Status.COMPLETED else {}
+        accepted = (await self.staleness.now(node_ids))[0] if target is Status.COMPLETED else {}
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id)
             graph = await load_graph(unit, pipeline_id)
@@ -239,7 +246,7 @@ class NodeService(ServiceBase):
             await apply_statuses(unit, changes)
             if target is Status.STALEDATA:
                 await fp_store.mark_stale(unit.conn, node_ids, username)
-            for node_id, (_, now) in accepted.items():
+            for node_id, now in accepted.items():
                 await fp_store.accept(
                     unit.conn,
                     node_id,

@@ -56,10 +56,13 @@ class OutputCache(ServiceBase):
         await self.collect()
         return True
 
-    async def find(self, fingerprint: str) -> CacheEntry | None:
+    async def find(self, fingerprint: str, node_id: str) -> CacheEntry | None:
+        """Outputs made from ``fingerprint``: in the cache, or those of an up-to-date node
+        with the same fingerprint (a duplicate's or branch's original)."""
         async with self.db.transaction() as conn:
             entries = await cache_store.newest(conn, fingerprint)
-        for entry in entries:
+            twin = await cache_store.live_twin(conn, fingerprint, node_id)
+        for entry in [*entries, *([twin] if twin else [])]:
             if (self.settings.data_path / entry.folder).is_dir():
                 return entry
         return None

@@ -9,13 +9,14 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from ..errors import Conflict, NotFound
-from ..models import Pipeline, new_id
+from ..models import Pipeline, Status, new_id
 from ..store import events
 from ..store import graph as graph_store
 from ..store import nodes as node_store
 from ..store import pipelines as pipeline_store
 from ..store import projects as project_store
 from .common import ServiceBase, clean_tag
+from .graph import sync_read_only
 from .removal import remove_pipeline
 
 
@@ -81,9 +82,26 @@ class PipelineService(ServiceBase):
         project_id: str | None = None,
         locked: bool | None = None,
     ) -> Pipeline:
-        """Change fields; a locked pipeline accepts nothing but being unlocked first."""
-        async with self.db.transaction() as conn:
-            pipeline = await self.pipeline(conn, pipeline_id)
+        """Change fields; a locked pipeline accepts nothing but being unlocked first.
+
+        Locking freezes every node it holds (store/locks.py derives that), so it is refused
+        while one of them runs, and their folders become read-only; unlocking gives write
+        access back to those that nothing else locks."""
+        async with self.unit() as unit:
+            conn = unit.conn
+            # The row lock orders this against runs claiming its nodes (see the claim query).
+            pipeline = await pipeline_store.get_pipeline(conn, pipeline_id, for_update=True)
+            if pipeline is None:
+                raise NotFound(f"no pipeline with id {pipeline_id!r}")
+            lock_changes = locked is not None and locked != pipeline.locked
+            members = await node_store.members(conn, pipeline_id) if lock_changes else []
+            running = [n for n in members if n.status == Status.RUNNING.value]
+            if locked and running:
+                names = ", ".join(f"{n.tag!r} ({n.id})" for n in running)
+                raise Conflict(
+                    f"pipeline {pipeline.tag!r} cannot be locked while its nodes run: {names}; "
+                    f"wait for them to finish or kill them first"
+                )
             changes_more_than_lock = (tag, notes, project_id) != (None, None, None)
             if pipeline.locked and locked is not False and changes_more_than_lock:
                 raise Conflict(
@@ -101,6 +119,11 @@ class PipelineService(ServiceBase):
             )
             if project_id is not None and project_id != pipeline.project_id:
                 await project_store.rehome_nodes(conn, pipeline.project_id)
+            if lock_changes:
+                await sync_read_only(unit, self.settings.data_path, [n.id for n in members])
+                # The derived lock of nodes it shares changed on other canvases too.
+                for other in await node_store.pipelines_sharing(conn, pipeline_id):
+                    await events.announce(conn, "pipeline.changed", pipeline_id=other)
             await events.announce(conn, "pipeline.updated", pipeline_id=pipeline_id)
         return updated
 

@@ -99,10 +99,15 @@ class RunService(ServiceBase):
                 skipped,
             )
             await events.announce(
-                conn, "run.updated", run_id=run_id, pipeline_id=pipeline_id, status="queued"
+                conn,
+                "run.updated",
+                run_id=run_id,
+                pipeline_id=pipeline_id,
+                status="queued",
+                requested_by=requested_by,
             )
         pairs = [(p, c) for p, c in graph.pairs if p in planned and c in planned]
-        self.engine.launch(run_id, pipeline_id, planned, pairs)
+        self.engine.launch(run_id, pipeline_id, requested_by, planned, pairs)
         return await self.get(run_id)
 
     async def get(self, run_id: str) -> Run:

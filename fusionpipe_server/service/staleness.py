@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import dag, planning
+from ..background import cancel
 from ..fingerprint import hashing
 from ..fingerprint.hashing import StatCache, StatEntry
 from ..fingerprint.parts import Input, Parts, differences
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 # Pipelines fetched this recently are watched and scanned periodically.
 ACTIVE_SECONDS = 15 * 60
+# A fetch re-checks its pipeline at most this often: watching sees changes in between, and a
+# canvas that reloads on every event must not make every reload a check.
+FETCH_CHECK_SECONDS = 2.0
 
 
 @dataclass
@@ -49,6 +53,16 @@ class NodeNow:
         return self.parts.fingerprint()
 
 
+@dataclass
+class Seen:
+    """A node as a run sees it when it comes to decide."""
+
+    row: FingerprintRow
+    parents: dict[str, FingerprintRow]
+    now: NodeNow
+    assessment: planning.Assessment
+
+
 class StalenessService(ServiceBase):
     def __init__(self, db: Database, settings: Settings) -> None:
         super().__init__(db, settings)
@@ -59,8 +73,10 @@ class StalenessService(ServiceBase):
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self.active: dict[str, float] = {}  # pipeline id -> when it was last fetched
+        self._fetch_checked: dict[str, float] = {}  # ... and when a fetch last asked a check
         self.scan_interval = 10.0
         self.checks = 0  # finished checks, for tests and benchmarks
+        self.last_read: list[str] = []  # files whose content the last check read, likewise
 
     # -- asking for checks -------------------------------------------------------------------
 
@@ -73,13 +89,17 @@ class StalenessService(ServiceBase):
 
     def fetched(self, pipeline_id: str) -> None:
         """A canvas (or script) fetched the graph: keep the pipeline watched and re-check it."""
-        self.active[pipeline_id] = time.monotonic()
-        self.request(pipelines=[pipeline_id])
+        now = time.monotonic()
+        self.active[pipeline_id] = now
+        if now - self._fetch_checked.get(pipeline_id, -FETCH_CHECK_SECONDS) >= FETCH_CHECK_SECONDS:
+            self._fetch_checked[pipeline_id] = now
+            self.request(pipelines=[pipeline_id])
 
     def active_pipelines(self) -> list[str]:
         horizon = time.monotonic() - ACTIVE_SECONDS
         for pipeline_id in [p for p, t in self.active.items() if t < horizon]:
             del self.active[pipeline_id]
+            self._fetch_checked.pop(pipeline_id, None)
         return list(self.active)
 
     async def start(self) -> None:
@@ -87,11 +107,8 @@ class StalenessService(ServiceBase):
         self._worker = asyncio.create_task(self._work_forever())
 
     async def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+        await cancel(self._worker)
+        self._worker = None
 
     async def _work_forever(self) -> None:
         assert self._wake is not None
@@ -147,13 +164,17 @@ class StalenessService(ServiceBase):
                 differences,
                 outside={n: Status(rows[n].status) for n in readers},
             )
+            self.last_read = [f"{n}/{p}" for n, c in caches.items() for p in c.hashed]
             await self._write(rows, assessed, now, result, caches)
             self.checks += 1
             return result
 
-    async def now(self, node_ids: Sequence[str]) -> dict[str, tuple[FingerprintRow, NodeNow]]:
-        """These nodes' rows and their parts as their files are now (their parents' outputs as
-        last recorded). Nothing is written but the stat cache."""
+    async def now(
+        self, node_ids: Sequence[str]
+    ) -> tuple[dict[str, NodeNow], dict[str, FingerprintRow]]:
+        """These nodes' parts as their files are now (their parents' outputs as last
+        recorded), and the rows of the nodes and their parents. Nothing is written but the
+        stat cache."""
         async with self.db.transaction() as conn:
             rows = await fp_store.rows(conn, node_ids)
             parents = {p for row in rows.values() for _, p in row.parents} - rows.keys()
@@ -161,43 +182,46 @@ class StalenessService(ServiceBase):
             wanted = [n for n in node_ids if n in rows]
             await self._load_stat_entries(conn, wanted)
         found, caches = await asyncio.to_thread(self._scan, rows, wanted)
-        async with self.db.transaction() as conn:
-            await save_stat_cache(conn, caches)
-        return {n: (rows[n], found[n]) for n in wanted}
+        await self.save(caches)
+        return found, rows
 
-    async def assess_one(
-        self, node_id: str
-    ) -> tuple[FingerprintRow, NodeNow, planning.Assessment] | None:
-        """One node as a run sees it when its parents have finished: its row, its parts now
-        and whether it is up to date. None when the node is gone."""
-        found = await self.now([node_id])
+    async def assess_one(self, node_id: str) -> Seen | None:
+        """One node as a run sees it when its parents have finished: its row, its parents',
+        its parts now and whether it is up to date. None when the node is gone."""
+        found, rows = await self.now([node_id])
         if node_id not in found:
             return None
-        row, node_now = found[node_id]
+        row = rows[node_id]
+        parents = {p: rows[p] for _, p in row.parents if p in rows}
         if not _assessable(row):
             # Failed, never run or cleared: nothing there to keep.
-            return row, node_now, planning.Assessment(Status(row.status), [])
-        async with self.db.transaction() as conn:
-            parents = await fp_store.rows(conn, [p for _, p in row.parents])
+            return Seen(row, parents, found[node_id], planning.Assessment(Status(row.status), []))
         assessment = planning.assess(
             [node_id],
             {node_id: _state(row)},
-            {node_id: node_now.parts},
-            {node_id: node_now.scan.outputs},
+            {node_id: found[node_id].parts},
+            {node_id: found[node_id].scan.outputs},
             differences,
             outside={p: Status(r.status) for p, r in parents.items()},
         )[node_id]
-        return row, node_now, assessment
+        return Seen(row, parents, found[node_id], assessment)
 
-    async def outputs_now(self, node_id: str, folder: Path, *, by_stat: bool) -> str:
-        """The digest of a node's ``data/`` as its run left it (hashed in a worker thread)."""
-        async with self.db.transaction() as conn:
-            await self._load_stat_entries(conn, [node_id])
+    async def outputs_now(
+        self, node_id: str, folder: Path, *, by_stat: bool
+    ) -> tuple[str, dict[str, StatCache]]:
+        """The digest of a node's ``data/`` as its run left it (hashed in a worker thread),
+        and what the stat cache learnt, to be saved with the node's outcome."""
+        if node_id not in self._stat:
+            async with self.db.transaction() as conn:
+                await self._load_stat_entries(conn, [node_id])
         cache = StatCache(self._stat.setdefault(node_id, {}))
         digest = await asyncio.to_thread(outputs_digest, folder, cache, by_stat=by_stat)
-        async with self.db.transaction() as conn:
-            await save_stat_cache(conn, {node_id: cache})
-        return digest
+        return digest, {node_id: cache}
+
+    async def save(self, caches: dict[str, StatCache]) -> None:
+        if any(c.changed or c.gone() for c in caches.values()):
+            async with self.db.transaction() as conn:
+                await save_stat_cache(conn, caches)
 
     async def _load_stat_entries(self, conn: Any, node_ids: Sequence[str]) -> None:
         missing = [n for n in node_ids if n not in self._stat]

@@ -12,7 +12,6 @@ Each change only asks for a check of its node; the check decides.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import watchfiles
 
+from ..background import cancel
 from ..fingerprint.selection import skipped_dir
 from ..store import fingerprints as fp_store
 from ..store.database import Database
@@ -83,11 +83,8 @@ class ChangeWatcher:
         self._task = asyncio.create_task(self._watch_forever())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _watch_forever(self) -> None:
         while True:
@@ -147,7 +144,6 @@ class ChangeWatcher:
                 debounce=200,
                 step=50,
                 stop_event=stop,
-                raise_interrupt=False,
             ):
                 nodes = {self._owner(Path(path)) for _, path in changes}
                 nodes.discard(None)

@@ -10,26 +10,29 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
-_GRAPH = """
+from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, REFERENCED
+
+_GRAPH = f"""
 SELECT json_build_object(
   'id', p.id, 'project_id', p.project_id, 'tag', p.tag, 'notes', p.notes, 'owner', p.owner,
   'locked', p.locked, 'created_at', p.created_at, 'updated_at', p.updated_at,
   'nodes', COALESCE((
     SELECT json_agg(json_build_object(
       'id', n.id, 'project_id', n.project_id, 'tag', n.tag, 'notes', n.notes, 'kind', n.kind,
-      'status', n.status, 'locked', n.locked, 'owner', n.owner,
+      'status', n.status, 'owner', n.owner,
+      -- Derived, never stored on the node: see locks.py.
+      'locked', {LOCKED}, 'locked_by', {LOCKED_BY},
       'folder', %(data_path)s || '/' || n.folder,
       'position', json_build_object('x', m.x, 'y', m.y),
       'group', m.group_id,
-      'referenced', EXISTS (SELECT 1 FROM pipeline_nodes o
-                            WHERE o.node_id = n.id AND o.pipeline_id <> m.pipeline_id),
+      'referenced', {REFERENCED},
       -- Only running nodes look up their run: the CASE skips the subquery for the others.
       'started_at', CASE WHEN n.status = 'running' THEN
           (SELECT max(r.started_at) FROM run_nodes r
            WHERE r.node_id = n.id AND r.status = 'running') END,
       'stale_reasons', n.stale_reasons
     ) ORDER BY n.created_at, n.id)
-    FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id
+    FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id {HOLDERS_JOIN}
     WHERE m.pipeline_id = p.id), '[]'),
   'edges', COALESCE((
     SELECT json_agg(json_build_object(

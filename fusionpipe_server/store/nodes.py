@@ -9,21 +9,23 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from ..models import Node
+from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, REFERENCED
 
-# A node as one pipeline sees it; "referenced" means some other pipeline holds it too, and
-# "started_at" is when its current run started (looked up only for running nodes: the CASE
-# skips the subquery for the others, so a large graph costs no more).
-_MEMBER_SELECT = """
-SELECT n.id, n.project_id, n.tag, n.notes, n.kind, n.status, n.locked, n.owner, n.folder,
+# A node as one pipeline sees it; "referenced" means some other pipeline holds it too,
+# "locked" is derived (locks.py), and "started_at" is when its current run started (looked up
+# only for running nodes: the CASE skips the subquery for the others, so a large graph costs no
+# more).
+_MEMBER_SELECT = f"""
+SELECT n.id, n.project_id, n.tag, n.notes, n.kind, n.status, n.owner, n.folder,
+       {LOCKED} AS locked, {LOCKED_BY} AS locked_by,
        m.x, m.y, m.group_id,
-       EXISTS (SELECT 1 FROM pipeline_nodes o
-               WHERE o.node_id = n.id AND o.pipeline_id <> m.pipeline_id) AS referenced,
+       {REFERENCED} AS referenced,
        CASE WHEN n.status = 'running' THEN
            (SELECT max(r.started_at) FROM run_nodes r
             WHERE r.node_id = n.id AND r.status = 'running')
        END AS started_at,
        n.stale_reasons
-FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id
+FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id {HOLDERS_JOIN}
 WHERE m.pipeline_id = %s
 """
 
@@ -234,8 +236,8 @@ async def read_only_states(
 ) -> list[tuple[str, bool]]:
     """(folder, whether it must be read-only: locked, or held by more than one pipeline)."""
     cur = await conn.execute(
-        "SELECT n.folder, n.locked OR (SELECT count(*) FROM pipeline_nodes m "
-        "WHERE m.node_id = n.id) > 1 FROM nodes n WHERE n.id = ANY(%s)",
+        f"SELECT n.folder, {LOCKED} OR {REFERENCED} FROM nodes n {HOLDERS_JOIN} "
+        "WHERE n.id = ANY(%s)",
         (list(node_ids),),
     )
     return [(row[0], bool(row[1])) for row in await cur.fetchall()]
@@ -250,16 +252,6 @@ async def finish_running(conn: AsyncConnection, node_id: str, status: str) -> bo
     return cur.rowcount == 1
 
 
-async def unfinished_parents(conn: AsyncConnection, node_id: str) -> list[str]:
-    """Tags of the node's parents that are not ``completed``."""
-    cur = await conn.execute(
-        "SELECT p.tag FROM edges e JOIN nodes p ON p.id = e.parent_id "
-        "WHERE e.child_id = %s AND p.status <> 'completed' ORDER BY e.slot",
-        (node_id,),
-    )
-    return [row[0] for row in await cur.fetchall()]
-
-
 async def node_row(conn: AsyncConnection, node_id: str) -> tuple[str, str, str] | None:
     """(kind, folder, tag) of a node."""
     cur = await conn.execute("SELECT kind, folder, tag FROM nodes WHERE id = %s", (node_id,))
@@ -271,3 +263,14 @@ async def status_of(conn: AsyncConnection, node_id: str) -> str | None:
     cur = await conn.execute("SELECT status FROM nodes WHERE id = %s", (node_id,))
     row = await cur.fetchone()
     return row[0] if row else None
+
+
+async def pipelines_sharing(conn: AsyncConnection, pipeline_id: str) -> list[str]:
+    """The other pipelines that hold at least one node of this one."""
+    cur = await conn.execute(
+        "SELECT DISTINCT o.pipeline_id FROM pipeline_nodes m "
+        "JOIN pipeline_nodes o ON o.node_id = m.node_id "
+        "WHERE m.pipeline_id = %s AND o.pipeline_id <> m.pipeline_id ORDER BY 1",
+        (pipeline_id,),
+    )
+    return [row[0] for row in await cur.fetchall()]

@@ -8,6 +8,8 @@ from datetime import datetime
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
+from .locks import HOLDERS_JOIN, LOCKED
+
 
 @dataclass
 class CacheEntry:
@@ -55,9 +57,7 @@ async def oldest_first(conn: AsyncConnection) -> list[CacheEntry]:
     async with conn.cursor(row_factory=class_row(CacheEntry)) as cur:
         await cur.execute(
             f"SELECT {_COLUMNS} FROM output_cache c WHERE NOT EXISTS ("
-            "  SELECT 1 FROM nodes n WHERE n.id = c.node_id AND (n.locked OR EXISTS ("
-            "    SELECT 1 FROM pipeline_nodes m JOIN pipelines p ON p.id = m.pipeline_id"
-            "    WHERE m.node_id = n.id AND p.locked))) "
+            f"  SELECT 1 FROM nodes n {HOLDERS_JOIN} WHERE n.id = c.node_id AND {LOCKED}) "
             "ORDER BY created_at, folder"
         )
         return await cur.fetchall()
@@ -71,3 +71,19 @@ async def total_size(conn: AsyncConnection) -> int:
 
 async def remove(conn: AsyncConnection, folder: str) -> None:
     await conn.execute("DELETE FROM output_cache WHERE folder = %s", (folder,))
+
+
+async def live_twin(conn: AsyncConnection, fingerprint: str, node_id: str) -> CacheEntry | None:
+    """Another node, up to date, whose outputs were made from the same fingerprint (the node
+    it was duplicated or branched from): its ``data/`` serves like a cache entry."""
+    async with conn.cursor(row_factory=class_row(CacheEntry)) as cur:
+        await cur.execute(
+            "SELECT folder || '/data' AS folder, fingerprint, id AS node_id, "
+            "made_by_run AS run_id, outputs_recorded AS outputs, 0::bigint AS size, "
+            "updated_at AS created_at FROM nodes "
+            "WHERE fingerprint = %s AND id <> %s AND status = 'completed' "
+            "AND made_by_run IS NOT NULL AND outputs_seen = outputs_recorded "
+            "ORDER BY updated_at DESC LIMIT 1",
+            (fingerprint, node_id),
+        )
+        return await cur.fetchone()

@@ -10,6 +10,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from ..models import Run, RunNode
+from .locks import HOLDERS_JOIN, LOCKED, REFERENCED
 
 _RUN = "id, pipeline_id, requested_by, scope, status, created_at, started_at, finished_at"
 _NODE = (
@@ -144,14 +145,22 @@ async def set_run_status(conn: AsyncConnection, run_id: str, status: str) -> Non
 async def claim_node(conn: AsyncConnection, node_id: str) -> str | None:
     """Mark a node ``running`` if, and only if, it may start now; returns its previous status.
 
-    One conditional UPDATE, so two runs (of this server or another) can never both start it.
+    One conditional UPDATE, so two runs (of this server or another) can never both start it,
+    and a node that is locked (by itself or a pipeline holding it) or shared never starts. The
+    holding pipelines' rows are read FOR SHARE first, so a lock taken at the same moment waits
+    for the claim (and is then refused, as the node runs) or the claim sees the lock.
     """
+    await conn.execute(
+        "SELECT 1 FROM pipeline_nodes m JOIN pipelines p ON p.id = m.pipeline_id "
+        "WHERE m.node_id = %s FOR SHARE OF p",
+        (node_id,),
+    )
     cur = await conn.execute(
         "WITH before AS (SELECT id, status FROM nodes WHERE id = %s FOR UPDATE) "
         "UPDATE nodes n SET status = 'running', updated_at = now() FROM before "
         "WHERE n.id = before.id AND before.status <> 'running' "
-        "AND NOT n.locked "
-        "AND (SELECT count(*) FROM pipeline_nodes m WHERE m.node_id = n.id) = 1 "
+        f"AND NOT EXISTS (SELECT 1 FROM nodes n {HOLDERS_JOIN} "
+        f"WHERE n.id = before.id AND ({LOCKED} OR {REFERENCED})) "
         "RETURNING before.status",
         (node_id,),
     )

@@ -34,6 +34,37 @@ class SchemaOutdated(Unavailable):
     """The database is older than this fusionpipe; an administrator must migrate it."""
 
 
+class OriginalDatabase(Unavailable):
+    """The database belongs to the original fusionpipe: it is imported, never migrated."""
+
+
+# Tables only the original fusionpipe (v2) has; this fusionpipe names them differently.
+ORIGINAL_TABLES = ("node_pipeline_relation", "node_relation", "pipeline_relation")
+
+ORIGINAL_ADVICE = (
+    "this is a database of the original fusionpipe, which this fusionpipe does not migrate: "
+    "give this fusionpipe a new database and bring the original's work over with "
+    "`fusionpipe admin import-original --from DSN --from-data PATH`"
+)
+
+
+def original_tables(conn: psycopg.Connection) -> list[str]:
+    """Which of the original fusionpipe's tables this database has."""
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace "
+        "WHERE s.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+        "AND c.relname = ANY(%s) ORDER BY c.relname",
+        (list(ORIGINAL_TABLES),),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def refuse_original(conn: psycopg.Connection) -> None:
+    """Migrating an original database would fail half-way on its ``projects`` table."""
+    if original_tables(conn):
+        raise OriginalDatabase(ORIGINAL_ADVICE)
+
+
 def migrations() -> list[Migration]:
     """Every migration shipped with the package, in version order."""
     found = []
@@ -61,6 +92,7 @@ def migrate(conn: psycopg.Connection, *, up_to: int | None = None) -> list[int]:
     """Apply every missing migration (up to version ``up_to`` if given); returns the versions
     applied. Safe to run concurrently."""
     applied: list[int] = []
+    refuse_original(conn)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         conn.execute(_VERSION_TABLE)
@@ -81,6 +113,8 @@ def migrate(conn: psycopg.Connection, *, up_to: int | None = None) -> list[int]:
 def require_current(conn: psycopg.Connection) -> None:
     """Refuse a database whose schema is not the one this fusionpipe was built for."""
     version, latest = current_version(conn), latest_version()
+    if version == 0:
+        refuse_original(conn)
     if version < latest:
         raise SchemaOutdated(
             f"the fusionpipe database is at schema version {version}, this fusionpipe needs "

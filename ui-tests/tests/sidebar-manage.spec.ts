@@ -138,6 +138,7 @@ test('the context menu follows the theme and closes on Escape or a click elsewhe
     'Edit notes…',
     'Move to project…',
     'Duplicate…',
+    'Export pipeline…',
     'Lock',
     'Merge with…',
     /Delete/,
@@ -172,6 +173,7 @@ test('the context menu follows the theme and closes on Escape or a click elsewhe
     'Edit notes…',
     'New pipeline…',
     'Show lineage graph',
+    'Import pipeline…',
     /Delete/,
   ]);
   const lightBackground = await menu.evaluate((e) => getComputedStyle(e).backgroundColor);
@@ -452,14 +454,14 @@ test('the launcher cards open the sidebar and make a pipeline in a chosen projec
   // The lab may have opened a launcher of its own, now hidden behind this one.
   const section = page.locator('.jp-Launcher-section').filter({ has: title, visible: true });
   const cards = section.locator('.jp-LauncherCard');
-  await expect(cards).toHaveText(['fusionpipe', 'New pipeline']);
+  await expect(cards).toHaveText(['fusionpipe', 'New pipeline', 'New example pipeline']);
   await section.scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'screenshots/sidebar-launcher.png' });
   await cards.first().click();
   await expect(page.locator('#fusionpipe-sidebar')).toBeVisible();
 
   await page.menu.clickMenuItem('File>New Launcher');
-  await cards.last().click();
+  await cards.nth(1).click();
   const dialog = page.locator('.jp-Dialog');
   await dialog.locator('select').selectOption({ label: `${project.tag} (${project.id})` });
   await dialog.getByRole('button', { name: 'OK' }).click();

@@ -19,6 +19,8 @@ ALTER TABLE nodes
     ADD COLUMN restored_from     text;
 -- Saves in the lab's editor and file watching know a folder, not a node.
 CREATE INDEX nodes_folder_idx ON nodes (folder);
+-- A copy (duplicate, branch) can take the outputs of a node with the same fingerprint.
+CREATE INDEX nodes_fingerprint_idx ON nodes (fingerprint) WHERE fingerprint IS NOT NULL;
 
 -- The stat cache: a file whose stat is unchanged keeps its hash and is not read again.
 CREATE TABLE node_files (

@@ -1,5 +1,6 @@
 // The entries of the canvas's context menus, by what was right-clicked.
 import type { NodeKind, XY } from '../../api';
+import { lockedItself } from '../../lock';
 import type { MenuEntry } from '../common/menu';
 import type { CanvasActions } from './actions';
 import {
@@ -35,7 +36,7 @@ export function nodeMenu(actions: CanvasActions, node: PipelineFlowNode): MenuEn
     { label: 'Set completed' + many, run: () => model.setStatus(ids, 'completed') },
     { label: 'Set stale' + many, run: () => model.setStatus(ids, 'staledata') },
     { label: 'Clear outputs' + many, run: () => model.clearOutputs(ids) },
-    data.locked
+    lockedItself(data)
       ? { label: 'Unlock' + many, run: () => model.setLocked(ids, false) }
       : { label: 'Lock' + many, run: () => model.setLocked(ids, true) },
     'separator',

@@ -45,6 +45,53 @@ export async function deleteProject(host: SidebarHost, project: Project): Promis
   }
 }
 
+/** Saves the pipeline's export (a zip: pipeline.yaml and each node's code/) as a download. */
+export async function exportPipeline(host: SidebarHost, pipeline: Pipeline): Promise<void> {
+  const exported = await host.model.exportPipeline(pipeline);
+  if (!exported) {
+    return;
+  }
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(exported.zip);
+  link.download = exported.name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has its own copy once it started: the object URL can go with the next task.
+  window.setTimeout(() => URL.revokeObjectURL(link.href));
+}
+
+/** Asks for a zip an export made, imports it into the project and opens the new pipeline. */
+export async function importPipeline(host: SidebarHost, project: Project): Promise<void> {
+  const zip = await chooseFile('.zip,application/zip');
+  const pipeline = zip ? await host.model.importPipeline(project.id, zip) : undefined;
+  if (pipeline) {
+    Notification.success(`Imported "${pipeline.tag}" into project "${project.tag}".`, {
+      autoClose: 5000,
+    });
+    host.openPipeline(pipeline.id);
+  }
+}
+
+/** The browser's file picker; null when the user closes it without a file. */
+function chooseFile(accept: string): Promise<File | null> {
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.accept = accept;
+  input.hidden = true;
+  document.body.append(input);
+  return new Promise((resolve) => {
+    const done = (): void => {
+      input.remove();
+      resolve(input.files?.[0] ?? null);
+    };
+    input.addEventListener('change', done, { once: true });
+    input.addEventListener('cancel', done, { once: true });
+    input.click();
+  });
+}
+
 export function projectMenu(host: SidebarHost, project: Project): MenuItem[] {
   const { model } = host;
   return [
@@ -72,6 +119,7 @@ export function projectMenu(host: SidebarHost, project: Project): MenuItem[] {
       },
     },
     { id: 'lineage', label: 'Show lineage graph', run: () => host.showLineage(project.id) },
+    { id: 'import', label: 'Import pipeline…', run: () => importPipeline(host, project) },
     {
       id: 'delete',
       label: 'Delete…',
@@ -181,6 +229,7 @@ export function pipelineMenu(host: SidebarHost, pipeline: Pipeline): MenuItem[] 
         }
       },
     },
+    { id: 'export', label: 'Export pipeline…', run: () => exportPipeline(host, pipeline) },
     {
       id: 'lock',
       label: pipeline.locked ? 'Unlock' : 'Lock',

@@ -1,0 +1,15 @@
+"""REST handler for the example pipeline offered on first run."""
+
+from __future__ import annotations
+
+from tornado import web
+
+from .base import FusionpipeHandler
+
+
+class ExamplesHandler(FusionpipeHandler):
+    @web.authenticated
+    async def post(self) -> None:
+        """A new example pipeline, in a project of its own."""
+        pipeline = await self.service.examples.create(self.username)
+        self.reply(pipeline.to_json(), status=201)

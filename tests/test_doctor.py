@@ -1,0 +1,103 @@
+"""``fusionpipe admin doctor``: happy on a fresh single-user setup, and naming the fix when the
+data folder cannot be used, the database cannot be reached or its schema is old."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+import sys
+
+from test_admin import fresh_database  # noqa: F401 (a fixture)
+
+from fusionpipe_server import admin
+
+
+def doctor(*args, cwd, env=None):
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FUSIONPIPE_DATA_PATH")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "fusionpipe_server.cli", "admin", "doctor", *args],
+        env={**environment, **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_fresh_default_setup_is_fine(tmp_path):
+    """A new user: no database, no data folder yet; the server makes both on its first start."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    result = doctor(cwd=work, env={"HOME": str(home)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok      database: embedded PostgreSQL in" in result.stdout
+    assert f"ok      data folder: {work / 'fusionpipe-data'} (the server creates it" in (
+        result.stdout
+    )
+    assert not (work / "fusionpipe-data").exists() and os.listdir(home) == []
+
+
+def test_a_data_folder_that_cannot_be_created_is_a_problem(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    data = blocker / "fusionpipe-data"
+    result = doctor(cwd=tmp_path, env={"HOME": str(tmp_path), "FUSIONPIPE_DATA_PATH": str(data)})
+    assert result.returncode == 1
+    assert (
+        f"PROBLEM data folder: {data} cannot be created: {blocker} is not a folder: "
+        "choose another with FUSIONPIPE_DATA_PATH"
+    ) in result.stdout
+
+
+def test_a_data_folder_the_user_cannot_write_is_a_problem(tmp_path):
+    """Checked as an ordinary user (root writes anywhere): a folder of root's, mode 755."""
+    nobody = pwd.getpwnam("nobody")
+    tmp_path.chmod(0o755)
+    data = tmp_path / "owned-by-root"
+    data.mkdir(mode=0o755)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # a forked child: the interpreter under /root cannot be started anew
+        os.close(reader)
+        try:
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            checks = {c.name: c for c in admin.doctor(None, data, embedded_path=tmp_path / "pg")}
+            report = f"{checks['data folder'].ok} {checks['data folder'].detail}"
+        except BaseException as err:
+            report = repr(err)
+        os.write(writer, report.encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    report = os.read(reader, 4096).decode()
+    assert report.startswith(f"False {data} is not writable by you: "), report
+    assert "FUSIONPIPE_DATA_PATH" in report
+
+
+def test_an_unreachable_database_is_a_problem(tmp_path):
+    dsn = f"host={tmp_path / 'no-server-here'} dbname=fusionpipe"
+    result = doctor("--database-url", dsn, "--data-path", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "PROBLEM database: cannot connect" in result.stdout
+    assert "check DATABASE_URL" in result.stdout
+
+
+def test_an_old_schema_names_the_migration(fresh_database, tmp_path):  # noqa: F811
+    _, dsn, _ = fresh_database
+    stale = doctor("--database-url", dsn, "--data-path", str(tmp_path), cwd=tmp_path)
+    assert stale.returncode == 1
+    assert "PROBLEM database: schema version 0" in stale.stdout
+    assert "fusionpipe admin migrate" in stale.stdout
+    subprocess.run(
+        [sys.executable, "-m", "fusionpipe_server.cli", "admin", "migrate", "--database-url", dsn],
+        check=True,
+        capture_output=True,
+    )
+    healthy = doctor("--database-url", dsn, "--data-path", str(tmp_path), cwd=tmp_path)
+    assert healthy.returncode == 0, healthy.stdout
+    assert "ok      uv: found" in healthy.stdout

@@ -1,0 +1,103 @@
+"""The example pipeline: made by the REST API and by `fusionpipe example`, in a project of its
+own, and run end to end headless (the plot node's matplotlib environment built by uv)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+async def test_post_examples_makes_the_example_in_a_project_of_its_own(api):
+    status, pipeline = await api("POST", "examples")
+    assert status == 201, pipeline
+    assert pipeline["tag"] == "example"
+    _, project = await api("GET", f"projects/{pipeline['project_id']}")
+    assert project["tag"] == "example" and "matplotlib" in project["notes"]
+
+    _, graph = await api("GET", f"pipelines/{pipeline['id']}")
+    nodes = {node["tag"]: node for node in graph["nodes"]}
+    assert {tag: node["kind"] for tag, node in nodes.items()} == {
+        "make data": "python",
+        "fit": "notebook",
+        "plot": "python",
+        "report": "python",
+    }
+    assert all(node["status"] == "ready" for node in nodes.values())
+    tags = {node["id"]: node["tag"] for node in graph["nodes"]}
+    assert sorted((tags[e["source"]], tags[e["target"]], e["slot"]) for e in graph["edges"]) == [
+        ("fit", "plot", "02"),
+        ("fit", "report", "01"),
+        ("make data", "fit", "01"),
+        ("make data", "plot", "01"),
+        ("plot", "report", "02"),
+    ]
+    # Laid out so that no node hides another on the canvas.
+    assert len({(n["position"]["x"], n["position"]["y"]) for n in nodes.values()}) == 4
+
+    _, parameters = await api("GET", f"nodes/{nodes['make data']['id']}/parameters")
+    assert "slope: 2.5" in parameters["content"]
+    plot = Path(nodes["plot"]["folder"])
+    assert "matplotlib" in (plot / "code" / "requirements.txt").read_text()
+    _, details = await api("GET", f"nodes/{nodes['plot']['id']}")
+    assert details["environment"] == "missing"  # its own, built at its first run
+    _, details = await api("GET", f"nodes/{nodes['report']['id']}")
+    assert details["environment"] == "none"  # the server's Python
+
+    status, again = await api("POST", "examples")
+    assert status == 201 and again["tag"] == "example-2"
+    _, other = await api("GET", f"projects/{again['project_id']}")
+    assert other["tag"] == "example-2" and other["id"] != project["id"]
+
+
+async def test_a_failure_half_way_leaves_no_project_behind(api, data_path):
+    # No node folder can be made under a data folder that is a file.
+    data_path.rmdir()
+    data_path.write_text("not a folder")
+    status, _ = await api("POST", "examples")
+    assert status >= 400
+    _, listed = await api("GET", "projects")
+    assert listed["projects"] == []
+    _, pipelines = await api("GET", "pipelines")
+    assert pipelines["pipelines"] == []
+    assert data_path.read_text() == "not a folder"
+
+
+def fusionpipe(database_url, data_path, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "fusionpipe_server.cli", *args],
+        env={**os.environ, "DATABASE_URL": database_url, "FUSIONPIPE_DATA_PATH": str(data_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_example_runs_end_to_end_from_the_command_line(database_url, data_path):
+    made = fusionpipe(database_url, data_path, "example")
+    assert made.returncode == 0, made.stderr
+    assert "made the example pipeline 'example'" in made.stdout
+    assert "fusionpipe run example" in made.stdout
+
+    ran = fusionpipe(database_url, data_path, "run", "example")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    finished = [line.split(maxsplit=1) for line in ran.stdout.splitlines()[1:-1]]
+    assert sorted((state, rest.rsplit(" ", 1)[0]) for state, rest in finished) == [
+        ("ok", "fit"),
+        ("ok", "make data"),
+        ("ok", "plot"),
+        ("ok", "report"),
+    ]
+    assert ran.stdout.splitlines()[-1] == "fusionpipe: run completed"
+
+    outputs = {path.name: path for path in data_path.glob("*/*/data/*")}
+    assert outputs["fit.png"].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert outputs["points.csv"].read_text().count("\n") == 51  # header and 50 points
+    fit = json.loads(outputs["summary.json"].read_text())
+    assert abs(fit["slope"] - 2.5) < 0.2 and fit["r_squared"] > 0.9
+    (report,) = data_path.glob("*/*/reports/report.html")
+    assert "data:image/png;base64,iVBORw0KGgo" in report.read_text()
+    (executed,) = data_path.glob("*/*/reports/main-*.ipynb")
+    assert "fit.json" in executed.read_text()

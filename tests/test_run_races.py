@@ -1,0 +1,78 @@
+"""Runs racing each other and failing in odd places, with real processes: a node executes
+once per fingerprint whatever number of runs ask for it, and nothing is left ``running``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from test_nodes_api import add_node, connect, setup_pipeline
+from test_runs_api import wait_run, write_code
+
+from fusionpipe_server.runners.local import LocalRunner
+
+COUNTING = """
+import time
+from pathlib import Path
+with open("../executions.txt", "a") as out:
+    out.write("x")
+time.sleep(0.5)
+{end}
+"""
+
+
+async def start(api, pipeline, **body):
+    status, started = await api("POST", f"pipelines/{pipeline['id']}/runs", body)
+    assert status == 202, started
+    return started
+
+
+def executions(node):
+    path = Path(node["folder"]) / "executions.txt"
+    return len(path.read_text()) if path.exists() else 0
+
+
+async def test_two_runs_at_once_execute_each_node_once(api):
+    pipeline = await setup_pipeline(api)
+    a, b = await add_node(api, pipeline, "a"), await add_node(api, pipeline, "b")
+    await connect(api, pipeline, a, b)
+    write_code(a, COUNTING.format(end="Path('../data/x').write_text('1')"))
+    write_code(b, COUNTING.format(end=""))
+    first, second = await asyncio.gather(start(api, pipeline), start(api, pipeline))
+    runs = await asyncio.gather(wait_run(api, first["id"]), wait_run(api, second["id"]))
+    assert [r["status"] for r in runs] == ["completed", "completed"], runs
+    assert executions(a) == 1 and executions(b) == 1
+    reasons = {n["reason"] for r in runs for n in r["nodes"] if n["status"] == "skipped"}
+    assert any(reason.startswith("up to date: made by run") for reason in reasons), runs
+
+
+async def test_a_failing_node_asked_for_twice_fails_once_in_both_runs(api):
+    pipeline = await setup_pipeline(api)
+    node = await add_node(api, pipeline, "broken")
+    write_code(node, COUNTING.format(end="raise SystemExit(3)"))
+    first, second = await asyncio.gather(start(api, pipeline), start(api, pipeline))
+    runs = await asyncio.gather(wait_run(api, first["id"]), wait_run(api, second["id"]))
+    assert executions(node) == 1
+    entries = [r["nodes"][0] for r in runs]
+    assert {e["status"] for e in entries} == {"failed"}
+    assert any(e["reason"].startswith("failed in run") for e in entries), entries
+
+
+async def test_an_error_after_the_claim_fails_the_node_with_its_reason(api, monkeypatch):
+    async def broken_start(self, job):
+        raise RuntimeError("the backend fell over")
+
+    monkeypatch.setattr(LocalRunner, "start", broken_start)
+    pipeline = await setup_pipeline(api)
+    node = await add_node(api, pipeline, "n")
+    started = await start(api, pipeline)
+    finished = await wait_run(api, started["id"])
+    assert finished["status"] == "failed"
+    entry = finished["nodes"][0]
+    assert "the backend fell over" in entry["reason"]
+    _, body = await api("GET", f"nodes/{node['id']}")
+    assert body["status"] == "failed", "never left running"
+    _, log = await api("GET", f"nodes/{node['id']}/log")
+    assert "the backend fell over" in log["content"]
+    status, body = await api("POST", f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill")
+    assert status == 409 and "not running" in body["message"]
