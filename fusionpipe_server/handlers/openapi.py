@@ -232,9 +232,6 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             parameters=[{"name": "head", "in": "query", "schema": {"type": "integer"}}],
         ),
     },
-    "/nodes/{node_id}/provenance": {
-        "get": _op("What made the node's outputs, walked back to the roots", "200"),
-    },
     "/whoami": {"get": _op("Who the caller is, as fusionpipe records users", "200")},
     "/nodes/{node_id}/log": {
         "get": _op(
