@@ -51,6 +51,21 @@ export interface GraphNode {
   locked_by: LockedBy | null;
   /** When the node's current run started (ISO-8601), while it is running. */
   started_at: string | null;
+  /** Why the node is stale (empty when up to date); absent from servers that do not say. */
+  stale_reasons?: StaleReason[];
+}
+
+export interface StaleReason {
+  kind: string;
+  message: string;
+}
+
+/** Which run made a node's outputs, and by whom; `restored_from` when taken from the cache. */
+export interface MadeBy {
+  run_id: string;
+  finished_at: string | null;
+  requested_by: string;
+  restored_from: string | null;
 }
 
 export type LockedBy = { kind: 'node' } | { kind: 'pipeline'; id: string; tag: string };
@@ -62,6 +77,7 @@ export interface NodeDetails extends GraphNode {
   environment: string;
   /** The folder relative to the Jupyter root, for the file browser; null when unreachable. */
   lab_path: string | null;
+  made_by?: MadeBy | null;
 }
 
 export interface Group {
@@ -114,6 +130,44 @@ export interface Run {
   started_at: string | null;
   finished_at: string | null;
   nodes: RunNode[];
+}
+
+/** How far a run has got; `eta_s` is null when earlier runs give nothing to estimate from. */
+export interface RunProgress {
+  done: number;
+  total: number;
+  elapsed_s: number;
+  eta_s: number | null;
+}
+
+export interface RunWithProgress extends Run {
+  progress: RunProgress;
+}
+
+export interface RunPage {
+  runs: Run[];
+  /** How many runs the filter lets through, in all pages. */
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export type OutputKind = 'image' | 'csv' | 'text' | 'html' | 'notebook' | 'other';
+
+export interface OutputEntry {
+  /** Relative to the node folder: `data/...` or `reports/...`. */
+  path: string;
+  size: number;
+  kind: OutputKind;
+}
+
+export interface OutputListing {
+  node_id: string;
+  /** The first entries only (200). */
+  entries: OutputEntry[];
+  /** How many files there are; a lower bound when `complete` is false. */
+  total: number;
+  complete: boolean;
 }
 
 export interface NodeLog {
@@ -380,8 +434,70 @@ export class FusionpipeApi {
   }
 
   async pipelineRuns(pipelineId: string, limit = 20): Promise<Run[]> {
-    const path = `pipelines/${pipelineId}/runs?limit=${limit}`;
-    return (await this.request<{ runs: Run[] }>('GET', path)).runs;
+    return (await this.runPage(pipelineId, { limit })).runs;
+  }
+
+  /** A page of the pipeline's runs, newest first, optionally only those with `status`. */
+  runPage(
+    pipelineId: string,
+    page: { limit: number; offset?: number; status?: string },
+  ): Promise<RunPage> {
+    const query = new URLSearchParams({ limit: String(page.limit) });
+    if (page.offset) {
+      query.set('offset', String(page.offset));
+    }
+    if (page.status) {
+      query.set('status', page.status);
+    }
+    return this.request<RunPage>('GET', `pipelines/${pipelineId}/runs?${query.toString()}`);
+  }
+
+  run(runId: string): Promise<RunWithProgress> {
+    return this.request<RunWithProgress>('GET', `runs/${runId}`);
+  }
+
+  /** Who this user is in fusionpipe's records (a run's `requested_by`). */
+  async me(): Promise<string> {
+    return (await this.request<{ username: string }>('GET', 'whoami')).username;
+  }
+
+  outputs(nodeId: string): Promise<OutputListing> {
+    return this.request<OutputListing>('GET', `nodes/${nodeId}/outputs`);
+  }
+
+  private outputUrl(nodeId: string, path: string, query = ''): string {
+    const encoded = path.split('/').map(encodeURIComponent).join('/');
+    return (
+      URLExt.join(this.settings.baseUrl, 'fusionpipe', 'api', 'nodes', nodeId, 'outputs', encoded) +
+      query
+    );
+  }
+
+  /** An output file's bytes (for a thumbnail). */
+  async outputBlob(nodeId: string, path: string): Promise<Blob> {
+    const response = await ServerConnection.makeRequest(
+      this.outputUrl(nodeId, path),
+      {},
+      this.settings,
+    );
+    if (!response.ok) {
+      throw new ApiError(response.status, errorMessage(response, await response.text()));
+    }
+    return response.blob();
+  }
+
+  /** The first `lines` lines of a text output. */
+  async outputHead(nodeId: string, path: string, lines: number): Promise<string> {
+    const response = await ServerConnection.makeRequest(
+      this.outputUrl(nodeId, path, `?head=${lines}`),
+      {},
+      this.settings,
+    );
+    const text = await response.text();
+    if (!response.ok) {
+      throw new ApiError(response.status, errorMessage(response, text));
+    }
+    return text;
   }
 
   async nodeRuns(nodeId: string, limit = 20): Promise<Run[]> {

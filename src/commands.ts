@@ -6,5 +6,6 @@ export const CommandIds = {
   createExample: 'fusionpipe:create-example',
   openPipeline: 'fusionpipe:open-pipeline',
   showLineage: 'fusionpipe:show-lineage',
+  showRuns: 'fusionpipe:show-runs',
   refresh: 'fusionpipe:refresh',
 } as const;

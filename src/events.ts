@@ -3,7 +3,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { FusionpipeApi } from './api';
+import type { FusionpipeApi, StaleReason } from './api';
 
 export interface FusionpipeEvent {
   event: string;
@@ -11,6 +11,10 @@ export interface FusionpipeEvent {
   node_id?: string;
   status?: string;
   run_id?: string;
+  /** On node.status: why the node is stale; absent from older servers. */
+  stale_reasons?: StaleReason[];
+  /** On run.updated: who started the run. */
+  requested_by?: string;
 }
 
 export class EventStream {

@@ -14,8 +14,10 @@ import { choosePipeline, chooseProject } from './components/Sidebar/actions';
 import Sidebar from './components/Sidebar/Sidebar.svelte';
 import { fusionpipeIcon } from './icons';
 import { FusionpipeModel } from './model';
+import { RunNotifier } from './runNotifications';
 import { LineageWidget } from './widgets/LineageWidget';
 import { PipelineWidget } from './widgets/PipelineWidget';
+import { RunsWidget } from './widgets/RunsWidget';
 import { SvelteWidget } from './widgets/SvelteWidget';
 
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
@@ -51,6 +53,11 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       void app.commands.execute(CommandIds.openPipeline, { pipelineId });
     };
     model.openPipeline = openPipeline;
+    const runs = new WidgetTracker<RunsWidget>({ namespace: 'fusionpipe-runs' });
+    model.showRuns = (pipelineId: string, runId?: string): void => {
+      void app.commands.execute(CommandIds.showRuns, { pipelineId, runId: runId ?? null });
+    };
+    new RunNotifier(model);
     const showLineage = (projectId: string): void => {
       void app.commands.execute(CommandIds.showLineage, { projectId });
     };
@@ -173,6 +180,31 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       args: (widget) => ({ projectId: widget.projectId }),
       name: (widget) => widget.projectId,
     });
+    app.commands.addCommand(CommandIds.showRuns, {
+      label: 'fusionpipe: Show runs',
+      caption: "A pipeline's run history; `runId` opens one run",
+      execute: async (args) => {
+        const pipelineId =
+          typeof args.pipelineId === 'string' ? args.pipelineId : await choosePipeline(model);
+        if (!pipelineId) {
+          return;
+        }
+        showOnce(
+          runs,
+          (widget) => widget.model.pipelineId === pipelineId,
+          () => new RunsWidget(model, pipelineId),
+        );
+        const widget = runs.find((found) => found.model.pipelineId === pipelineId);
+        if (widget && typeof args.runId === 'string') {
+          await widget.model.open(args.runId);
+        }
+      },
+    });
+    void restorer?.restore(runs, {
+      command: CommandIds.showRuns,
+      args: (widget) => ({ pipelineId: widget.model.pipelineId }),
+      name: (widget) => widget.model.pipelineId,
+    });
     app.commands.addCommand(CommandIds.refresh, {
       label: 'fusionpipe: Refresh projects and pipelines',
       execute: () => model.reload(),
@@ -184,6 +216,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       CommandIds.createExample,
       CommandIds.openPipeline,
       CommandIds.showLineage,
+      CommandIds.showRuns,
       CommandIds.refresh,
     ]) {
       palette?.addItem({ command, category: 'fusionpipe' });

@@ -11,6 +11,7 @@ import {
   type Pipeline,
   type PipelineGraph,
   type Project,
+  type RunWithProgress,
   type Size,
   type XY,
 } from './api';
@@ -36,6 +37,9 @@ export class FusionpipeModel {
 
   /** Opens a pipeline in the lab; set by the plugin, which owns the commands. */
   openPipeline: (pipelineId: string) => void = () => undefined;
+
+  /** Opens a pipeline's Runs view, at one run when `runId` is given; set by the plugin. */
+  showRuns: (pipelineId: string, runId?: string) => void = () => undefined;
 
   get projects(): readonly Project[] {
     return this._projects;
@@ -298,6 +302,36 @@ export class PipelineModel {
     }
   }
 
+  /** The pipeline's latest run and its progress, once `followRuns` has loaded it. */
+  get latestRun(): RunWithProgress | undefined {
+    return this._latestRun;
+  }
+
+  /** Emitted when the latest run, or its progress, has changed. */
+  get runChanged(): ISignal<this, void> {
+    return this._runChanged;
+  }
+
+  /** Load the latest run; the live events keep it current from then on. */
+  async followRuns(): Promise<void> {
+    const [latest] = (await attempt('load the runs', () =>
+      this.app.api.pipelineRuns(this.pipelineId, 1),
+    )) ?? [undefined];
+    if (latest) {
+      await this.loadRun(latest.id);
+    }
+  }
+
+  private async loadRun(runId: string): Promise<void> {
+    const run = await attempt('load the run', () => this.app.api.run(runId));
+    const current = this._latestRun;
+    // Events of an older run may arrive after a newer one started: keep the newest.
+    if (run && (!current || current.id === run.id || run.created_at >= current.created_at)) {
+      this._latestRun = run;
+      this._runChanged.emit();
+    }
+  }
+
   async refresh(): Promise<void> {
     const graph = await attempt('load the pipeline', () => this.app.api.pipeline(this.pipelineId));
     if (graph) {
@@ -474,6 +508,7 @@ export class PipelineModel {
   }
 
   dispose(): void {
+    window.clearTimeout(this._pendingRun);
     this.app.events.received.disconnect(this.onEvent, this);
   }
 
@@ -481,6 +516,22 @@ export class PipelineModel {
     const mine = event.pipeline_id === this.pipelineId;
     const shown =
       event.node_id !== undefined && this._graph?.nodes.some((n) => n.id === event.node_id);
+    const runId = event.run_id;
+    if (runId && (mine || runId === this._latestRun?.id)) {
+      window.clearTimeout(this._pendingRun);
+      this._pendingRun = window.setTimeout(() => void this.loadRun(runId), 50);
+    }
+    if (event.event === 'node.status' && event.stale_reasons && this._graph && shown) {
+      // Show the reasons at once; the reload below brings the rest.
+      const reasons = event.stale_reasons;
+      this._graph = {
+        ...this._graph,
+        nodes: this._graph.nodes.map((n) =>
+          n.id === event.node_id ? { ...n, stale_reasons: reasons } : n,
+        ),
+      };
+      this._changed.emit();
+    }
     if (event.event === 'resync' || mine || shown) {
       // Many events arrive together during a run: one reload for all of them.
       window.clearTimeout(this._pending);
@@ -495,6 +546,9 @@ export class PipelineModel {
   }
 
   private _graph: PipelineGraph | undefined;
+  private _latestRun: RunWithProgress | undefined;
+  private _pendingRun = 0;
+  private readonly _runChanged = new Signal<this, void>(this);
   private _pending = 0;
   private _selection: readonly string[] = [];
   private readonly _changed = new Signal<this, void>(this);

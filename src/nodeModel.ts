@@ -7,7 +7,7 @@ import { IEditorServices } from '@jupyterlab/codeeditor';
 import type { Contents } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ApiError, type NodeDetails, type NodeLog, type Run } from './api';
+import { ApiError, type NodeDetails, type NodeLog, type OutputListing, type Run } from './api';
 import type { FusionpipeEvent } from './events';
 import { lockReason } from './lock';
 import { attempt, type PipelineModel } from './model';
@@ -85,6 +85,57 @@ export class NodeModel {
     return this._changed;
   }
 
+  /** Whether the Outputs section is open: its listing is only loaded while it is. */
+  get outputsOpen(): boolean {
+    return this._outputsOpen;
+  }
+
+  /** What the selected node's data/ and reports/ hold, while the Outputs section is open. */
+  get outputs(): OutputListing | undefined {
+    return this._outputs;
+  }
+
+  async setOutputsOpen(open: boolean): Promise<void> {
+    this._outputsOpen = open;
+    this._changed.emit();
+    if (open) {
+      await this.loadOutputs();
+    }
+  }
+
+  async loadOutputs(): Promise<void> {
+    const node = this._node;
+    if (!node || !this._outputsOpen) {
+      return;
+    }
+    const listing = await attempt('list the outputs', () => this.pipeline.app.api.outputs(node.id));
+    if (listing && this._node?.id === listing.node_id) {
+      this._outputs = listing;
+      this._changed.emit();
+    }
+  }
+
+  /** An output file of the selected node, for a thumbnail. */
+  outputBlob(path: string): Promise<Blob> {
+    return this.pipeline.app.api.outputBlob(this._node!.id, path);
+  }
+
+  /** The first lines of a text output of the selected node. */
+  outputHead(path: string, lines: number): Promise<string> {
+    return this.pipeline.app.api.outputHead(this._node!.id, path, lines);
+  }
+
+  /** Open an output (an HTML or notebook report) in the lab, from the node's folder. */
+  async openOutput(path: string): Promise<void> {
+    const base = this._node?.lab_path;
+    const app = this.app;
+    if (app && base != null) {
+      await attempt('open the report', () =>
+        app.commands.execute('docmanager:open', { path: `${base}/${path}` }),
+      );
+    }
+  }
+
   /** JupyterLab's code editors, so the parameters get the user's editor; null without the lab. */
   async editorServices(): Promise<IEditorServices | null> {
     return this.app ? this.app.resolveOptionalService(IEditorServices) : null;
@@ -100,6 +151,7 @@ export class NodeModel {
     this._runs = [];
     this._log = undefined;
     this._shownRun = null;
+    this._outputs = undefined;
     this._changed.emit();
     if (this.selection.length !== 1) {
       return;
@@ -112,7 +164,7 @@ export class NodeModel {
     if (loaded && generation === this._generation) {
       [this._node, this._parameters] = loaded;
       this._changed.emit();
-      await this.reload();
+      await Promise.all([this.reload(), this.loadOutputs()]);
     }
   }
 
@@ -134,6 +186,10 @@ export class NodeModel {
       if (generation === this._generation) {
         [this._node, this._runs, this._log] = loaded;
         this._changed.emit();
+        if (loaded[0].status !== node.status) {
+          // Run, cleared or reset: what data/ and reports/ hold has changed.
+          void this.loadOutputs();
+        }
       }
     } catch (error) {
       // A node deleted while shown is gone from the canvas too: nothing to report. The log of a
@@ -210,7 +266,8 @@ export class NodeModel {
 
   /**
    * Open the node's notebook on the node's kernel: `code/main.ipynb` of a notebook node, else
-   * `code/analysis.ipynb`, created empty the first time.
+   * `notebooks/analysis.ipynb`, created empty the first time. Exploratory notebooks live outside
+   * `code/`, so they are not part of the node's code: editing one does not make it stale.
    */
   async openNotebook(): Promise<void> {
     const node = this._node;
@@ -218,7 +275,7 @@ export class NodeModel {
     if (!app || !node || node.lab_path === null) {
       return;
     }
-    const code = `${node.lab_path}/code`;
+    const folder = node.lab_path;
     await attempt('open the notebook', async () => {
       const contents = app.serviceManager.contents;
       const exists = (path: string) =>
@@ -231,9 +288,14 @@ export class NodeModel {
       if (!specs.specs?.kernelspecs[node.kernel]) {
         await specs.refreshSpecs();
       }
-      const main = `${code}/main.ipynb`;
+      const main = `${folder}/code/main.ipynb`;
       const path =
-        node.kind === 'notebook' && (await exists(main)) ? main : `${code}/analysis.ipynb`;
+        node.kind === 'notebook' && (await exists(main))
+          ? main
+          : `${folder}/notebooks/analysis.ipynb`;
+      if (!(await exists(`${folder}/notebooks`)) && path !== main) {
+        await contents.save(`${folder}/notebooks`, { type: 'directory' });
+      }
       if (!(await exists(path))) {
         const spec = specs.specs?.kernelspecs[node.kernel];
         await contents.save(path, emptyNotebook(node.kernel, spec?.display_name ?? node.kernel));
@@ -255,6 +317,7 @@ export class NodeModel {
 
   dispose(): void {
     window.clearTimeout(this._pending);
+    window.clearTimeout(this._pendingOutputs);
     this.pipeline.selectionChanged.disconnect(this.onSelection, this);
     this.pipeline.app.events.received.disconnect(this.onEvent, this);
   }
@@ -292,6 +355,11 @@ export class NodeModel {
       window.clearTimeout(this._pending);
       this._pending = window.setTimeout(() => void this.reload(), 100);
     }
+    if (node && event.event === 'node.status' && event.node_id === node.id) {
+      // Its outputs change when it has run (or been cleared), not while it runs.
+      window.clearTimeout(this._pendingOutputs);
+      this._pendingOutputs = window.setTimeout(() => void this.loadOutputs(), 100);
+    }
   }
 
   private _node: NodeDetails | undefined;
@@ -303,5 +371,8 @@ export class NodeModel {
   private _generation = 0;
   private _reloadFailure: string | null = null;
   private _pending = 0;
+  private _outputsOpen = false;
+  private _outputs: OutputListing | undefined;
+  private _pendingOutputs = 0;
   private readonly _changed = new Signal<this, void>(this);
 }

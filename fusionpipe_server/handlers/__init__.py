@@ -28,6 +28,7 @@ from .nodes import (
     ProvenanceHandler,
     StatusHandler,
 )
+from .outputs import OutputFileHandler, OutputsHandler
 from .pipelines import PipelineHandler, PipelinesHandler, PositionsHandler
 from .projects import ProjectGraphHandler, ProjectHandler, ProjectsHandler
 from .runs import (
@@ -39,6 +40,7 @@ from .runs import (
     RunHandler,
 )
 from .transfer import ExportHandler, ImportHandler
+from .whoami import WhoAmIHandler
 
 API = "/fusionpipe/api"
 
@@ -75,6 +77,9 @@ ROUTES: list[tuple[str, type]] = [
     ("/nodes/{node_id}/log", LogHandler),
     ("/nodes/{node_id}/provenance", ProvenanceHandler),
     ("/nodes/{node_id}/runs", NodeRunsHandler),
+    ("/nodes/{node_id}/outputs", OutputsHandler),
+    ("/nodes/{node_id}/outputs/{path}", OutputFileHandler),
+    ("/whoami", WhoAmIHandler),
     ("/runs/{run_id}", RunHandler),
     ("/runs/{run_id}/cancel", CancelRunHandler),
     ("/examples", ExamplesHandler),
@@ -83,8 +88,16 @@ ROUTES: list[tuple[str, type]] = [
 _SEGMENT = openapi.ID_PATTERN.strip("^$")
 
 
+# An output's path spans segments; every other path parameter is one id.
+_SPANNING = {"path": ".+"}
+
+
 def _pattern(template: str) -> str:
-    return API + re.sub(r"\{(\w+)\}", lambda name: f"(?P<{name[1]}>{_SEGMENT})", template)
+    return API + re.sub(
+        r"\{(\w+)\}",
+        lambda name: f"(?P<{name[1]}>{_SPANNING.get(name[1], _SEGMENT)})",
+        template,
+    )
 
 
 def handlers() -> list[tuple[Any, ...]]:

@@ -18,7 +18,8 @@ class PipelineNodesHandler(FusionpipeHandler):
             pipeline_id,
             tag=body.get("tag"),
             kind=body.get("kind"),
-            position=position(body.get("position")) or (0.0, 0.0),
+            # No position: the service finds the node a free place.
+            position=position(body.get("position")),
         )
         self.created(node)
 

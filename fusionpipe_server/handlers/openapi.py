@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
+from ..service.history import MAX_PAGE, RUN_STATUSES
 
 _STR = {"type": "string"}
 _BOOL = {"type": "boolean"}
@@ -45,6 +46,10 @@ _SIZE = {
 }
 _KIND = {"type": "string", "enum": ["python", "notebook", "matlab", "shell"]}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
+# Path parameters are ids, but for an output's path below the node folder (slashes allowed).
+_PATH_PARAMETERS = {
+    "path": {"type": "string", "minLength": 1, "maxLength": 4096, "pattern": "^[^\\u0000]+$"}
+}
 _TAIL = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
 _ERRORS = {
     "400": "bad input: the message names the field",
@@ -292,12 +297,18 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             exclusive=("node_ids", "until"),
         ),
         "get": _op(
-            "Run history of the pipeline, newest first",
+            "Run history of the pipeline, newest first: a page of runs and the total",
             "200",
-            query={"limit": _LIMIT},
+            query={
+                "limit": {**_LIMIT, "maximum": MAX_PAGE},
+                "offset": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000},
+                "status": {"type": "string", "enum": list(RUN_STATUSES)},
+            },
         ),
     },
-    "/runs/{run_id}": {"get": _op("One run with each node's outcome", "200")},
+    "/runs/{run_id}": {
+        "get": _op("One run with each node's outcome and its progress (done, total, eta)", "200")
+    },
     "/runs/{run_id}/cancel": {"post": _op("Cancel a run (kills its running nodes)", "200")},
     "/pipelines/{pipeline_id}/nodes/{node_id}/kill": {
         "post": _op("Kill a running node and its whole process tree", "202"),
@@ -309,6 +320,18 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
             query={"limit": _LIMIT},
         ),
     },
+    "/nodes/{node_id}/outputs": {
+        "get": _op("The files of data/ and reports/ (the first 200), with sizes and kinds", "200"),
+    },
+    "/nodes/{node_id}/outputs/{path}": {
+        "get": _op(
+            "One output file (path relative to the node folder, inside data/ or reports/); "
+            "head=N for the first lines of a text file",
+            "200",
+            query={"head": {"type": "integer", "minimum": 1, "maximum": 10_000}},
+        ),
+    },
+    "/whoami": {"get": _op("Who the caller is, as fusionpipe records users", "200")},
     "/nodes/{node_id}/log": {
         "get": _op(
             "The log of the node's latest run, or of run_id; tail=N for the last lines",
@@ -360,7 +383,13 @@ def document(api_url: str = "/fusionpipe/api") -> dict[str, Any]:
     for path, operations in _PATHS.items():
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": _ID} for name in names
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": _PATH_PARAMETERS.get(name, _ID),
+            }
+            for name in names
         ]
         paths[path] = {**({"parameters": parameters} if parameters else {}), **operations}
     return {

@@ -28,17 +28,20 @@ class PipelineRunsHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("read")
     async def get(self, pipeline_id: str) -> None:
-        runs = await self.service.runs.history(
-            pipeline_id=pipeline_id, limit=self.query("limit", HISTORY_LENGTH)
+        page = await self.service.history.page(
+            pipeline_id,
+            limit=self.query("limit", HISTORY_LENGTH),
+            offset=self.query("offset", 0),
+            status=self.query("status"),
         )
-        self.reply({"runs": [run.to_json() for run in runs]})
+        self.reply(page)
 
 
 class RunHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("read")
     async def get(self, run_id: str) -> None:
-        self.reply((await self.service.runs.get(run_id)).to_json())
+        self.reply(await self.service.history.run(run_id))
 
 
 class CancelRunHandler(FusionpipeHandler):

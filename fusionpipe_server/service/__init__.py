@@ -7,8 +7,10 @@ from .common import Settings
 from .copies import CopyService
 from .edges import EdgeService, GroupService
 from .example import ExampleService
+from .history import HistoryService
 from .nodes import NodeService
 from .output_cache import OutputCache
+from .outputs import OutputService
 from .pipelines import PipelineService
 from .projects import ProjectService
 from .provenance import ProvenanceService
@@ -33,6 +35,8 @@ class Service:
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
         self.runs = RunService(db, settings, self.staleness, self.cache)
+        self.history = HistoryService(db, settings)
+        self.outputs = OutputService(db, settings)
         self.provenance = ProvenanceService(db, settings)
         self.transfer = TransferService(db, settings)
         self.examples = ExampleService(

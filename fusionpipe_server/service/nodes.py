@@ -6,7 +6,7 @@ import asyncio
 from functools import partial
 from typing import Any
 
-from .. import dag
+from .. import dag, layout
 from ..errors import Conflict, Invalid, NotFound
 from ..models import NodeKind, Status, new_id
 from ..nodes import environments, folders, kernels, lab_paths, parameters
@@ -52,10 +52,10 @@ class NodeService(ServiceBase):
         *,
         tag: str | None = None,
         kind: str | None = None,
-        position: tuple[float, float] = (0.0, 0.0),
+        position: tuple[float, float] | None = None,
     ) -> dict[str, Any]:
         """A new node with its folder made from the template of its kind. Fast: no environment
-        is built here."""
+        is built here. Without a ``position`` it gets a free place (see layout.py)."""
         node_kind_ = node_kind(kind)
         node_id = new_id("node")
         tag = clean_tag(tag) or node_id
@@ -85,6 +85,8 @@ class NodeService(ServiceBase):
                 "folder": relative,
             }
             await node_store.insert_nodes(unit.conn, [row])
+            if position is None:
+                position = layout.place(await node_store.positions(unit.conn, pipeline_id))
             await node_store.add_members(unit.conn, pipeline_id, [(node_id, *position)])
             node = await node_store.member(unit.conn, pipeline_id, node_id)
             await refresh_identities(unit, self.settings.data_path, [node_id])

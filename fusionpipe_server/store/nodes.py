@@ -52,6 +52,14 @@ async def members_by_id(
         return {node.id: node for node in await cur.fetchall()}
 
 
+async def positions(conn: AsyncConnection, pipeline_id: str) -> list[tuple[float, float]]:
+    """Where the pipeline's nodes are drawn (top-left corners)."""
+    cur = await conn.execute(
+        "SELECT x, y FROM pipeline_nodes WHERE pipeline_id = %s", (pipeline_id,)
+    )
+    return [(row[0], row[1]) for row in await cur.fetchall()]
+
+
 async def insert_nodes(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """New node rows: dicts with id, project_id, tag, notes, kind, status, locked, owner, folder."""
     async with conn.cursor() as cur:

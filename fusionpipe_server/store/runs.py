@@ -65,17 +65,17 @@ async def list_runs(
     pipeline_id: str | None = None,
     node_id: str | None = None,
     limit: int = 50,
+    offset: int = 0,
+    status: str | None = None,
 ) -> list[Run]:
-    """Newest first, each with the nodes it touched (two queries in all)."""
-    condition, value = (
-        ("pipeline_id = %s", pipeline_id)
-        if pipeline_id is not None
-        else ("id IN (SELECT run_id FROM run_nodes WHERE node_id = %s)", node_id)
-    )
+    """Newest first, each with the nodes it touched (two queries in all); ``offset`` and
+    ``status`` page through and filter a long history."""
+    condition, values = _runs_of(pipeline_id, node_id, status)
     async with conn.cursor(row_factory=class_row(Run)) as cur:
         await cur.execute(
-            f"SELECT {_RUN} FROM runs WHERE {condition} ORDER BY created_at DESC, id LIMIT %s",
-            (value, limit),
+            f"SELECT {_RUN} FROM runs WHERE {condition} "
+            f"ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+            (*values, limit, offset),
         )
         runs = await cur.fetchall()
     by_id = {run.id: run for run in runs}
@@ -87,6 +87,50 @@ async def list_runs(
     for row in await cur2.fetchall():
         by_id[row[0]].nodes.append(RunNode(*row[1:]))
     return runs
+
+
+async def count_runs(
+    conn: AsyncConnection,
+    *,
+    pipeline_id: str | None = None,
+    node_id: str | None = None,
+    status: str | None = None,
+) -> int:
+    """How many runs ``list_runs`` pages through with the same filters."""
+    condition, values = _runs_of(pipeline_id, node_id, status)
+    cur = await conn.execute(f"SELECT count(*) FROM runs WHERE {condition}", values)
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _runs_of(
+    pipeline_id: str | None, node_id: str | None, status: str | None
+) -> tuple[str, tuple[str | None, ...]]:
+    condition, values = (
+        ("pipeline_id = %s", (pipeline_id,))
+        if pipeline_id is not None
+        else ("id IN (SELECT run_id FROM run_nodes WHERE node_id = %s)", (node_id,))
+    )
+    if status is not None:
+        return f"{condition} AND status = %s", (*values, status)
+    return condition, values
+
+
+async def previous_durations(
+    conn: AsyncConnection, run_id: str, node_ids: Sequence[str], samples: int = 5
+) -> dict[str, float]:
+    """Seconds each node took on average in its last ``samples`` completed runs other than
+    ``run_id``; nodes that never completed are absent."""
+    cur = await conn.execute(
+        "SELECT node_id, avg(seconds) FROM ("
+        "  SELECT node_id, extract(epoch FROM finished_at - started_at) AS seconds,"
+        "         row_number() OVER (PARTITION BY node_id ORDER BY finished_at DESC) AS recent"
+        "  FROM run_nodes WHERE node_id = ANY(%s) AND run_id <> %s AND status = 'completed'"
+        "  AND started_at IS NOT NULL AND finished_at IS NOT NULL"
+        ") AS done WHERE recent <= %s GROUP BY node_id",
+        (list(node_ids), run_id, samples),
+    )
+    return {row[0]: float(row[1]) for row in await cur.fetchall()}
 
 
 async def set_run_status(conn: AsyncConnection, run_id: str, status: str) -> None:

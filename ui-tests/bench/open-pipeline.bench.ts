@@ -1,9 +1,10 @@
 // How long a pipeline takes to open in the panel: from the open command to every node drawn at
 // its measured size, painted. A 1,000-node pipeline against a 1-node one (the floor: the widget,
 // the request and Svelte Flow's start) in the same browser. Writes the samples, in seconds, to
-// the JSON file named by FUSIONPIPE_BENCH_OUT for benchmarks/panel.py to print.
+// open-pipeline.json in the folder FUSIONPIPE_BENCH_OUT names, for benchmarks/panel.py to print.
 import { expect, test } from '@jupyterlab/galata';
 import { writeFileSync } from 'fs';
+import { join } from 'path';
 
 const API = '/fusionpipe/api';
 const SIZE = 1000;
@@ -81,7 +82,7 @@ test('open a pipeline in the panel', async ({ page, request }) => {
   }
   const out = process.env.FUSIONPIPE_BENCH_OUT;
   if (out) {
-    writeFileSync(out, JSON.stringify({ size: SIZE, floor, samples }));
+    writeFileSync(join(out, 'open-pipeline.json'), JSON.stringify({ size: SIZE, floor, samples }));
   }
   expect(samples).toHaveLength(REPEAT);
 });

@@ -139,8 +139,9 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
     },
   );
   const { lab_path: labPath } = await api.get(`nodes/${prep.id}`);
-  const codeFiles = await request.get(`/api/contents/${labPath}/code`);
-  const names = (await codeFiles.json()).content.map((file: { name: string }) => file.name);
+  // Outside code/: an exploratory notebook is not part of the node's code.
+  const notebookFiles = await request.get(`/api/contents/${labPath}/notebooks`);
+  const names = (await notebookFiles.json()).content.map((file: { name: string }) => file.name);
   expect(names).toContain('analysis.ipynb');
   await page.activity.activateTab('insp-pipeline');
 
@@ -216,7 +217,6 @@ test("Open notebook opens a notebook node's own main.ipynb on its kernel", async
     timeout: 30000,
   });
   const { lab_path: labPath } = await api.get(`nodes/${node.id}`);
-  const listing = await request.get(`/api/contents/${labPath}/code`);
-  const names = (await listing.json()).content.map((file: { name: string }) => file.name);
-  expect(names).not.toContain('analysis.ipynb');
+  // No exploratory notebook was made beside it.
+  expect((await request.get(`/api/contents/${labPath}/notebooks`)).status()).toBe(404);
 });

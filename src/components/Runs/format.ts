@@ -1,0 +1,25 @@
+// How the Runs view words a run: pure functions of the data.
+import type { Run } from '../../api';
+
+/** Seconds from start to end of a run; null while it has not both started and ended. */
+export function runDuration(run: Run): number | null {
+  if (!run.started_at || !run.finished_at) {
+    return null;
+  }
+  return (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000;
+}
+
+export const SCOPES: Record<string, string> = {
+  pipeline: 'whole pipeline',
+  until: 'up to a node',
+  nodes: 'selected nodes',
+};
+
+/** "51–100 of 1,234" for the page starting at `offset`. */
+export function pageLabel(offset: number, shown: number, total: number): string {
+  if (!total) {
+    return 'no runs';
+  }
+  const count = (value: number) => value.toLocaleString('en');
+  return `${count(offset + 1)}–${count(offset + shown)} of ${count(total)}`;
+}

@@ -1,0 +1,117 @@
+import { expect, test } from '@jupyterlab/galata';
+import type { APIRequestContext } from '@playwright/test';
+
+const API = '/fusionpipe/api';
+
+function rest(request: APIRequestContext) {
+  const call = async (method: 'get' | 'post', path: string, data?: object) => {
+    const response = await request[method](`${API}/${path}`, { data });
+    expect(response.status(), await response.text()).toBeLessThan(300);
+    return response.status() === 204 ? {} : response.json();
+  };
+  return {
+    get: (path: string) => call('get', path),
+    post: (path: string, data: object) => call('post', path, data),
+  };
+}
+
+test('the Runs view pages through the history, filters failures and opens a run', async ({
+  page,
+  request,
+}) => {
+  const api = rest(request);
+  const project = await api.post('projects', { tag: 'runs-project' });
+  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'runs-pipe' });
+  const load = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'load' });
+  const fit = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'fit' });
+  await api.post(`pipelines/${pipeline.id}/edges`, { source: load.id, target: fit.id });
+  const { lab_path: fitPath } = await api.get(`nodes/${fit.id}`);
+  const writeFit = async (content: string) => {
+    const saved = await request.put(`/api/contents/${fitPath}/code/main.py`, {
+      data: { type: 'file', format: 'text', content },
+    });
+    expect(saved.status()).toBeLessThan(300);
+  };
+  const runAndWait = async (): Promise<string> => {
+    const run = await api.post(`pipelines/${pipeline.id}/runs`, {});
+    await expect
+      .poll(async () => (await api.get(`runs/${run.id}`)).status, { timeout: 60000 })
+      .toMatch(/completed|failed/);
+    return run.id;
+  };
+  // Two failed runs (fit exits 3), then a good one, then 55 runs with nothing left to do.
+  await writeFit('import sys\nprint("no convergence after 40 iterations")\nsys.exit(3)\n');
+  const failed = await runAndWait();
+  await runAndWait();
+  await writeFit('print("converged")\n');
+  await runAndWait();
+  for (let index = 0; index < 55; index++) {
+    await runAndWait();
+  }
+
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.evaluate(
+    (pipelineId) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      (window as any).jupyterapp.commands.execute('fusionpipe:open-pipeline', { pipelineId }),
+    pipeline.id,
+  );
+  const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
+  await canvas.getByTestId('fp-show-runs').click();
+
+  const view = page.locator(`#fusionpipe-runs-${pipeline.id}`);
+  const rows = view.getByTestId('fp-runs-row');
+  await expect(rows).toHaveCount(50);
+  await expect(view.getByTestId('fp-runs-count')).toHaveText('1–50 of 58');
+  await expect(page.locator('#jp-main-dock-panel .lm-TabBar-tab.jp-mod-current')).toContainText(
+    'Runs: runs-pipe',
+  );
+  await expect(rows.first()).toContainText('whole pipeline');
+  await expect(rows.first()).toContainText('completed');
+  await view.getByTestId('fp-runs-older').click();
+  await expect(view.getByTestId('fp-runs-count')).toHaveText('51–58 of 58');
+  await expect(rows).toHaveCount(8);
+  await expect(rows.last()).toHaveAttribute('data-run', failed);
+  await expect(view.getByTestId('fp-runs-older')).toBeDisabled();
+
+  // Failed only: the two failed runs, newest first.
+  await view.getByTestId('fp-runs-failed-only').check();
+  await expect(view.getByTestId('fp-runs-count')).toHaveText('1–2 of 2');
+  await expect(rows).toHaveCount(2);
+  for (const row of await rows.all()) {
+    await expect(row).toHaveAttribute('data-status', 'failed');
+  }
+
+  // A run opens to its nodes: status, attempt, duration, exit code; and a node's log.
+  await rows.last().click();
+  const details = view.getByTestId('fp-run-details');
+  await expect(details).toHaveAttribute('data-run', failed);
+  const fitRow = details.locator(`[data-node="${fit.id}"]`);
+  await expect(fitRow).toHaveAttribute('data-status', 'failed');
+  await expect(fitRow.locator('td')).toHaveText([
+    'fit',
+    'failed',
+    '1',
+    /\d+\.\d s/,
+    '3',
+    'exit code 3',
+    'log',
+  ]);
+  await expect(details.locator(`[data-node="${load.id}"]`)).toHaveAttribute(
+    'data-status',
+    'completed',
+  );
+  await fitRow.getByTestId('fp-run-node-log').click();
+  await expect(details.getByTestId('fp-inspector-log')).toContainText(
+    'no convergence after 40 iterations',
+  );
+  await page.screenshot({ path: 'screenshots/runs-view.png' });
+
+  // Live: a new failing run appears at the top of the open view without a reload.
+  await writeFit('import sys\nsys.exit(4)\n');
+  await api.post(`pipelines/${pipeline.id}/status`, { node_ids: [fit.id], status: 'staledata' });
+  await runAndWait();
+  await expect(view.getByTestId('fp-runs-count')).toHaveText('1–3 of 3');
+  expect(errors).toEqual([]);
+});
