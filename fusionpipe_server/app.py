@@ -105,6 +105,14 @@ class FusionpipeApp(ExtensionApp):
         False: stopping the server kills its runs.""",
     ).tag(config=True)
 
+    run_lease_seconds = Float(
+        60.0,
+        help="""Seconds a run stays this server's without the server renewing its hold (it
+        renews every third of that while it works). A server that could not renew, say during
+        a database outage, may see a server started meanwhile take its runs back; from then on
+        its writes for those runs are refused.""",
+    ).tag(config=True)
+
     keep_active_while_running = Bool(
         True,
         help="""While this server executes a run, report it as active (jupyter_server's
@@ -176,6 +184,7 @@ class FusionpipeApp(ExtensionApp):
             default_run_mode=self.default_run_mode,
             output_cache_bytes=self.output_cache_bytes,
             runs_outlive_server=self.runs_outlive_server,
+            run_lease_seconds=self.run_lease_seconds,
         )
         self._service = Service(self._database, settings)
         self._service.staleness.scan_interval = self.staleness_scan_interval

@@ -284,7 +284,9 @@ def test_two_users_share_pipelines_live_and_run_as_themselves(hub):
 
     mine = hub.api(bob, "POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "by-bob"})
     assert mine["owner"] == bob
-    Path(mine["folder"], "code", "main.py").write_text(WHOAMI)
+    # Code of its own: with alice's code the node would take her outputs from the cache
+    # (same fingerprint) instead of running.
+    Path(mine["folder"], "code", "main.py").write_text(WHOAMI + "# bob's node\n")
     shutil.chown(Path(mine["folder"], "code", "main.py"), bob, GROUP)
     run = hub.api(bob, "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [mine["id"]]})
     assert wait_run(hub, bob, run["id"])["status"] == "completed"

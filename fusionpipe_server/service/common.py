@@ -37,6 +37,8 @@ class Settings:
     output_cache_bytes: int = 20 * 2**30
     # Local node processes go on when the server stops, and the next server takes them back.
     runs_outlive_server: bool = True
+    # How long a run stays this server's without it renewing its hold (see RunEngine).
+    run_lease_seconds: float = 60.0
 
 
 def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:

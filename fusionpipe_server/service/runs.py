@@ -98,6 +98,7 @@ class RunService(ServiceBase):
                 self.executor,
                 planned,
                 skipped,
+                self.settings.run_lease_seconds,
             )
             await events.announce(
                 conn,
@@ -211,6 +212,7 @@ class RunService(ServiceBase):
             for task in list(self.engine.tasks.values()):
                 with contextlib.suppress(Exception):
                     await task
+            await self.engine.stop_renewing()
         self.engine.ray.shutdown()
 
     @property
@@ -227,6 +229,7 @@ class RunService(ServiceBase):
             self.executor,
             take_back=self.settings.runs_outlive_server,
             backends={"local"},
+            lease_seconds=self.settings.run_lease_seconds,
         )
         for execution in found.executions:
             self.engine.adopted[execution.node_id] = execution

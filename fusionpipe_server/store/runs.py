@@ -29,12 +29,13 @@ async def insert_run(
     executor: str,
     planned: Sequence[str],
     skipped: dict[str, str],
+    lease_seconds: float,
 ) -> None:
     """A queued run with its planned nodes ``pending`` and the others ``skipped`` with why."""
     await conn.execute(
-        "INSERT INTO runs (id, pipeline_id, requested_by, scope, executor) "
-        "VALUES (%s, %s, %s, %s, %s)",
-        (run_id, pipeline_id, requested_by, scope, executor),
+        "INSERT INTO runs (id, pipeline_id, requested_by, scope, executor, lease_until) "
+        "VALUES (%s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
+        (run_id, pipeline_id, requested_by, scope, executor, lease_seconds),
     )
     async with conn.cursor() as cur:
         await cur.executemany(
@@ -283,21 +284,55 @@ async def pending_nodes(conn: AsyncConnection, run_id: str) -> list[str]:
     return [row[0] for row in await cur.fetchall()]
 
 
-async def take_over(conn: AsyncConnection, run_id: str, old: str, new: str) -> bool:
+async def take_over(
+    conn: AsyncConnection, run_id: str, old: str, new: str, lease_seconds: float
+) -> bool:
     """Make ``new`` the server executing a run, unless another server took it first."""
     cur = await conn.execute(
-        "UPDATE runs SET executor = %s WHERE id = %s AND executor = %s", (new, run_id, old)
+        "UPDATE runs SET executor = %s, lease_until = now() + make_interval(secs => %s) "
+        "WHERE id = %s AND executor = %s",
+        (new, lease_seconds, run_id, old),
     )
     return cur.rowcount == 1
 
 
-async def open_runs_of(conn: AsyncConnection, executor_prefix: str) -> list[tuple[str, str]]:
-    """(run id, executor) of unfinished runs scheduled by servers on this host."""
+@dataclass(frozen=True)
+class OpenRun:
+    run_id: str
+    executor: str
+    lease_lapsed: bool
+
+
+async def open_runs_of(conn: AsyncConnection, executor_prefix: str) -> list[OpenRun]:
+    """Unfinished runs scheduled by servers on this host, and whether their lease lapsed."""
     cur = await conn.execute(
-        "SELECT id, executor FROM runs WHERE status IN ('queued', 'running') AND executor LIKE %s",
+        "SELECT id, executor, coalesce(lease_until < now(), false) FROM runs "
+        "WHERE status IN ('queued', 'running') AND executor LIKE %s",
         (executor_prefix + "%",),
     )
-    return [(row[0], row[1]) for row in await cur.fetchall()]
+    return [OpenRun(row[0], row[1], row[2]) for row in await cur.fetchall()]
+
+
+async def renew_leases(
+    conn: AsyncConnection, executor: str, run_ids: Sequence[str], lease_seconds: float
+) -> set[str]:
+    """Extend the leases of these runs that ``executor`` still holds; the ones it holds."""
+    cur = await conn.execute(
+        "UPDATE runs SET lease_until = now() + make_interval(secs => %s) "
+        "WHERE id = ANY(%s) AND executor = %s RETURNING id",
+        (lease_seconds, list(run_ids), executor),
+    )
+    return {row[0] for row in await cur.fetchall()}
+
+
+async def holds(conn: AsyncConnection, run_id: str, executor: str) -> str | None:
+    """The fence: None while ``executor`` holds the run (the row stays share-locked to the end
+    of the transaction, so no take-over slips in before its writes), else who holds it now."""
+    cur = await conn.execute("SELECT executor FROM runs WHERE id = %s FOR SHARE", (run_id,))
+    row = await cur.fetchone()
+    if row is None or row[0] == executor:
+        return None
+    return str(row[0])
 
 
 async def close_run(conn: AsyncConnection, run_id: str, status: str, reason: str) -> None:
