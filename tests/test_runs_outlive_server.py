@@ -135,9 +135,7 @@ def test_a_busy_server_reports_activity_to_the_culler(start_server):
     wait_run(server, run["id"], timeout=60)
 
 
-def test_a_server_whose_lease_lapsed_writes_nothing_over_the_new_holder(
-    start_server, database_url
-):
+def test_a_server_whose_lease_lapsed_writes_nothing_over_the_new_holder(start_server, database_url):
     first = start_server("--FusionpipeApp.run_lease_seconds=3")
     node, run = start_sleeping_run(first, seconds=6)
     pid = node_pid(database_url, run["id"])

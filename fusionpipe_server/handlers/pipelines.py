@@ -45,7 +45,7 @@ class PipelineHandler(FusionpipeHandler):
             project_id=body.get("project_id"),
             locked=body.get("locked"),
         )
-        self.reply(pipeline.to_json())
+        self.reply(pipeline)
 
     @web.authenticated
     @authorized("write")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from psycopg import AsyncConnection
 
@@ -78,6 +79,13 @@ class Unit:
         self.folders = folders
         # Nodes whose staleness must be checked again once the change is committed.
         self.touched: set[str] = set()
+        # What the operation could not do on disk, for its answer (see sync_read_only).
+        self.warnings: list[str] = []
+
+
+def with_warnings(answer: dict[str, Any], unit: Unit) -> dict[str, Any]:
+    """An answer plus ``warnings`` when the operation could not do all it meant to on disk."""
+    return {**answer, "warnings": unit.warnings} if unit.warnings else answer
 
 
 class ServiceBase:

@@ -16,7 +16,7 @@ from ..store import fingerprints as fp_store
 from ..store import nodes as node_store
 from ..store import runs as run_store
 from ..store.database import Database
-from .common import ServiceBase, Settings, clean_tag
+from .common import ServiceBase, Settings, clean_tag, with_warnings
 from .graph import (
     apply_statuses,
     invalidate_inputs,
@@ -157,7 +157,7 @@ class NodeService(ServiceBase):
             updated = await node_store.member(unit.conn, pipeline_id, node_id)
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
         assert updated is not None
-        return updated.to_json(str(self.settings.data_path))
+        return with_warnings(updated.to_json(str(self.settings.data_path)), unit)
 
     async def delete(self, pipeline_id: str, node_id: str) -> None:
         """Remove a node from a pipeline; its row and folder go only when no pipeline holds it.
