@@ -194,6 +194,7 @@ class FusionpipeApp(ExtensionApp):
             self._service.staleness,
             root_dir=Path(self.serverapp.root_dir).resolve(),
             max_folders=self.max_watched_folders,
+            environments=self._service.environments,
         )
         # Node kernels are kernel specs in the shared data folder: add it to where this server
         # looks for kernels, so every node's kernel can be picked with no install step.
@@ -272,6 +273,7 @@ class FusionpipeApp(ExtensionApp):
         if self._service is not None:
             await self._service.runs.shutdown()
             await self._service.staleness.stop()
+            await self._service.environments.stop()
         if self._events is not None:
             await self._events.stop()
             self._events = None

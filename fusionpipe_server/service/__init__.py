@@ -6,6 +6,7 @@ from ..store.database import Database
 from .common import Settings
 from .copies import CopyService
 from .edges import EdgeService, GroupService
+from .environments import EnvironmentService
 from .example import ExampleService
 from .history import HistoryService
 from .nodes import NodeService
@@ -34,7 +35,8 @@ class Service:
         self.edges = EdgeService(db, settings)
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
-        self.runs = RunService(db, settings, self.staleness, self.cache)
+        self.environments = EnvironmentService(db, settings)
+        self.runs = RunService(db, settings, self.staleness, self.cache, self.environments)
         self.history = HistoryService(db, settings)
         self.outputs = OutputService(db, settings)
         self.provenance = ProvenanceService(db, settings)

@@ -45,6 +45,7 @@ from ..store.database import Database
 from ..store.fingerprints import FingerprintRow
 from ..store.runs import LeftRunning
 from .common import ServiceBase, Settings
+from .environments import EnvironmentService
 from .graph import write_identities
 from .output_cache import OutputCache
 from .staleness import NodeNow, StalenessService, save_stat_cache
@@ -74,10 +75,12 @@ class RunEngine(ServiceBase):
         settings: Settings,
         staleness: StalenessService,
         cache: OutputCache,
+        environments: EnvironmentService,
     ) -> None:
         super().__init__(db, settings)
         self.staleness = staleness
         self.cache = cache
+        self.environments = environments
         self.executor = f"{HOST}:{os.getpid()}"
         self.ray = RayRunner(settings.ray_address, settings.max_parallel_nodes)
         self.runners: dict[str, NodeRunner] = {"local": LocalRunner(), "ray": self.ray}
@@ -388,13 +391,10 @@ class RunEngine(ServiceBase):
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         append_log(log_path, f"fusionpipe: run {run_id}, node {row.id} ({row.kind}), {stamp}\n")
         await self._make_room(row, previous, now, folder)
+        if not await self.environments.ensure(row.id, row.tag, folder, log_path):
+            why = "its environment could not be built (see the log)"
+            return await self._fail(run_id, pipeline_id, row.id, None, why)
         env = environments.environment(folder)
-        if env.state in ("missing", "stale"):
-            if not await environments.build(env, log_path, self.settings.uv_cache_dir):
-                why = "its environment could not be built (see the log)"
-                return await self._fail(run_id, pipeline_id, row.id, None, why)
-            # The node's kernel now runs on its own environment.
-            kernels.write_kernelspec(self.settings.data_path, row.id, row.tag, folder)
         mode = parameters.read_parameters_or_empty(folder).get(
             "run_mode", self.settings.default_run_mode
         )

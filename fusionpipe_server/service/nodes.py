@@ -9,7 +9,7 @@ from typing import Any
 from .. import dag, layout
 from ..errors import Conflict, Invalid, NotFound
 from ..models import NodeKind, Status, new_id
-from ..nodes import environments, folders, kernels, lab_paths, parameters
+from ..nodes import folders, kernels, lab_paths, parameters
 from ..store import edges as edge_store
 from ..store import events
 from ..store import fingerprints as fp_store
@@ -17,6 +17,7 @@ from ..store import nodes as node_store
 from ..store import runs as run_store
 from ..store.database import Database
 from .common import ServiceBase, Settings, clean_tag, with_warnings
+from .environments import state as environment_state
 from .graph import (
     apply_statuses,
     invalidate_inputs,
@@ -96,8 +97,8 @@ class NodeService(ServiceBase):
 
     async def get(self, node_id: str) -> dict[str, Any]:
         """A node with the pipelines that hold it, its kernel, its folder as the file browser
-        sees it (``lab_path``, None when out of its reach) and its environment's state
-        (``none``: the server's Python; ``missing``/``stale``: built at the next run)."""
+        sees it (``lab_path``, None when out of its reach) and its environment's state (see
+        ``environments.state``)."""
         async with self.db.transaction() as conn:
             holders = await node_store.pipelines_holding(conn, node_id)
             if not holders:
@@ -112,7 +113,7 @@ class NodeService(ServiceBase):
             "pipelines": holders,
             "kernel": kernels.kernel_name(node_id),
             "lab_path": lab_paths.lab_path(self.settings.lab_data_prefix, node.folder),
-            "environment": environments.environment(folder).state,
+            "environment": await asyncio.to_thread(environment_state, folder),
         }
 
     async def update(

@@ -23,6 +23,7 @@ from ..store import nodes as node_store
 from ..store import runs as run_store
 from ..store.database import Database
 from .common import ServiceBase, Settings
+from .environments import EnvironmentService
 from .execution import RunEngine
 from .graph import load_graph
 from .output_cache import OutputCache
@@ -35,11 +36,16 @@ REMOTE_KILL_SECONDS = 5.0
 
 class RunService(ServiceBase):
     def __init__(
-        self, db: Database, settings: Settings, staleness: StalenessService, cache: OutputCache
+        self,
+        db: Database,
+        settings: Settings,
+        staleness: StalenessService,
+        cache: OutputCache,
+        environments: EnvironmentService,
     ) -> None:
         super().__init__(db, settings)
         self.staleness = staleness
-        self.engine = RunEngine(db, settings, staleness, cache)
+        self.engine = RunEngine(db, settings, staleness, cache, environments)
         self._pending: set[asyncio.Future[Any]] = set()
 
     @property
