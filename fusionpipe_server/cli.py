@@ -49,7 +49,8 @@ def _settings(args: argparse.Namespace) -> FusionpipeApp:
 
 
 def _database_url(args: argparse.Namespace) -> str:
-    url: str = _settings(args).database_url
+    # Loading the server's settings takes a second or two: only when they are needed.
+    url: str = args.database_url or _settings(args).database_url
     if not url:
         sys.exit(
             "fusionpipe: no database given: pass --database-url, set DATABASE_URL or "
