@@ -69,6 +69,13 @@ class FusionpipeApp(ExtensionApp):
         use. Defaults to $RAY_ADDRESS.""",
     ).tag(config=True)
 
+    ray_auth_token_path = Unicode(
+        help="""File holding the token of the Ray cluster at ray_address, when the cluster
+        uses token authentication (Ray's default): `ray start --head` writes it to
+        ~/.ray/auth_token of whoever started the cluster, where other users' servers do not
+        look. Defaults to $RAY_AUTH_TOKEN_PATH.""",
+    ).tag(config=True)
+
     default_run_mode = Enum(
         ["local", "ray"],
         "local",
@@ -144,6 +151,10 @@ class FusionpipeApp(ExtensionApp):
     def _default_ray_address(self) -> str:
         return os.environ.get("RAY_ADDRESS", "")
 
+    @default("ray_auth_token_path")
+    def _default_ray_auth_token_path(self) -> str:
+        return os.environ.get("RAY_AUTH_TOKEN_PATH", "")
+
     @default("max_parallel_nodes")
     def _default_max_parallel_nodes(self) -> int:
         return os.cpu_count() or 1
@@ -170,21 +181,11 @@ class FusionpipeApp(ExtensionApp):
         restart = self._embedded.ensure_running if self._embedded is not None else None
         self._database = Database(dsn, restart=restart)
         self._events = EventHub(dsn)
-        data_path = Path(self.data_path).expanduser().resolve()
         assert self.serverapp is not None
-        settings = Settings(
-            data_path=data_path,
+        settings = self.service_settings(
             lab_data_prefix=lab_paths.link_data_folder(
-                Path(self.serverapp.root_dir), data_path, self.data_link
-            ),
-            max_parallel_nodes=self.max_parallel_nodes,
-            matlab_runner_path=self.matlab_runner_path,
-            ray_address=self.ray_address,
-            uv_cache_dir=self.uv_cache_dir,
-            default_run_mode=self.default_run_mode,
-            output_cache_bytes=self.output_cache_bytes,
-            runs_outlive_server=self.runs_outlive_server,
-            run_lease_seconds=self.run_lease_seconds,
+                Path(self.serverapp.root_dir), self.resolved_data_path, self.data_link
+            )
         )
         self._service = Service(self._database, settings)
         self._service.staleness.scan_interval = self.staleness_scan_interval
@@ -211,6 +212,27 @@ class FusionpipeApp(ExtensionApp):
             }
         )
         self.log.info("fusionpipe: data folder %s", settings.data_path)
+
+    @property
+    def resolved_data_path(self) -> Path:
+        return Path(self.data_path).expanduser().resolve()
+
+    def service_settings(self, lab_data_prefix: str | None = None) -> Settings:
+        """What the services need to know, from these settings: the one place where the
+        server and the ``fusionpipe`` command turn them into ``Settings``."""
+        return Settings(
+            data_path=self.resolved_data_path,
+            lab_data_prefix=lab_data_prefix,
+            max_parallel_nodes=self.max_parallel_nodes,
+            matlab_runner_path=self.matlab_runner_path,
+            ray_address=self.ray_address,
+            ray_auth_token_path=self.ray_auth_token_path,
+            uv_cache_dir=self.uv_cache_dir,
+            default_run_mode=self.default_run_mode,
+            output_cache_bytes=self.output_cache_bytes,
+            runs_outlive_server=self.runs_outlive_server,
+            run_lease_seconds=self.run_lease_seconds,
+        )
 
     def _prepare_database(self) -> str:
         dsn, self._embedded = prepare_database(self.database_url, Path(self.embedded_db_path))

@@ -5,43 +5,36 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from .embedded_db import default_embedded_path, prepare_database
+from .embedded_db import prepare_database
 from .errors import FusionpipeError, NotFound
 from .events import EventHub
 from .models import Run
-from .service import Service, Settings
+from .service import Service
 from .store.database import Database
+
+if TYPE_CHECKING:
+    from .app import FusionpipeApp
 
 SYMBOLS = {"completed": "ok  ", "failed": "FAIL", "skipped": "skip", "cancelled": "stop"}
 
 
 @asynccontextmanager
-async def open_service(
-    database_url: str, data_path: Path, parallel: int = 1, *, listen: bool = False
-) -> AsyncIterator[Service]:
-    """The services on ``database_url`` (else the embedded database), for one command;
-    ``listen``: obeying kills and cancels asked from a lab (or another command), as a
-    server does."""
-    dsn, embedded = prepare_database(database_url, default_embedded_path())
+async def open_service(settings: FusionpipeApp, *, listen: bool = False) -> AsyncIterator[Service]:
+    """The services on the database and data folder of ``settings`` (the server's settings,
+    see configuration.py), for one command; ``listen``: obeying kills and cancels asked from
+    a lab (or another command), as a server does."""
+    dsn, embedded = prepare_database(settings.database_url, Path(settings.embedded_db_path))
     db = Database(dsn, max_size=4)
     await db.open()
     hub = EventHub(dsn) if listen else None
     try:
-        service = Service(
-            db,
-            Settings(
-                data_path=data_path.resolve(),
-                max_parallel_nodes=parallel,
-                matlab_runner_path=os.environ.get("FP_MATLAB_RUNNER_PATH", ""),
-            ),
-        )
+        service = Service(db, settings.service_settings())
         if hub is not None:
             await hub.start()
             hub.subscribe(service.runs.on_event)
@@ -58,14 +51,12 @@ async def run_pipeline(
     pipeline: str,
     *,
     until: str | None,
-    database_url: str,
-    data_path: Path,
-    parallel: int,
+    settings: FusionpipeApp,
     out: TextIO = sys.stdout,
 ) -> int:
     """Run ``pipeline`` (id or tag), up to ``until`` (node id or tag) if given. Exit status 0 when
     every node it ran completed."""
-    async with open_service(database_url, data_path, parallel, listen=True) as service:
+    async with open_service(settings, listen=True) as service:
         found = await service.pipelines.find(pipeline)
         graph = await service.pipelines.graph(found.id)
         tags = {node["id"]: node["tag"] for node in graph["nodes"]}
@@ -81,11 +72,11 @@ async def run_pipeline(
 
 
 async def pipeline_status(
-    pipeline: str, *, database_url: str, data_path: Path, out: TextIO = sys.stdout
+    pipeline: str, *, settings: FusionpipeApp, out: TextIO = sys.stdout
 ) -> int:
     """Print each node's state and reasons, like ``dvc status``; 0 when every node is
     completed and up to date."""
-    async with open_service(database_url, data_path) as service:
+    async with open_service(settings) as service:
         found = await service.pipelines.find(pipeline)
         await service.staleness.check_pipeline(found.id)
         graph = await service.pipelines.graph(found.id)
@@ -101,9 +92,9 @@ async def pipeline_status(
 
 
 async def collect_cache(
-    *, database_url: str, data_path: Path, limit: int | None, out: TextIO = sys.stdout
+    *, settings: FusionpipeApp, limit: int | None, out: TextIO = sys.stdout
 ) -> int:
-    async with open_service(database_url, data_path) as service:
+    async with open_service(settings) as service:
         evicted = await service.cache.collect(limit)
     freed = sum(entry.size for entry in evicted)
     print(f"fusionpipe: removed {len(evicted)} cache entr(ies), {freed} bytes", file=out)
@@ -143,17 +134,9 @@ async def _follow(service: Service, run: Run, tags: dict[str, str], out: TextIO)
         await asyncio.sleep(0.1)
 
 
-def main(pipeline: str, until: str | None, data_path: Path, parallel: int | None) -> int:
+def main(pipeline: str, until: str | None, settings: FusionpipeApp) -> int:
     try:
-        return asyncio.run(
-            run_pipeline(
-                pipeline,
-                until=until,
-                database_url=os.environ.get("DATABASE_URL", ""),
-                data_path=data_path,
-                parallel=parallel or os.cpu_count() or 1,
-            )
-        )
+        return asyncio.run(run_pipeline(pipeline, until=until, settings=settings))
     except FusionpipeError as err:
         print(f"fusionpipe: {err.message}", file=sys.stderr)
         return 2
@@ -162,10 +145,10 @@ def main(pipeline: str, until: str | None, data_path: Path, parallel: int | None
 
 
 async def kill_node(
-    pipeline: str, node: str, *, database_url: str, data_path: Path, out: TextIO = sys.stdout
+    pipeline: str, node: str, *, settings: FusionpipeApp, out: TextIO = sys.stdout
 ) -> int:
     """Kill a running node, wherever it runs (a lab server, a headless run); 0 once it ended."""
-    async with open_service(database_url, data_path) as service:
+    async with open_service(settings) as service:
         found = await service.pipelines.find(pipeline)
         graph = await service.pipelines.graph(found.id)
         node_id = _node_id(node, {n["id"]: n["tag"] for n in graph["nodes"]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -57,3 +58,39 @@ async def test_a_failing_node_gives_a_non_zero_exit(api, database_url, data_path
 async def test_an_unknown_pipeline_is_a_clear_error(api, database_url, data_path):
     code, output = await fusionpipe_run(database_url, data_path, "no-such-pipeline")
     assert code == 2 and "no pipeline with id or tag 'no-such-pipeline'" in output
+
+
+async def test_run_takes_the_servers_settings_from_a_jupyter_config_file(
+    api, database_url, data_path, tmp_path
+):
+    """`fusionpipe run` reads the settings the server reads: here the database and the data
+    folder from a jupyter_server_config file, which wins over the environment as it does for
+    the server."""
+    pipeline = await setup_pipeline(api, "configured")
+    node = await add_node(api, pipeline, "only")
+    (Path(node["folder"]) / "code" / "main.py").write_text("print('configured')\n")
+    config_dir = tmp_path / "jupyter-config"
+    config_dir.mkdir()
+    settings = {"FusionpipeApp": {"database_url": database_url, "data_path": str(data_path)}}
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(settings))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "FUSIONPIPE_DATA_PATH"}
+    env.update(JUPYTER_CONFIG_DIR=str(config_dir), DATABASE_URL="host=/nowhere dbname=none")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fusionpipe_server.cli",
+        "run",
+        "configured",
+        cwd=elsewhere,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    output = (await process.communicate())[0].decode()
+    assert process.returncode == 0, output
+    assert output.splitlines()[-1] == "fusionpipe: run completed"
+    _, log = await api("GET", f"nodes/{node['id']}/log")
+    assert "configured" in log["content"]
+    assert not (elsewhere / "fusionpipe-data").exists()

@@ -33,6 +33,8 @@ class Settings:
     max_parallel_nodes: int = 1
     matlab_runner_path: str = ""
     ray_address: str = ""
+    # The token of the Ray cluster at ray_address, for clusters with token authentication.
+    ray_auth_token_path: str = ""
     uv_cache_dir: str = ""
     default_run_mode: str = "local"
     output_cache_bytes: int = 20 * 2**30

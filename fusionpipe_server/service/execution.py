@@ -82,7 +82,11 @@ class RunEngine(ServiceBase):
         self.cache = cache
         self.environments = environments
         self.executor = f"{HOST}:{os.getpid()}"
-        self.ray = RayRunner(settings.ray_address, settings.max_parallel_nodes)
+        self.ray = RayRunner(
+            settings.ray_address,
+            settings.max_parallel_nodes,
+            auth_token_path=settings.ray_auth_token_path,
+        )
         self.runners: dict[str, NodeRunner] = {"local": LocalRunner(), "ray": self.ray}
         self._slots = asyncio.Semaphore(max(1, settings.max_parallel_nodes))
         self.executions: dict[str, tuple[str, Execution]] = {}  # node id -> (run id, process)
