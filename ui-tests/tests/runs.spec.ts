@@ -1,44 +1,23 @@
 import { expect, test } from '@jupyterlab/galata';
-import type { APIRequestContext } from '@playwright/test';
 
-const API = '/fusionpipe/api';
-
-function rest(request: APIRequestContext) {
-  const call = async (method: 'get' | 'post', path: string, data?: object) => {
-    const response = await request[method](`${API}/${path}`, { data });
-    expect(response.status(), await response.text()).toBeLessThan(300);
-    return response.status() === 204 ? {} : response.json();
-  };
-  return {
-    get: (path: string) => call('get', path),
-    post: (path: string, data: object) => call('post', path, data),
-  };
-}
+import { openPipeline, pageErrors, rest } from './fusionpipe';
 
 test('the Runs view pages through the history, filters failures and opens a run', async ({
   page,
   request,
 }) => {
   const api = rest(request);
-  const project = await api.post('projects', { tag: 'runs-project' });
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'runs-pipe' });
-  const load = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'load' });
-  const fit = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'fit' });
-  await api.post(`pipelines/${pipeline.id}/edges`, { source: load.id, target: fit.id });
+  const { pipeline, nodes } = await api.newPipeline(
+    'runs-project',
+    'runs-pipe',
+    ['load', 'fit'],
+    [[0, 1]],
+  );
+  const [load, fit] = nodes;
   const { lab_path: fitPath } = await api.get(`nodes/${fit.id}`);
-  const writeFit = async (content: string) => {
-    const saved = await request.put(`/api/contents/${fitPath}/code/main.py`, {
-      data: { type: 'file', format: 'text', content },
-    });
-    expect(saved.status()).toBeLessThan(300);
-  };
-  const runAndWait = async (): Promise<string> => {
-    const run = await api.post(`pipelines/${pipeline.id}/runs`, {});
-    await expect
-      .poll(async () => (await api.get(`runs/${run.id}`)).status, { timeout: 60000 })
-      .toMatch(/completed|failed/);
-    return run.id;
-  };
+  const writeFit = (content: string) => api.writeMain(fitPath, content);
+  const runAndWait = async (): Promise<string> =>
+    (await api.run(pipeline.id, /completed|failed/)).id;
   // Two failed runs (fit exits 3), then a good one, then 55 runs with nothing left to do.
   await writeFit('import sys\nprint("no convergence after 40 iterations")\nsys.exit(3)\n');
   const failed = await runAndWait();
@@ -49,14 +28,8 @@ test('the Runs view pages through the history, filters failures and opens a run'
     await runAndWait();
   }
 
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.evaluate(
-    (pipelineId) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      (window as any).jupyterapp.commands.execute('fusionpipe:open-pipeline', { pipelineId }),
-    pipeline.id,
-  );
+  const errors = pageErrors(page);
+  await openPipeline(page, pipeline.id);
   const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await canvas.getByTestId('fp-show-runs').click();
 
