@@ -16,6 +16,7 @@ from .embedded_db import default_embedded_path, prepare_database
 from .errors import FusionpipeError, NotFound
 from .events import EventHub
 from .models import Run
+from .runners.gpus import detect_gpus
 from .service import Service, Settings
 from .store.database import Database
 
@@ -40,6 +41,7 @@ async def open_service(
                 data_path=data_path.resolve(),
                 max_parallel_nodes=parallel,
                 matlab_runner_path=os.environ.get("FP_MATLAB_RUNNER_PATH", ""),
+                local_gpus=tuple(detect_gpus()),
             ),
         )
         if hub is not None:

@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import Unavailable
+from ..errors import Conflict, Unavailable
 from .base import NodeJob
+from .ray_resources import task_options, unsatisfiable
 
 # How often the task checks on its child; also how fast a cancel takes effect.
 POLL_SECONDS = 0.05
@@ -26,11 +27,13 @@ POLL_SECONDS = 0.05
 def run_in_own_session(argv: list[str], cwd: str, env: dict[str, str], log_path: str) -> int:
     """Body of the Ray task (runs in a Ray worker): the node's command, killed with its whole
     process group when the task is cancelled."""
+    # The GPUs Ray chose for this task (it sets CUDA_VISIBLE_DEVICES in the worker).
+    chosen = {k: os.environ[k] for k in ("CUDA_VISIBLE_DEVICES",) if k in os.environ}
     with open(log_path, "ab") as log:
         child = subprocess.Popen(
             argv,
             cwd=cwd,
-            env=env,
+            env={**env, **chosen},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -73,6 +76,7 @@ class RayExecution:
 
 class RayRunner:
     name = "ray"
+    local = False  # Ray places the task and its resources
 
     def __init__(self, address: str = "", num_cpus: int | None = None) -> None:
         self.address = address
@@ -101,8 +105,13 @@ class RayRunner:
 
     async def start(self, job: NodeJob) -> RayExecution:
         await self._connect()
+        totals = await asyncio.to_thread(self._ray.cluster_resources)
+        problem = unsatisfiable(job.resources, totals)
+        if problem:
+            raise Conflict(problem)
         job.log_path.parent.mkdir(parents=True, exist_ok=True)
-        ref = self._remote.remote(list(job.argv), str(job.cwd), job.env, str(job.log_path))
+        remote = self._remote.options(**task_options(job.resources))
+        ref = remote.remote(list(job.argv), str(job.cwd), job.env, str(job.log_path))
         return RayExecution(self._ray, ref)
 
     def take_back(self, pid: int, log_path: Path) -> RayExecution:

@@ -37,6 +37,8 @@ class Settings:
     output_cache_bytes: int = 20 * 2**30
     # Local node processes go on when the server stops, and the next server takes them back.
     runs_outlive_server: bool = True
+    # The GPUs local runs hand out (CUDA_VISIBLE_DEVICES entries): see runners/gpus.py.
+    local_gpus: tuple[str, ...] = ()
 
 
 def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:

@@ -18,6 +18,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..models import Run, Status, new_id
 from ..nodes import folders
 from ..nodes import logs as run_logs
+from ..runners.base import NodeRunner
 from ..store import events
 from ..store import nodes as node_store
 from ..store import runs as run_store
@@ -35,11 +36,16 @@ REMOTE_KILL_SECONDS = 5.0
 
 class RunService(ServiceBase):
     def __init__(
-        self, db: Database, settings: Settings, staleness: StalenessService, cache: OutputCache
+        self,
+        db: Database,
+        settings: Settings,
+        staleness: StalenessService,
+        cache: OutputCache,
+        runner: NodeRunner | None = None,
     ) -> None:
         super().__init__(db, settings)
         self.staleness = staleness
-        self.engine = RunEngine(db, settings, staleness, cache)
+        self.engine = RunEngine(db, settings, staleness, cache, runner)
         self._pending: set[asyncio.Future[Any]] = set()
 
     @property
@@ -226,7 +232,8 @@ class RunService(ServiceBase):
             self.settings.data_path,
             self.executor,
             take_back=self.settings.runs_outlive_server,
-            backends={"local"},
+            # Ray tasks end with their server; the runner of local nodes may take its back.
+            backends={self.engine.local.name},
         )
         for execution in found.executions:
             self.engine.adopted[execution.node_id] = execution
