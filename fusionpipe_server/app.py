@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Float, Integer, TraitError, Type, Unicode, default, validate
+from traitlets import Bool, Enum, Float, Integer, Type, Unicode, default
 from traitlets.config import Configurable
 
 from .background import cancel
@@ -134,21 +134,17 @@ class FusionpipeApp(ExtensionApp):
         last-activity hook), so that JupyterHub's idle culler leaves it alone.""",
     ).tag(config=True)
 
-    @validate("runner_class")
-    def _validate_runner_class(self, proposal: dict[str, Any]) -> type:
-        runner = proposal["value"]
-        missing = [
-            name for name in ("name", "local", "start", "take_back") if not hasattr(runner, name)
-        ]
-        if missing:
-            raise TraitError(
-                f"runner_class {runner.__module__}.{runner.__qualname__} lacks "
-                f"{', '.join(missing)}: see fusionpipe_server/runners/base.py"
-            )
-        return runner
-
     def _make_runner(self) -> NodeRunner:
+        """The runner of local nodes; ``Unavailable`` when the configured class is none."""
         runner_class: Any = self.runner_class
+        needed = ("name", "local", "start", "take_back")
+        missing = [name for name in needed if not hasattr(runner_class, name)]
+        if missing:
+            raise Unavailable(
+                f"FusionpipeApp.runner_class {runner_class.__module__}."
+                f"{runner_class.__qualname__} lacks {', '.join(missing)}: "
+                "see fusionpipe_server/runners/base.py"
+            )
         if issubclass(runner_class, Configurable):
             runner: NodeRunner = runner_class(parent=self)
         else:
@@ -193,10 +189,11 @@ class FusionpipeApp(ExtensionApp):
     _sweeping: asyncio.Future[None] | None = None
 
     def initialize_settings(self) -> None:
-        # The database is made ready while the server loads, not in the start hook: a server
-        # without its database is useless, and jupyter_server only logs errors raised by start
+        # The runner and the database are made ready while the server loads, not in the start
+        # hook: a server without them is useless, and jupyter_server only logs errors raised by start
         # hooks, so this is the one place where "refuse to start" can really refuse.
         try:
+            runner = self._make_runner()
             dsn = self._prepare_database()
         except Unavailable as err:
             self.log.critical("fusionpipe: %s", err.message)
@@ -224,7 +221,7 @@ class FusionpipeApp(ExtensionApp):
                 detect_gpus() if self.local_gpus is None else map(str, range(self.local_gpus))
             ),
         )
-        self._service = Service(self._database, settings, self._make_runner())
+        self._service = Service(self._database, settings, runner)
         self._service.staleness.scan_interval = self.staleness_scan_interval
         self._watcher = ChangeWatcher(
             self._database,
