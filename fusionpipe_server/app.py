@@ -190,8 +190,8 @@ class FusionpipeApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         # The runner and the database are made ready while the server loads, not in the start
-        # hook: a server without them is useless, and jupyter_server only logs errors raised by start
-        # hooks, so this is the one place where "refuse to start" can really refuse.
+        # hook: a server without them is useless, and jupyter_server only logs errors raised
+        # by start hooks, so this is the one place where "refuse to start" can really refuse.
         try:
             runner = self._make_runner()
             dsn = self._prepare_database()
