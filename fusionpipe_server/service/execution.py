@@ -13,16 +13,12 @@ import asyncio
 import logging
 import os
 import socket
-import sys
 from datetime import datetime, timezone
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
 from psycopg import AsyncConnection
-
-import fp_user_utils
-import fusionpipe
 
 from .. import planning
 from ..errors import FusionpipeError
@@ -31,9 +27,7 @@ from ..models import NodeKind, Status
 from ..nodes import environments, folders, kernels, parameters
 from ..nodes.scheduling import Scheduling, format_duration
 from ..runners.base import Execution, NodeJob, NodeRunner
-from ..runners.commands import node_command
 from ..runners.local import LocalRunner
-from ..runners.node_environment import node_environment
 from ..runners.ray import RayRunner
 from ..store import events
 from ..store import fingerprints as fp_store
@@ -45,6 +39,7 @@ from ..store.runs import LeftRunning
 from .attempts import NodePlan, RetryPause, failure, plan_node, wait_within
 from .common import ServiceBase, Settings
 from .graph import write_identities
+from .node_jobs import node_job
 from .output_cache import OutputCache
 from .slots import Need, SlotPool
 from .staleness import NodeNow, StalenessService, save_stat_cache
@@ -369,7 +364,9 @@ class RunEngine(ServiceBase):
                 return await self._fail(run_id, pipeline_id, row.id, None, why)
             # The node's kernel now runs on its own environment.
             kernels.write_kernelspec(self.settings.data_path, row.id, row.tag, folder)
-        job = self._job(run_id, row.id, NodeKind(row.kind), folder, log_path, env, plan, gpus)
+        job = node_job(
+            self.settings, run_id, row.id, NodeKind(row.kind), folder, log_path, env, plan, gpus
+        )
         return await self._attempts(run_id, pipeline_id, row.id, now, plan, job)
 
     async def _attempts(
@@ -558,66 +555,6 @@ class RunEngine(ServiceBase):
         )
         if not kept and previous != Status.READY.value:
             await asyncio.to_thread(folders.clear_outputs, folder)
-
-    def _job(
-        self,
-        run_id: str,
-        node_id: str,
-        kind: NodeKind,
-        folder: Path,
-        log_path: Path,
-        env: environments.Environment,
-        plan: NodePlan,
-        gpus: list[str],
-    ) -> NodeJob:
-        variables = {
-            **node_environment(os.environ),
-            "FUSIONPIPE_NODE_FOLDER": str(folder),
-            "FUSIONPIPE_NODE_ID": node_id,
-            "FUSIONPIPE_RUN_ID": run_id,
-            "PYTHONUNBUFFERED": "1",
-            # Notebooks run on the node's own kernel, found among the node kernels.
-            "FUSIONPIPE_KERNEL": kernels.kernel_name(node_id),
-            # Where the original fusionpipe's MATLAB code finds its helpers (genpath).
-            "USER_UTILS_FOLDER_PATH": str(fp_user_utils.matlab_path().parent),
-            "JUPYTER_PATH": os.pathsep.join(
-                filter(
-                    None,
-                    [
-                        str(kernels.kernels_dir(self.settings.data_path).parent),
-                        os.environ.get("JUPYTER_PATH", ""),
-                    ],
-                )
-            ),
-        }
-        if plan.runner.local:
-            # Only the GPUs it holds: never one another node holds (none when it asked none).
-            variables["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
-        else:
-            # The runner (Ray) chooses the GPUs where the node runs.
-            variables.pop("CUDA_VISIBLE_DEVICES", None)
-        python = sys.executable
-        if env.state == "ready":
-            python = str(env.venv / "bin" / "python")
-            variables["VIRTUAL_ENV"] = str(env.venv)
-            variables["PATH"] = os.pathsep.join([str(env.venv / "bin"), os.environ.get("PATH", "")])
-        argv = node_command(
-            kind,
-            code_dir=folder / "code",
-            executed_notebook=folder / "reports" / f"main-{run_id}.ipynb",
-            matlab_helpers=fusionpipe.matlab_path(),
-            matlab_runner=self.settings.matlab_runner_path,
-            python=python,
-        )
-        return NodeJob(
-            run_id,
-            node_id,
-            argv,
-            folder / "code",
-            variables,
-            log_path,
-            resources=plan.scheduling.resources,
-        )
 
     # -- outcomes ----------------------------------------------------------------------------
 
