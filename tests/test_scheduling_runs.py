@@ -152,9 +152,14 @@ async def test_an_impossible_local_request_fails_at_once(api):
     gpus = await add_node(api, pipeline, "gpus")
     cpus = await add_node(api, pipeline, "cpus")
     ray_only = await add_node(api, pipeline, "ray-only")
+    memory = await add_node(api, pipeline, "memory")
+    by_hand = await add_node(api, pipeline, "by-hand")
     await set_parameters(api, gpus, "resources:\n  gpus: 3\n")
     await set_parameters(api, cpus, "resources:\n  cpus: 64\n")
     await set_parameters(api, ray_only, "resources:\n  fast_disk: 1\n")
+    await set_parameters(api, memory, "resources:\n  memory: 100TiB\n")
+    # Edited in a terminal, past the API's check.
+    (Path(by_hand["folder"]) / "code" / "node_parameters.yaml").write_text("retries: often\n")
     began = time.monotonic()
     finished = await wait_run(api, (await start(api, pipeline))["id"], timeout=20)
     assert time.monotonic() - began < 5
@@ -168,6 +173,14 @@ async def test_an_impossible_local_request_fails_at_once(api):
         "cannot run: it asks for 64 CPUs and local runs have 2 (FusionpipeApp.max_parallel_nodes)"
     )
     assert "Ray resource 'fast_disk'" in reasons[ray_only["id"]][1]
+    assert reasons[memory["id"]][1].startswith(
+        "cannot run: it asks for 102,400.0 GiB of memory and this machine has"
+    )
+    assert reasons[by_hand["id"]][:2] == (
+        "failed",
+        "cannot run: node_parameters.yaml: retries must be a whole number from 0 to 1000, "
+        "not 'often'",
+    )
     _, log = await api("GET", f"nodes/{gpus['id']}/log")
     assert "cannot run: it asks for 3 GPUs" in log["content"]
 

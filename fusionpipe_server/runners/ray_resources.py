@@ -20,7 +20,7 @@ def task_options(resources: Resources) -> dict[str, Any]:
 
 def _amount(name: str, value: float) -> str:
     if name == "memory":
-        return f"{value / 2**30:.3g} GiB of memory"
+        return f"{value / 2**30:,.1f} GiB of memory"
     if value == 1 and name in ("CPUs", "GPUs"):
         name = name[:-1]
     return f"{value:g} {name}"

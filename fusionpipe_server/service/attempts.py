@@ -54,8 +54,8 @@ def plan_node(
         problem = f"it asks for the Ray resource {name!r}: local runs have none (run_mode: ray)"
     if problem is None and resources.memory is not None and resources.memory > _machine_memory():
         problem = (
-            f"it asks for {resources.memory / 2**30:.3g} GiB of memory and this machine has "
-            f"{_machine_memory() / 2**30:.3g} GiB"
+            f"it asks for {resources.memory / 2**30:,.1f} GiB of memory and this machine has "
+            f"{_machine_memory() / 2**30:,.1f} GiB"
         )
     if problem is not None:
         return NodePlan(runner, scheduling, Need(), problem)
