@@ -144,7 +144,8 @@ async def test_a_kill_during_the_pause_before_a_retry_ends_the_node(api):
     finished = await wait_run(api, started["id"], timeout=10)
     entry = finished["nodes"][0]
     assert entry["status"] == "failed" and entry["attempt"] == 1, entry
-    assert entry["reason"] == "exit code 1"
+    assert entry["reason"].startswith("killed by ")
+    assert entry["reason"].endswith(" before attempt 2 (attempt 1: exit code 1)")
 
 
 async def test_an_impossible_local_request_fails_at_once(api):

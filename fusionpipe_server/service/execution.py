@@ -421,15 +421,19 @@ class RunEngine(ServiceBase):
                 and run_id not in self.cancelled
                 and not self.leaving
             )
-            if not retry or not await self._pause(run_id, node_id, log_path, scheduling):
+            if not retry:
+                return await self._fail(run_id, pipeline_id, node_id, code, why)
+            killer = await self._pause(run_id, node_id, log_path, scheduling)
+            if killer is not None:
+                why = f"killed by {killer} before attempt {attempt + 1} (attempt {attempt}: {why})"
                 return await self._fail(run_id, pipeline_id, node_id, code, why)
         raise AssertionError("unreachable: the last attempt returns")
 
     async def _pause(
         self, run_id: str, node_id: str, log_path: Path, scheduling: Scheduling
-    ) -> bool:
-        """Wait ``retry_delay`` before the next attempt; False when the node was killed (or its
-        run cancelled) meanwhile."""
+    ) -> str | None:
+        """Wait ``retry_delay`` before the next attempt; who ended the wait when the node was
+        killed, its run cancelled or the server stopped meanwhile (None: go on)."""
         delay = scheduling.retry_delay
         later = f" in {format_duration(delay)}" if delay else ""
         append_log(log_path, f"fusionpipe: trying again{later}\n")
@@ -440,9 +444,11 @@ class RunEngine(ServiceBase):
         finally:
             self.executions.pop(node_id, None)
         killer = self.killed.pop(node_id, None)
-        if killer:
+        if killer is None and (run_id in self.cancelled or self.leaving):
+            killer = "the run stopping"
+        if killer is not None:
             append_log(log_path, f"fusionpipe: killed by {killer} before it ran again\n")
-        return killer is None and run_id not in self.cancelled and not self.leaving
+        return killer
 
     async def _await_attempt(
         self,
