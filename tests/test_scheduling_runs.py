@@ -171,7 +171,8 @@ async def test_an_impossible_local_request_fails_at_once(api):
         [],
     )
     assert reasons[cpus["id"]][1] == (
-        "cannot run: it asks for 64 CPUs and local runs have 2 (FusionpipeApp.max_parallel_nodes)"
+        "cannot run: it asks for 64 CPUs and local runs have 2 CPU slots "
+        "(FusionpipeApp.max_parallel_nodes; fusionpipe run --parallel)"
     )
     assert "Ray resource 'fast_disk'" in reasons[ray_only["id"]][1]
     assert reasons[memory["id"]][1].startswith(

@@ -39,8 +39,8 @@ class SlotPool:
             )
         if need.cpus > self.cpus:
             return (
-                f"it asks for {need.cpus:g} CPUs and local runs have {self.cpus:g} "
-                "(FusionpipeApp.max_parallel_nodes)"
+                f"it asks for {need.cpus:g} CPUs and local runs have {self.cpus:g} CPU slots "
+                "(FusionpipeApp.max_parallel_nodes; fusionpipe run --parallel)"
             )
         return None
 
