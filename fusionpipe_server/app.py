@@ -7,9 +7,11 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Float, Integer, Unicode, default
+from traitlets import Bool, Enum, Float, Integer, Type, Unicode, default
+from traitlets.config import Configurable
 
 from .background import cancel
 from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_database
@@ -17,6 +19,8 @@ from .errors import Unavailable
 from .events import EventHub
 from .handlers import handlers
 from .nodes import kernels, lab_paths, leftovers
+from .runners.base import NodeRunner
+from .runners.gpus import detect_gpus
 from .service import Service, Settings
 from .service.watching import CONTENTS_EVENTS, ChangeWatcher
 from .store.database import Database
@@ -83,7 +87,26 @@ class FusionpipeApp(ExtensionApp):
     ).tag(config=True)
 
     max_parallel_nodes = Integer(
-        help="How many independent nodes may run at once. Defaults to the number of CPUs.",
+        help="""CPU slots of local runs: how many independent nodes may run at once, a node
+        holding as many as its resources.cpus (1 by default). Defaults to the number of
+        CPUs.""",
+    ).tag(config=True)
+
+    local_gpus = Integer(
+        None,
+        allow_none=True,
+        help="""How many GPUs local runs hand out (GPU 0 to N-1, one node at a time each, in
+        CUDA_VISIBLE_DEVICES). Default: the server's CUDA_VISIBLE_DEVICES if set, else the
+        GPUs `nvidia-smi -L` lists, else none.""",
+    ).tag(config=True)
+
+    runner_class = Type(
+        default_value="fusionpipe_server.runners.local.LocalRunner",
+        klass=object,
+        help="""The runner of run_mode: local nodes: a class with `name`, `local`,
+        `start(job)` and `take_back(pid, log_path)` (see fusionpipe_server/runners/base.py),
+        such as a batch scheduler's. A traitlets Configurable subclass gets this application
+        as its parent, so its own settings come from the same configuration.""",
     ).tag(config=True)
 
     output_cache_bytes = Integer(
@@ -125,6 +148,23 @@ class FusionpipeApp(ExtensionApp):
         help="""While this server executes a run, report it as active (jupyter_server's
         last-activity hook), so that JupyterHub's idle culler leaves it alone.""",
     ).tag(config=True)
+
+    def _make_runner(self) -> NodeRunner:
+        """The runner of local nodes; ``Unavailable`` when the configured class is none."""
+        runner_class: Any = self.runner_class
+        needed = ("name", "local", "start", "take_back")
+        missing = [name for name in needed if not hasattr(runner_class, name)]
+        if missing:
+            raise Unavailable(
+                f"FusionpipeApp.runner_class {runner_class.__module__}."
+                f"{runner_class.__qualname__} lacks {', '.join(missing)}: "
+                "see fusionpipe_server/runners/base.py"
+            )
+        if issubclass(runner_class, Configurable):
+            runner: NodeRunner = runner_class(parent=self)
+        else:
+            runner = runner_class()
+        return runner
 
     @default("database_url")
     def _default_database_url(self) -> str:
@@ -168,10 +208,11 @@ class FusionpipeApp(ExtensionApp):
     _sweeping: asyncio.Future[None] | None = None
 
     def initialize_settings(self) -> None:
-        # The database is made ready while the server loads, not in the start hook: a server
-        # without its database is useless, and jupyter_server only logs errors raised by start
-        # hooks, so this is the one place where "refuse to start" can really refuse.
+        # The runner and the database are made ready while the server loads, not in the start
+        # hook: a server without them is useless, and jupyter_server only logs errors raised
+        # by start hooks, so this is the one place where "refuse to start" can really refuse.
         try:
+            runner = self._make_runner()
             dsn = self._prepare_database()
         except Unavailable as err:
             self.log.critical("fusionpipe: %s", err.message)
@@ -187,7 +228,7 @@ class FusionpipeApp(ExtensionApp):
                 Path(self.serverapp.root_dir), self.resolved_data_path, self.data_link
             )
         )
-        self._service = Service(self._database, settings)
+        self._service = Service(self._database, settings, runner)
         self._service.staleness.scan_interval = self.staleness_scan_interval
         self._watcher = ChangeWatcher(
             self._database,
@@ -232,6 +273,9 @@ class FusionpipeApp(ExtensionApp):
             output_cache_bytes=self.output_cache_bytes,
             runs_outlive_server=self.runs_outlive_server,
             run_lease_seconds=self.run_lease_seconds,
+            local_gpus=tuple(
+                detect_gpus() if self.local_gpus is None else map(str, range(self.local_gpus))
+            ),
         )
 
     def _prepare_database(self) -> str:

@@ -9,12 +9,13 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .embedded_db import prepare_database
 from .errors import FusionpipeError, NotFound
 from .events import EventHub
 from .models import Run
+from .run_display import RunDisplay, run_display
 from .service import Service
 from .store.database import Database
 
@@ -63,10 +64,11 @@ async def run_pipeline(
         until_id = _node_id(until, tags) if until else None
         run = await service.runs.start(getpass.getuser(), found.id, until=until_id)
         print(f"fusionpipe: run {run.id} of {found.tag!r} ({len(run.nodes)} nodes)", file=out)
-        try:
-            run = await _follow(service, run, tags, out)
-        except asyncio.CancelledError:
-            run = await service.runs.cancel(getpass.getuser(), run.id)
+        with run_display(out, len(run.nodes)) as display:
+            try:
+                run = await _follow(service, run, tags, display)
+            except asyncio.CancelledError:
+                run = await service.runs.cancel(getpass.getuser(), run.id)
         print(f"fusionpipe: run {run.status}", file=out)
         return 0 if run.status == "completed" else 1
 
@@ -112,26 +114,31 @@ def _node_id(id_or_tag: str, tags: dict[str, str]) -> str:
     return matches[0]
 
 
-async def _follow(service: Service, run: Run, tags: dict[str, str], out: TextIO) -> Run:
+async def _follow(service: Service, run: Run, tags: dict[str, str], display: RunDisplay) -> Run:
+    """Show each node as it finishes and the run's progress, until the run ends."""
     reported: set[str] = set()
     while True:
-        run = await service.runs.get(run.id)
-        for node in run.nodes:
-            if node.status in SYMBOLS and node.node_id not in reported:
-                reported.add(node.node_id)
-                took = (
-                    f" {(node.finished_at - node.started_at).total_seconds():.1f}s"
-                    if node.started_at and node.finished_at
-                    else ""
-                )
-                why = f" ({node.reason})" if node.reason else ""
-                print(
-                    f"  {SYMBOLS[node.status]} {tags.get(node.node_id, node.node_id)}{took}{why}",
-                    file=out,
-                )
-        if run.status in ("completed", "failed", "cancelled"):
-            return run
+        shown = await service.history.run(run.id)
+        for node in shown["nodes"]:
+            if node["status"] in SYMBOLS and node["node_id"] not in reported:
+                reported.add(node["node_id"])
+                display.line(_node_line(node, tags))
+        running = [
+            tags.get(n["node_id"], n["node_id"]) for n in shown["nodes"] if n["status"] == "running"
+        ]
+        display.progress(shown["progress"], running)
+        if shown["status"] in ("completed", "failed", "cancelled"):
+            return await service.runs.get(run.id)
         await asyncio.sleep(0.1)
+
+
+def _node_line(node: dict[str, Any], tags: dict[str, str]) -> str:
+    """ "  ok   fit 1.2s", "  FAIL fit 0.3s (exit code 3) [attempt 3 of 3]"."""
+    took = f" {node['duration']:.1f}s" if node["duration"] is not None else ""
+    why = f" ({node['reason']})" if node["reason"] else ""
+    tries = f" [attempt {node['attempt']} of {node['attempts']}]" if node["attempts"] > 1 else ""
+    tag = tags.get(node["node_id"], node["node_id"])
+    return f"  {SYMBOLS[node['status']]} {tag}{took}{why}{tries}"
 
 
 def main(pipeline: str, until: str | None, settings: FusionpipeApp) -> int:

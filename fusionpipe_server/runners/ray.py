@@ -21,9 +21,10 @@ from typing import Any
 import fp_user_utils
 import fusionpipe
 
-from ..errors import Unavailable
+from ..errors import Conflict, Unavailable
 from . import ray_task
 from .base import NodeJob
+from .ray_resources import task_options, unsatisfiable
 
 # Shipped to every worker (runtime_env py_modules), so that node code imports them there.
 NODE_API_PACKAGES: tuple[ModuleType, ...] = (fusionpipe, fp_user_utils)
@@ -82,6 +83,7 @@ class RayExecution:
 
 class RayRunner:
     name = "ray"
+    local = False  # Ray places the task and its resources
 
     def __init__(
         self, address: str = "", num_cpus: int | None = None, auth_token_path: str = ""
@@ -127,8 +129,13 @@ class RayRunner:
 
     async def start(self, job: NodeJob) -> RayExecution:
         await self._connect()
+        totals = await asyncio.to_thread(self._ray.cluster_resources)
+        problem = unsatisfiable(job.resources, totals)
+        if problem:
+            raise Conflict(problem)
         job.log_path.parent.mkdir(parents=True, exist_ok=True)
-        ref = self._remote.remote(
+        remote = self._remote.options(**task_options(job.resources))
+        ref = remote.remote(
             list(job.argv), str(job.cwd), job.env, str(job.log_path), server_paths()
         )
         return RayExecution(self._ray, ref)

@@ -71,6 +71,8 @@ def run_node(
     """Run the node's command in its own session; killed with its whole process group when
     the task is cancelled (Ray interrupts the task; the node's processes are ours to end)."""
     argv, env = relocate(argv, env, server_paths)
+    # The GPUs Ray chose for this task (it sets CUDA_VISIBLE_DEVICES in the worker).
+    env.update({k: os.environ[k] for k in ("CUDA_VISIBLE_DEVICES",) if k in os.environ})
     with open(log_path, "ab") as log:
         child = subprocess.Popen(
             argv,

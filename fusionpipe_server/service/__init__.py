@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..runners.base import NodeRunner
 from ..store.database import Database
 from .common import Settings
 from .copies import CopyService
@@ -25,7 +26,8 @@ __all__ = ["Service", "Settings"]
 class Service:
     """Every operation the REST API, the CLI and the runners perform, by aggregate."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, runner: NodeRunner | None = None) -> None:
+        """``runner``: the runner of ``run_mode: local`` nodes (default: ``LocalRunner``)."""
         self.settings = settings
         self.staleness = StalenessService(db, settings)
         self.cache = OutputCache(db, settings)
@@ -36,7 +38,7 @@ class Service:
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
         self.environments = EnvironmentService(db, settings)
-        self.runs = RunService(db, settings, self.staleness, self.cache, self.environments)
+        self.runs = RunService(db, settings, self.staleness, self.cache, self.environments, runner)
         self.history = HistoryService(db, settings)
         self.outputs = OutputService(db, settings)
         self.provenance = ProvenanceService(db, settings)

@@ -42,6 +42,8 @@ class Settings:
     runs_outlive_server: bool = True
     # How long a run stays this server's without it renewing its hold (see RunEngine).
     run_lease_seconds: float = 60.0
+    # The GPUs local runs hand out (CUDA_VISIBLE_DEVICES entries): see runners/gpus.py.
+    local_gpus: tuple[str, ...] = ()
 
 
 def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:

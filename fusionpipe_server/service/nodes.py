@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import dag, layout
 from ..errors import Conflict, Invalid, NotFound
+from ..fingerprint import hashing
 from ..models import NodeKind, Status, new_id
 from ..nodes import folders, kernels, lab_paths, parameters
 from ..store import edges as edge_store
@@ -202,7 +203,7 @@ class NodeService(ServiceBase):
         """Save ``node_parameters.yaml``. Invalid YAML is refused with its line; a real change
         makes the node's outputs (if any) and its descendants' stale."""
         # Parsing is bounded but CPU work: a thread keeps the event loop answering meanwhile.
-        new_values = await asyncio.to_thread(parameters.parse_parameters, content)
+        new_values = await asyncio.to_thread(parameters.check_parameters, content)
         async with self.unit() as unit:
             holders = await node_store.pipelines_holding(unit.conn, node_id)
             if not holders:
@@ -213,7 +214,8 @@ class NodeService(ServiceBase):
             path = folders.node_path(self.settings.data_path, node.folder)
             previous_text = parameters.read_parameters_text(path)
             previous = await asyncio.to_thread(parameters.parse_parameters_or_none, previous_text)
-            if previous != new_values:
+            # Scheduling keys (timeout, retries, resources...) do not change what a node makes.
+            if previous is None or hashing.counted(previous) != hashing.counted(new_values):
                 await invalidate_inputs(unit, [node_id])
             unit.touched.add(node_id)
             await asyncio.to_thread(parameters.write_parameters, path, content)

@@ -18,6 +18,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..models import Run, Status, new_id
 from ..nodes import folders
 from ..nodes import logs as run_logs
+from ..runners.base import NodeRunner
 from ..store import events
 from ..store import nodes as node_store
 from ..store import runs as run_store
@@ -42,10 +43,11 @@ class RunService(ServiceBase):
         staleness: StalenessService,
         cache: OutputCache,
         environments: EnvironmentService,
+        runner: NodeRunner | None = None,
     ) -> None:
         super().__init__(db, settings)
         self.staleness = staleness
-        self.engine = RunEngine(db, settings, staleness, cache, environments)
+        self.engine = RunEngine(db, settings, staleness, cache, environments, runner)
         self._pending: set[asyncio.Future[Any]] = set()
 
     @property
@@ -234,7 +236,8 @@ class RunService(ServiceBase):
             self.settings.data_path,
             self.executor,
             take_back=self.settings.runs_outlive_server,
-            backends={"local"},
+            # Ray tasks end with their server; the runner of local nodes may take its back.
+            backends={self.engine.local.name},
             lease_seconds=self.settings.run_lease_seconds,
         )
         for execution in found.executions:

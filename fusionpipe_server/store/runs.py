@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ..models import Run, RunNode
+from ..models import NodeAttempt, Run, RunNode
 from .locks import HOLDERS_JOIN, LOCKED, REFERENCED
 
 _RUN = "id, pipeline_id, requested_by, scope, status, created_at, started_at, finished_at"
 _NODE = (
     "node_id, status, backend, host, pid, started_at, finished_at, exit_code, reason, "
-    "fingerprint, fingerprint_parts, inputs_from, restored_from"
+    "fingerprint, fingerprint_parts, inputs_from, restored_from, attempt, attempts"
 )
 
 
@@ -57,7 +58,37 @@ async def get_run(conn: AsyncConnection, run_id: str) -> Run | None:
                 (run_id,),
             )
             run.nodes = await cur.fetchall()
+        async with conn.cursor(row_factory=class_row(_AttemptRow)) as cur:
+            await cur.execute(
+                "SELECT node_id, attempt, backend, started_at, finished_at, exit_code, reason "
+                "FROM run_node_attempts WHERE run_id = %s ORDER BY node_id, attempt",
+                (run_id,),
+            )
+            by_node = {node.node_id: node for node in run.nodes}
+            for row in await cur.fetchall():
+                by_node[row.node_id].tries.append(row.attempt_of_node())
     return run
+
+
+@dataclass
+class _AttemptRow:
+    node_id: str
+    attempt: int
+    backend: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    exit_code: int | None
+    reason: str
+
+    def attempt_of_node(self) -> NodeAttempt:
+        return NodeAttempt(
+            self.attempt,
+            self.backend,
+            self.started_at,
+            self.finished_at,
+            self.exit_code,
+            self.reason,
+        )
 
 
 async def list_runs(
@@ -171,12 +202,46 @@ async def claim_node(conn: AsyncConnection, node_id: str) -> str | None:
 
 
 async def node_started(
-    conn: AsyncConnection, run_id: str, node_id: str, backend: str, host: str, pid: int | None
+    conn: AsyncConnection,
+    run_id: str,
+    node_id: str,
+    backend: str,
+    host: str,
+    pid: int | None,
+    *,
+    attempt: int = 1,
+    attempts: int = 1,
 ) -> None:
+    """An attempt's process started. The node's ``started_at`` is its first attempt's: its
+    duration in the run counts every attempt and the waits between them."""
     await conn.execute(
         "UPDATE run_nodes SET status = 'running', backend = %s, host = %s, pid = %s, "
-        "started_at = now() WHERE run_id = %s AND node_id = %s",
-        (backend, host, pid, run_id, node_id),
+        "attempt = %s, attempts = %s, "
+        "started_at = CASE WHEN %s = 1 THEN now() ELSE coalesce(started_at, now()) END "
+        "WHERE run_id = %s AND node_id = %s",
+        (backend, host, pid, attempt, attempts, attempt, run_id, node_id),
+    )
+    await conn.execute(
+        "INSERT INTO run_node_attempts (run_id, node_id, attempt, backend) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, node_id, attempt) DO UPDATE "
+        "SET backend = excluded.backend, started_at = now()",
+        (run_id, node_id, attempt, backend),
+    )
+
+
+async def attempt_finished(
+    conn: AsyncConnection,
+    run_id: str,
+    node_id: str,
+    attempt: int,
+    *,
+    exit_code: int | None,
+    reason: str,
+) -> None:
+    await conn.execute(
+        "UPDATE run_node_attempts SET finished_at = now(), exit_code = %s, reason = %s "
+        "WHERE run_id = %s AND node_id = %s AND attempt = %s",
+        (exit_code, reason, run_id, node_id, attempt),
     )
 
 
@@ -262,6 +327,11 @@ class LeftRunning:
     fingerprint: str | None
     parts: dict[str, Any] | None
     folder: str
+    kind: str
+    attempt: int
+    attempts: int
+    # When its attempt started: the time limit counts from there.
+    attempt_started_at: datetime | None
 
 
 async def left_running(conn: AsyncConnection, run_id: str) -> list[LeftRunning]:
@@ -269,8 +339,11 @@ async def left_running(conn: AsyncConnection, run_id: str) -> list[LeftRunning]:
     async with conn.cursor(row_factory=class_row(LeftRunning)) as cur:
         await cur.execute(
             "SELECT rn.run_id, r.pipeline_id, r.requested_by, rn.node_id, rn.pid, rn.backend, "
-            "rn.fingerprint, rn.fingerprint_parts AS parts, n.folder "
+            "rn.fingerprint, rn.fingerprint_parts AS parts, n.folder, n.kind, rn.attempt, "
+            "rn.attempts, a.started_at AS attempt_started_at "
             "FROM run_nodes rn JOIN runs r ON r.id = rn.run_id JOIN nodes n ON n.id = rn.node_id "
+            "LEFT JOIN run_node_attempts a ON a.run_id = rn.run_id AND a.node_id = rn.node_id "
+            "AND a.attempt = rn.attempt "
             "WHERE rn.run_id = %s AND rn.status = 'running'",
             (run_id,),
         )
