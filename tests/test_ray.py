@@ -132,14 +132,15 @@ def test_resources_reach_ray_a_timeout_ends_the_tree_and_an_impossible_gpu_fails
         "PUT",
         f"nodes/{slow['id']}/parameters",
         # Ray refuses task options it cannot use: these reach it.
-        {"content": "run_mode: ray\ntimeout: 3s\nresources:\n  cpus: 1\n  memory: 100MB\n"},
+        # The limit leaves time for a worker to start under load and run the node's first lines.
+        {"content": "run_mode: ray\ntimeout: 20s\nresources:\n  cpus: 1\n  memory: 100MB\n"},
     )
     started = server.request("POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [slow["id"]]})
     finished = wait_run(server, started["id"], timeout=120)
     entry = finished["nodes"][0]
     assert (entry["status"], entry["reason"], entry["backend"]) == (
         "failed",
-        "timed out after 3s",
+        "timed out after 20s",
         "ray",
     )
     grandchild = int(pidfile.read_text())
