@@ -14,7 +14,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -23,7 +23,6 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from .. import planning
-from ..background import cancel
 from ..errors import FusionpipeError
 from ..fingerprint.hashing import StatCache
 from ..models import NodeKind, Status
@@ -43,6 +42,7 @@ from .attempts import NodePlan, RetryPause, failure, plan_node, wait_within
 from .common import ServiceBase, Settings
 from .environments import EnvironmentService
 from .graph import write_identities
+from .leases import Leases, TakenOver
 from .node_jobs import node_job
 from .output_cache import OutputCache
 from .slots import Need, SlotPool
@@ -53,15 +53,6 @@ log = logging.getLogger(__name__)
 HOST = socket.gethostname()
 # How often a run waiting for another run's execution of a node looks again.
 WAIT_POLL_SECONDS = 0.2
-
-
-class TakenOver(Exception):
-    """Another server holds the run now (this one's lease lapsed): nothing more is written
-    for it here, and its node processes are left to the new holder."""
-
-    def __init__(self, run_id: str, holder: str) -> None:
-        super().__init__(f"run {run_id} was taken over by the server {holder}")
-        self.holder = holder
 
 
 class RunEngine(ServiceBase):
@@ -99,8 +90,7 @@ class RunEngine(ServiceBase):
         self.adopted: dict[str, LeftRunning] = {}
         # The server is stopping and leaves the nodes that outlive it running.
         self.leaving = False
-        self.lost: dict[str, str] = {}  # run id -> the server that took it over
-        self._renewing: asyncio.Task[None] | None = None
+        self.leases = Leases(db, self.executor, settings.run_lease_seconds)
 
     # -- a run -------------------------------------------------------------------------------
 
@@ -114,41 +104,7 @@ class RunEngine(ServiceBase):
     ) -> None:
         self.requested_by[run_id] = requested_by
         self.tasks[run_id] = asyncio.create_task(self._execute(run_id, pipeline_id, planned, pairs))
-        if self._renewing is None or self._renewing.done():
-            self._renewing = asyncio.create_task(self._renew_leases())
-
-    async def _renew_leases(self) -> None:
-        """Renew the hold on this server's runs while it has any; a run another server took
-        over meanwhile is stopped here without a write (its processes go on, watched there)."""
-        interval = self.settings.run_lease_seconds / 3
-        while self.tasks:
-            await asyncio.sleep(interval)
-            mine = list(self.tasks)
-            try:
-                async with self.db.transaction() as conn:
-                    held = await run_store.renew_leases(
-                        conn, self.executor, mine, self.settings.run_lease_seconds
-                    )
-            except Exception as err:  # an outage: try again, the lease may still hold
-                log.warning("fusionpipe: could not renew the lease of runs: %s", err)
-                continue
-            for run_id in set(mine) - held:
-                task = self.tasks.get(run_id)
-                if task is not None and run_id not in self.lost:
-                    log.warning("fusionpipe: run %s was taken over by another server", run_id)
-                    self.lost[run_id] = "another server"
-                    task.cancel()
-
-    @contextlib.asynccontextmanager
-    async def _fenced(self, run_id: str) -> AsyncIterator[AsyncConnection]:
-        """A transaction for writes about a run, refused (TakenOver) unless this server still
-        holds the run: a server whose lease lapsed never writes over the new holder's."""
-        async with self.db.transaction() as conn:
-            holder = await run_store.holds(conn, run_id, self.executor)
-            if holder is not None:
-                self.lost.setdefault(run_id, holder)
-                raise TakenOver(run_id, holder)
-            yield conn
+        self.leases.keep(self.tasks)
 
     async def _execute(
         self, run_id: str, pipeline_id: str, planned: list[str], pairs: list[tuple[str, str]]
@@ -179,7 +135,7 @@ class RunEngine(ServiceBase):
             cancelled = run_id in self.cancelled
             status = "cancelled" if cancelled else "failed" if failed else "completed"
             reason = "the run was cancelled" if cancelled else "a parent did not complete"
-            async with self._fenced(run_id) as conn:
+            async with self.leases.fenced(run_id) as conn:
                 await run_store.close_run(conn, run_id, status, reason)
                 await self._announce_run(conn, run_id, pipeline_id, status)
         except (asyncio.CancelledError, TakenOver) as stop:
@@ -188,14 +144,14 @@ class RunEngine(ServiceBase):
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            if run_id in self.lost:
-                log.warning("fusionpipe: run %s left to %s", run_id, self.lost[run_id])
+            if run_id in self.leases.lost:
+                log.warning("fusionpipe: run %s left to %s", run_id, self.leases.lost[run_id])
             elif isinstance(stop, asyncio.CancelledError):
                 raise
         except Exception:
             log.exception("fusionpipe: run %s stopped on an error", run_id)
             try:
-                async with self._fenced(run_id) as conn:
+                async with self.leases.fenced(run_id) as conn:
                     await run_store.close_run(conn, run_id, "failed", "the run stopped on an error")
                     await self._announce_run(conn, run_id, pipeline_id, "failed")
             except Exception:
@@ -204,12 +160,12 @@ class RunEngine(ServiceBase):
             self.tasks.pop(run_id, None)
             self.requested_by.pop(run_id, None)
             self.cancelled.discard(run_id)
-            self.lost.pop(run_id, None)
+            self.leases.lost.pop(run_id, None)
             # What the run changed shows on every canvas, with its reasons.
             self.staleness.request(pipelines=[pipeline_id])
 
     async def _set_run(self, run_id: str, pipeline_id: str, status: str) -> None:
-        async with self._fenced(run_id) as conn:
+        async with self.leases.fenced(run_id) as conn:
             await run_store.set_run_status(conn, run_id, status)
             await self._announce_run(conn, run_id, pipeline_id, status)
 
@@ -326,7 +282,7 @@ class RunEngine(ServiceBase):
     ) -> None:
         """Nothing the node reads changed (early cutoff): it keeps its outputs, and loses the
         "upstream" reasons a parent's re-run gave it."""
-        async with self._fenced(run_id) as conn:
+        async with self.leases.fenced(run_id) as conn:
             await run_store.node_finished(conn, run_id, row.id, "skipped", reason="up to date")
             changed = assessment.status.value != row.status or row.stale_reasons
             if changed and await fp_store.write_assessment(
@@ -351,7 +307,7 @@ class RunEngine(ServiceBase):
     async def _claim(self, run_id: str, pipeline_id: str, node_id: str, now: NodeNow) -> str | None:
         """Atomically mark the node running and record what this execution starts from; its
         previous status, or None when it may not start (another run got it first)."""
-        async with self._fenced(run_id) as conn:
+        async with self.leases.fenced(run_id) as conn:
             previous = await run_store.claim_node(conn, node_id)
             if previous is None:
                 return None
@@ -452,7 +408,7 @@ class RunEngine(ServiceBase):
                 append_log(log_path, f"fusionpipe: could not start the node: {err}\n")
                 problem = f"could not start: {err}"
                 return await self._fail(run_id, pipeline_id, node_id, None, problem)
-            async with self._fenced(run_id) as conn:
+            async with self.leases.fenced(run_id) as conn:
                 await run_store.node_started(
                     conn,
                     run_id,
@@ -537,7 +493,7 @@ class RunEngine(ServiceBase):
             lost=execution.lost,
             timeout=timeout,
         )
-        async with self._fenced(run_id) as conn:
+        async with self.leases.fenced(run_id) as conn:
             await run_store.attempt_finished(
                 conn, run_id, node_id, attempt, exit_code=ended.code, reason=why or "completed"
             )
@@ -641,7 +597,7 @@ class RunEngine(ServiceBase):
         restored_from: str | None = None,
         learnt: dict[str, StatCache] | None = None,
     ) -> bool:
-        async with self._fenced(run_id) as conn:
+        async with self.leases.fenced(run_id) as conn:
             if learnt:
                 await save_stat_cache(conn, learnt)
             recorded = await fp_store.record_success(
@@ -682,7 +638,7 @@ class RunEngine(ServiceBase):
     async def _fail(
         self, run_id: str, pipeline_id: str, node_id: str, code: int | None, reason: str
     ) -> bool:
-        async with self._fenced(run_id) as conn:
+        async with self.leases.fenced(run_id) as conn:
             await node_store.finish_running(conn, node_id, Status.FAILED.value)
             await run_store.node_finished(
                 conn, run_id, node_id, "failed", exit_code=code, reason=reason
@@ -712,7 +668,7 @@ class RunEngine(ServiceBase):
     async def _record(
         self, run_id: str, node_id: str, status: str, reason: str, exit_code: int | None = None
     ) -> None:
-        async with self._fenced(run_id) as conn:
+        async with self.leases.fenced(run_id) as conn:
             await run_store.node_finished(
                 conn, run_id, node_id, status, exit_code=exit_code, reason=reason
             )
@@ -738,11 +694,7 @@ class RunEngine(ServiceBase):
         for task in list(self.tasks.values()):
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
-        await self.stop_renewing()
-
-    async def stop_renewing(self) -> None:
-        """The server is stopping: its runs' leases are no longer renewed."""
-        await cancel(self._renewing)
+        await self.leases.stop()
 
     async def cancel_here(self, run_id: str, username: str) -> None:
         self.cancelled.add(run_id)

@@ -220,7 +220,7 @@ class RunService(ServiceBase):
             for task in list(self.engine.tasks.values()):
                 with contextlib.suppress(Exception):
                     await task
-            await self.engine.stop_renewing()
+            await self.engine.leases.stop()
         self.engine.ray.shutdown()
 
     @property
