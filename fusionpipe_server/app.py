@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from .store.database import Database
 # jupyter_server counts every setting ending in _last_activity in its last activity.
 ACTIVITY_KEY = "fusionpipe_last_activity"
 ACTIVITY_SECONDS = 5.0
+# The most one step of stopping the extension may take (see FusionpipeApp._stop_step).
+STOP_STEP_SECONDS = 15
 
 
 class FusionpipeApp(ExtensionApp):
@@ -330,23 +333,33 @@ class FusionpipeApp(ExtensionApp):
             )
 
     async def stop_extension(self) -> None:
-        await cancel(self._keeping_active)
+        await self._stop_step("the activity reporter", cancel(self._keeping_active))
         if self._sweeping is not None:
-            await self._sweeping
+            await self._stop_step("the leftovers sweep", self._sweeping)
             self._sweeping = None
         if self._watcher is not None:
-            await self._watcher.stop()
+            await self._stop_step("the file watcher", self._watcher.stop())
         if self._service is not None:
-            await self._service.runs.shutdown()
-            await self._service.staleness.stop()
-            await self._service.environments.stop()
+            await self._stop_step("the runs", self._service.runs.shutdown())
+            await self._stop_step("the staleness worker", self._service.staleness.stop())
+            await self._stop_step("environment builds", self._service.environments.stop())
         if self._events is not None:
-            await self._events.stop()
+            await self._stop_step("the events listener", self._events.stop())
             self._events = None
         if self._database is not None:
-            await self._database.close()
+            await self._stop_step("the database pool", self._database.close())
             self._database = None
         self._stop_embedded()
+
+    async def _stop_step(self, what: str, step: Awaitable[object]) -> None:
+        """One step of stopping, bounded: a step that hangs must not keep the server (and the
+        embedded database) from stopping; the log names it."""
+        try:
+            await asyncio.wait_for(step, STOP_STEP_SECONDS)
+        except asyncio.TimeoutError:
+            self.log.warning("fusionpipe: %s did not stop within %d s", what, STOP_STEP_SECONDS)
+        except Exception:
+            self.log.exception("fusionpipe: stopping %s failed", what)
 
     def _stop_embedded(self) -> None:
         if self._embedded is not None:
