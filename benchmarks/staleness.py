@@ -70,11 +70,12 @@ async def _measure(
         heavy_folder = Path(server.call("GET", f"nodes/{heavy}")["folder"])
         samples, reads, floors = [], [], []
         for index in range(6):
-            # A file written within the clock tick of its hashing is read again next time
-            # (git's racy-clean rule): let the previous write age before measuring.
-            await asyncio.sleep(2.1)
             target = heavy_folder / "data" / f"part{index:04d}.bin"
             target.write_bytes(os.urandom(MB))
+            # A file hashed within the clock tick of its last write is read again by the next
+            # check too (git's racy-clean rule): let the write age first, so that each check
+            # measures one changed file, as an edit followed later by a check would be.
+            await asyncio.sleep(2.1)
             started = time.perf_counter()
             await staleness.check([heavy])
             samples.append(time.perf_counter() - started)
