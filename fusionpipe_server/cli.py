@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from . import admin
+from . import admin, trash_commands
 from .errors import FusionpipeError
 from .models import Pipeline, Project
 from .store import schema
@@ -192,6 +192,8 @@ def parser() -> argparse.ArgumentParser:
     gc.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
     gc.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
     gc.set_defaults(handler=_cache_gc)
+
+    trash_commands.add_commands(admin_commands)
 
     kill = commands.add_parser(
         "kill", help="kill a running node and its whole process tree, wherever it runs"

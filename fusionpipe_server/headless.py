@@ -42,6 +42,8 @@ async def open_service(
                 matlab_runner_path=os.environ.get("FP_MATLAB_RUNNER_PATH", ""),
             ),
         )
+        # The admins PostgreSQL knows: the CLI has no setting of its own for them.
+        await service.rights.load(db)
         if hub is not None:
             await hub.start()
             hub.subscribe(service.runs.on_event)
