@@ -156,10 +156,13 @@ def user_roles(database_url):
 
 
 def count(conn, table, row_id, column="id"):
-    return conn.execute(f"SELECT count(*) FROM {table} WHERE {column} = %s", (row_id,)).fetchone()[0]
+    query = f"SELECT count(*) FROM {table} WHERE {column} = %s"
+    return conn.execute(query, (row_id,)).fetchone()[0]
 
 
-async def test_postgresql_refuses_a_users_role_what_the_service_refuses(api, user_roles, database_url):
+async def test_postgresql_refuses_a_users_role_what_the_service_refuses(
+    api, user_roles, database_url
+):
     project, pipeline, node = await alices_pipeline(api)
     with psycopg.connect(user_roles["bob"], autocommit=True) as bob:
         assert bob.execute("SELECT current_user").fetchone()[0] == "bob"

@@ -49,9 +49,7 @@ def rows(database_url):
         return {
             table: sorted(
                 json.dumps(row[0], sort_keys=True)
-                for row in conn.execute(
-                    f"SELECT to_jsonb(t) - 'hashed_at_ns' FROM {table} t"  # noqa: S608
-                )
+                for row in conn.execute(f"SELECT to_jsonb(t) - 'hashed_at_ns' FROM {table} t")
             )
             for table in ROW_TABLES
         }
@@ -229,8 +227,13 @@ async def test_purging_deletes_rows_and_folders_for_good(api, data_path):
     alice, bob = as_user(api, "alice"), as_user(api, "bob")
     assert (await alice("DELETE", f"pipelines/{pipeline['id']}"))[0] == 204
     (item,) = (await alice("GET", "trash"))[1]["items"]
+    kept = [p for p in data_path.rglob("*") if ".deleted-" in p.name]
+    assert sorted(p.name.split(".")[1] for p in kept) == sorted([a["id"], b["id"]])
     assert (await bob("DELETE", f"trash/{item['id']}"))[0] == 403
+    assert all(p.is_dir() for p in kept)
     assert (await alice("DELETE", f"trash/{item['id']}"))[0] == 204
+    assert not any(p.exists() for p in kept)
+    assert not Path(a["folder"]).exists() and not Path(b["folder"]).exists()
     assert not [p for p in data_path.rglob("*") if ".deleted-" in p.name]
     assert (await alice("POST", f"trash/{item['id']}/restore"))[0] == 404
 

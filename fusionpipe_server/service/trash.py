@@ -51,7 +51,7 @@ class TrashService(ServiceBase):
             item, rows, kept = await self._item(unit.conn, trash_id, for_update=True)
             what = f"{item.kind} {item.tag!r} ({item.item_id})"
             self.rights.require_restore(username, item.deleted_by, item.owner, f"restore {what}")
-            await self._check_restorable(unit, item, rows, what)
+            await self._check_restorable(unit, item, rows)
             # Folders first: a place taken refuses the restore before any row is written.
             for entry in kept:
                 trash_folders.take_back(self.settings.data_path, entry["folder"], entry["trashed"])
@@ -159,7 +159,7 @@ class TrashService(ServiceBase):
         return Conflict(f"{name} no longer exists")
 
     async def _check_restorable(
-        self, unit: Unit, item: TrashItem, rows: dict[str, list[dict[str, Any]]], what: str
+        self, unit: Unit, item: TrashItem, rows: dict[str, list[dict[str, Any]]]
     ) -> None:
         """Every refusal comes before anything is written: the transaction would undo it
         anyway, but a clear reason is owed."""
@@ -168,7 +168,7 @@ class TrashService(ServiceBase):
         for table, noun in _WHAT.items():
             taken = await trash_store.existing(conn, table, sorted(mine[table]))
             if taken:
-                raise Conflict(f"cannot restore {what}: {noun} {sorted(taken)[0]} exists again")
+                raise Conflict(f"{noun} {sorted(taken)[0]} exists already: it was restored before")
         for pipeline in rows.get("pipelines", []):
             if pipeline["project_id"] not in mine["projects"]:
                 found = await trash_store.existing(conn, "projects", [pipeline["project_id"]])
@@ -177,11 +177,11 @@ class TrashService(ServiceBase):
                         conn,
                         "projects",
                         pipeline["project_id"],
-                        f"cannot restore {what}: its project {pipeline['project_id']}",
+                        f"its project {pipeline['project_id']}",
                     )
             if await pipeline_store.tag_taken(conn, pipeline["tag"]):
                 raise Conflict(
-                    f"cannot restore {what}: another pipeline is now tagged {pipeline['tag']!r} "
+                    f"another pipeline is now tagged {pipeline['tag']!r} "
                     f"(pipeline tags are unique): rename that one first"
                 )
         outside = {
@@ -198,12 +198,9 @@ class TrashService(ServiceBase):
             there = await trash_store.existing(conn, table, sorted(ids))
             for missing in sorted(ids - there):
                 if table == "pipelines" and item.kind == "node":
-                    name = f"cannot restore {what}: its pipeline {missing}"
+                    name = f"its pipeline {missing}"
                 else:
-                    name = (
-                        f"cannot restore {what}: {_WHAT[table]} {missing}, which it was part "
-                        f"of or connected to,"
-                    )
+                    name = f"{_WHAT[table]} {missing}, which it was part of or connected to,"
                 raise await self._gone(conn, table, missing, name)
         for pipeline_id in sorted(outside["pipelines"]):
             # Adding to a locked pipeline is refused, as a new node would be.
