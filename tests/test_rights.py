@@ -3,6 +3,9 @@ still read, run and add nodes; and PostgreSQL refuses the same to a user's own d
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
@@ -236,3 +239,27 @@ async def test_a_server_on_a_users_role_works_and_the_database_has_the_last_word
         assert [i.tag for i in await service.trash.listing("alice")] == ["mine", "n"]
     finally:
         await db.close()
+
+
+def fusionpipe_admin(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "fusionpipe_server.cli", "admin", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_database_owner_names_the_admins_a_user_cannot(user_roles, database_url):
+    done = fusionpipe_admin("admins", "set", "carol", "dave", "--database-url", database_url)
+    assert done.returncode == 0, done.stderr
+    listed = fusionpipe_admin("admins", "--database-url", user_roles["bob"])
+    assert listed.stdout.strip() == "fusionpipe: admins: carol, dave"
+    refused = fusionpipe_admin("admins", "set", "bob", "--database-url", user_roles["bob"])
+    assert refused.returncode != 0
+    assert "only the database's owner may set the admins" in refused.stderr
+    refused = fusionpipe_admin("admins", "set", "--database-url", user_roles["bob"])
+    assert refused.returncode != 0, "removing admins is the owner's too"
+    with psycopg.connect(database_url) as conn:
+        names = [row[0] for row in conn.execute("SELECT name FROM fusionpipe_admins ORDER BY 1")]
+    assert names == ["carol", "dave"]

@@ -297,6 +297,19 @@ async def test_the_admin_command_lists_and_empties_the_trash(api, database_url, 
     )
     assert listed.returncode == 0, listed.stderr
     assert f"{item['id']}  pipeline 'cli-p' ({pipeline['id']}) with 1 nodes" in listed.stdout
+    restored = await asyncio.to_thread(
+        fusionpipe,
+        "admin",
+        "trash",
+        "restore",
+        item["id"],
+        database_url=database_url,
+        data_path=data_path,
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert f"restored pipeline 'cli-p' ({pipeline['id']})" in restored.stdout
+    assert (await me("GET", f"pipelines/{pipeline['id']}"))[0] == 200
+    assert (await me("DELETE", f"pipelines/{pipeline['id']}"))[0] == 204
     kept = await asyncio.to_thread(
         fusionpipe,
         "admin",
@@ -317,3 +330,26 @@ async def test_the_admin_command_lists_and_empties_the_trash(api, database_url, 
         fusionpipe, "admin", "trash", database_url=database_url, data_path=data_path
     )
     assert "the trash is empty" in again.stdout
+
+
+async def test_nothing_running_goes_to_the_trash(api, tmp_path):
+    alice = as_user(api, "alice")
+    _, project = await alice("POST", "projects", {"tag": "busy"})
+    _, pipeline = await alice("POST", "pipelines", {"project_id": project["id"], "tag": "busy"})
+    node = await add_node(alice, pipeline, "sleeper")
+    started = tmp_path / "started"
+    Path(node["folder"], "code", "main.py").write_text(
+        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(60)\n"
+    )
+    _, run = await alice("POST", f"pipelines/{pipeline['id']}/runs", {})
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    for path in (f"pipelines/{pipeline['id']}/nodes/{node['id']}", f"pipelines/{pipeline['id']}"):
+        status, answer = await alice("DELETE", path)
+        assert status == 409 and "kill" in answer["message"], answer
+    status, answer = await alice("DELETE", f"projects/{project['id']}?cascade=true")
+    assert status == 409 and "while its nodes run: 'sleeper'" in answer["message"]
+    await alice("POST", f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill")
+    assert (await wait_run(api, run["id"]))["status"] == "failed"
+    assert (await alice("DELETE", f"pipelines/{pipeline['id']}"))[0] == 204

@@ -172,6 +172,8 @@ class NodeService(ServiceBase):
             )
             await self.pipeline(unit.conn, pipeline_id, editable=True)
             require_unlocked(node, "remove it")
+            if node.status == Status.RUNNING.value:
+                raise Conflict(f"node {node.tag!r} ({node.id}) is running: kill it first")
             outgoing = [edge for edge in graph.edges if edge.source == node_id]
             shared = [graph.nodes[e.target] for e in outgoing if graph.nodes[e.target].referenced]
             if shared:

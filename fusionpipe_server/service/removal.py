@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from ..errors import Forbidden
+from ..errors import Conflict, Forbidden
 from ..models import Pipeline, Project, TrashItem, new_id
 from ..nodes import kernels, trash_folders
 from ..store import events
@@ -127,6 +127,14 @@ async def trash_pipelines(
     conn = unit.conn
     ids = [p.id for p in pipelines]
     members = await node_store.members_of(conn, ids)
+    running = await node_store.running_among(conn, members)
+    if running:
+        names = ", ".join(f"{tag!r} ({node_id})" for node_id, tag in running)
+        what = "project" if project is not None else "pipeline"
+        raise Conflict(
+            f"{what} {(project or pipelines[0]).tag!r} cannot be deleted while its nodes run: "
+            f"{names}; wait for them to finish or kill them first"
+        )
     only_theirs = await node_store.held_only_by(conn, members, ids)
     if project is not None:
         deletion = Deletion("project", project.id, project.tag, project.owner)

@@ -112,6 +112,15 @@ async def members_of(conn: AsyncConnection, pipeline_ids: Sequence[str]) -> list
     return [row[0] for row in await cur.fetchall()]
 
 
+async def running_among(conn: AsyncConnection, node_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(id, tag) of those of ``node_ids`` that are running."""
+    cur = await conn.execute(
+        "SELECT id, tag FROM nodes WHERE id = ANY(%s) AND status = 'running' ORDER BY tag, id",
+        (list(node_ids),),
+    )
+    return [(row[0], row[1]) for row in await cur.fetchall()]
+
+
 async def held_only_by(
     conn: AsyncConnection, node_ids: Sequence[str], pipeline_ids: Sequence[str]
 ) -> list[str]:
