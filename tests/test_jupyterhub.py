@@ -2,7 +2,9 @@
 local users, one PostgreSQL cluster (Debian's, peer authentication) and one shared data folder.
 
 User A creates a pipeline and runs it; user B sees it with A as owner and receives its status
-changes live; B's node runs as B.
+changes live; B's node runs as B. B may run A's pipeline but not delete or lock it (PostgreSQL,
+to which each connects as their own role, refuses it too); A deletes it and restores it from the
+trash.
 """
 
 from __future__ import annotations
@@ -292,7 +294,9 @@ def test_two_users_share_pipelines_live_and_run_as_themselves(hub):
 
     mine = hub.api(bob, "POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "by-bob"})
     assert mine["owner"] == bob
-    Path(mine["folder"], "code", "main.py").write_text(WHOAMI)
+    # Not alice's code to the letter: the same fingerprint would rightly take her node's
+    # outputs (who = alice) instead of running.
+    Path(mine["folder"], "code", "main.py").write_text(f"{WHOAMI}# bob's\n")
     shutil.chown(Path(mine["folder"], "code", "main.py"), bob, GROUP)
     run = hub.api(bob, "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [mine["id"]]})
     assert wait_run(hub, bob, run["id"])["status"] == "completed"

@@ -236,7 +236,16 @@ async def test_a_server_on_a_users_role_works_and_the_database_has_the_last_word
         await service.pipelines.update("alice", mine.id, locked=False)
         await service.nodes.delete("alice", mine.id, node["id"])
         await service.pipelines.delete("alice", mine.id)
-        assert [i.tag for i in await service.trash.listing("alice")] == ["mine", "n"]
+        pipeline_item, node_item = await service.trash.listing("alice")
+        assert (pipeline_item.tag, node_item.tag) == ("mine", "n")
+        # Restoring and purging lock the item first: row-level security lets alice's role.
+        await service.trash.restore("alice", pipeline_item.id)
+        await service.trash.restore("alice", node_item.id)
+        graph = await service.pipelines.graph(mine.id)
+        assert [n["tag"] for n in graph["nodes"]] == ["n"]
+        item = await service.pipelines.delete("alice", mine.id)
+        await service.trash.purge("alice", item.id)
+        assert await service.trash.listing("alice") == []
     finally:
         await db.close()
 

@@ -48,9 +48,10 @@ class TrashService(ServiceBase):
         (nothing changed) when that is not possible any more: a tag now taken, its pipeline or
         project itself in the trash, a place now occupied..."""
         async with self.unit() as unit:
-            item, rows, kept = await self._item(unit.conn, trash_id, for_update=True)
+            item, rows, kept = await self._item(unit.conn, trash_id)
             what = f"{item.kind} {item.tag!r} ({item.item_id})"
             self.rights.require_restore(username, item.deleted_by, item.owner, f"restore {what}")
+            await self._lock(unit.conn, item, f"restore {what}")
             await self._check_restorable(unit, item, rows)
             # Folders first: a place taken refuses the restore before any row is written.
             for entry in kept:
@@ -80,9 +81,10 @@ class TrashService(ServiceBase):
     async def purge(self, username: str, trash_id: str) -> TrashItem:
         """Delete an item for good, folders included."""
         async with self.unit() as unit:
-            item, _, kept = await self._item(unit.conn, trash_id, for_update=True)
+            item, _, kept = await self._item(unit.conn, trash_id)
             what = f"{item.kind} {item.tag!r} ({item.item_id})"
             self.rights.require_restore(username, item.deleted_by, item.owner, f"purge {what}")
+            await self._lock(unit.conn, item, f"purge {what}")
             await self._forget(unit, item, kept)
         return item
 
@@ -93,9 +95,11 @@ class TrashService(ServiceBase):
             items = await trash_store.list_items(unit.conn, older_than=before)
             mine = [i for i in items if self.rights.may_restore(username, i.deleted_by, i.owner)]
             for item in mine:
-                found = await trash_store.get_item(unit.conn, item.id, for_update=True)
-                if found is not None:  # purged meanwhile by someone else
-                    await self._forget(unit, item, found[2])
+                # Skipped when purged meanwhile by someone else.
+                if await trash_store.lock_item(unit.conn, item.id):
+                    found = await trash_store.get_item(unit.conn, item.id)
+                    if found is not None:
+                        await self._forget(unit, item, found[2])
         return mine
 
     async def purge_expired(self) -> list[TrashItem]:
@@ -133,12 +137,25 @@ class TrashService(ServiceBase):
 
     @staticmethod
     async def _item(
-        conn: AsyncConnection, trash_id: str, *, for_update: bool = False
+        conn: AsyncConnection, trash_id: str
     ) -> tuple[TrashItem, dict[str, list[dict[str, Any]]], list[dict[str, str]]]:
-        found = await trash_store.get_item(conn, trash_id, for_update=for_update)
+        found = await trash_store.get_item(conn, trash_id)
         if found is None:
             raise NotFound(f"nothing in the trash with id {trash_id!r}")
         return found
+
+    @staticmethod
+    async def _lock(conn: AsyncConnection, item: TrashItem, action: str) -> None:
+        """One restore or purge of an item at a time. Trash rows never change, so what was
+        read before the lock still holds once it is taken."""
+        if await trash_store.lock_item(conn, item.id):
+            return
+        if await trash_store.get_item(conn, item.id) is not None:
+            raise Forbidden(
+                f"the database refused to let you {action}: only who deleted it, its owner or "
+                f"an admin may, and the database's list of admins is the one that counts"
+            )
+        raise Conflict(f"cannot {action}: it was restored or purged meanwhile")
 
     async def _forget(self, unit: Unit, item: TrashItem, kept: list[dict[str, str]]) -> None:
         if not await trash_store.delete_item(unit.conn, item.id):

@@ -133,12 +133,11 @@ async def list_items(
 
 
 async def get_item(
-    conn: AsyncConnection, item_id: str, *, for_update: bool = False
+    conn: AsyncConnection, item_id: str
 ) -> tuple[TrashItem, dict[str, list[dict[str, Any]]], list[dict[str, str]]] | None:
-    """An item with its rows and folders; ``for_update`` locks it (one restore at a time)."""
-    lock = " FOR UPDATE" if for_update else ""
+    """An item with its rows and folders."""
     async with conn.cursor(row_factory=class_row(TrashItem)) as cur:
-        await cur.execute(f"SELECT {_ITEM_COLUMNS} FROM trash WHERE id = %s{lock}", (item_id,))
+        await cur.execute(f"SELECT {_ITEM_COLUMNS} FROM trash WHERE id = %s", (item_id,))
         item = await cur.fetchone()
     if item is None:
         return None
@@ -146,6 +145,13 @@ async def get_item(
     found = await cur2.fetchone()
     assert found is not None
     return item, dict(found[0]), list(found[1])
+
+
+async def lock_item(conn: AsyncConnection, item_id: str) -> bool:
+    """Lock an item for this transaction (one restore or purge at a time); False when it is
+    gone meanwhile or row-level security does not let this role touch it."""
+    cur = await conn.execute("SELECT 1 FROM trash WHERE id = %s FOR UPDATE", (item_id,))
+    return await cur.fetchone() is not None
 
 
 async def delete_item(conn: AsyncConnection, item_id: str) -> bool:

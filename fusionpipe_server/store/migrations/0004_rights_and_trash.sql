@@ -99,6 +99,11 @@ CREATE POLICY fusionpipe_add ON trash FOR INSERT WITH CHECK (true);
 CREATE POLICY fusionpipe_delete ON trash FOR DELETE USING (
     fusionpipe_may_manage(deleted_by) OR fusionpipe_may_manage(owner) OR expires_at <= now()
 );
+-- Locking an item (SELECT ... FOR UPDATE, one restore or purge at a time) asks the UPDATE
+-- policies: the same people may lock it, and nobody may change it.
+CREATE POLICY fusionpipe_lock ON trash FOR UPDATE USING (
+    fusionpipe_may_manage(deleted_by) OR fusionpipe_may_manage(owner) OR expires_at <= now()
+) WITH CHECK (false);
 
 -- The admins: read by everyone, written only by the owner (no policy lets anyone else).
 CREATE POLICY fusionpipe_read ON fusionpipe_admins FOR SELECT USING (true);
