@@ -77,6 +77,8 @@ test('a deleted pipeline waits in Recently deleted and comes back from there', a
   const again = trash.getByTestId('fp-trash-item').filter({ hasText: tag });
   await expect(again).toBeVisible();
   await again.getByTestId('fp-trash-purge').click();
+  await expect(dialog).toContainText('cannot be restored afterwards');
+  await dialog.getByRole('button', { name: 'Delete for good' }).click();
   await expect(again).toHaveCount(0);
   const listed = await api.get('trash');
   expect(listed.items.filter((i: { tag: string }) => i.tag === tag)).toEqual([]);
