@@ -7,9 +7,11 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Float, Integer, List, Unicode, default
+from traitlets import Bool, Enum, Float, Integer, List, Type, Unicode, default
+from traitlets.config import Configurable
 
 from .background import cancel
 from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_database
@@ -17,6 +19,8 @@ from .errors import Unavailable
 from .events import EventHub
 from .handlers import handlers
 from .nodes import kernels, lab_paths, leftovers
+from .runners.base import NodeRunner
+from .runners.gpus import detect_gpus
 from .service import Service, Settings
 from .service.watching import CONTENTS_EVENTS, ChangeWatcher
 from .store.database import Database
@@ -69,6 +73,13 @@ class FusionpipeApp(ExtensionApp):
         use. Defaults to $RAY_ADDRESS.""",
     ).tag(config=True)
 
+    ray_auth_token_path = Unicode(
+        help="""File holding the token of the Ray cluster at ray_address, when the cluster
+        uses token authentication (Ray's default): `ray start --head` writes it to
+        ~/.ray/auth_token of whoever started the cluster, where other users' servers do not
+        look. Defaults to $RAY_AUTH_TOKEN_PATH.""",
+    ).tag(config=True)
+
     default_run_mode = Enum(
         ["local", "ray"],
         "local",
@@ -76,7 +87,26 @@ class FusionpipeApp(ExtensionApp):
     ).tag(config=True)
 
     max_parallel_nodes = Integer(
-        help="How many independent nodes may run at once. Defaults to the number of CPUs.",
+        help="""CPU slots of local runs: how many independent nodes may run at once, a node
+        holding as many as its resources.cpus (1 by default). Defaults to the number of
+        CPUs.""",
+    ).tag(config=True)
+
+    local_gpus = Integer(
+        None,
+        allow_none=True,
+        help="""How many GPUs local runs hand out (GPU 0 to N-1, one node at a time each, in
+        CUDA_VISIBLE_DEVICES). Default: the server's CUDA_VISIBLE_DEVICES if set, else the
+        GPUs `nvidia-smi -L` lists, else none.""",
+    ).tag(config=True)
+
+    runner_class = Type(
+        default_value="fusionpipe_server.runners.local.LocalRunner",
+        klass=object,
+        help="""The runner of run_mode: local nodes: a class with `name`, `local`,
+        `start(job)` and `take_back(pid, log_path)` (see fusionpipe_server/runners/base.py),
+        such as a batch scheduler's. A traitlets Configurable subclass gets this application
+        as its parent, so its own settings come from the same configuration.""",
     ).tag(config=True)
 
     output_cache_bytes = Integer(
@@ -103,6 +133,14 @@ class FusionpipeApp(ExtensionApp):
         help="""Local node processes go on when this server stops, is culled or crashes; the
         next server of the same user on this host takes their runs back and finishes them.
         False: stopping the server kills its runs.""",
+    ).tag(config=True)
+
+    run_lease_seconds = Float(
+        60.0,
+        help="""Seconds a run stays this server's without the server renewing its hold (it
+        renews every third of that while it works). A server that could not renew, say during
+        a database outage, may see a server started meanwhile take its runs back; from then on
+        its writes for those runs are refused.""",
     ).tag(config=True)
 
     keep_active_while_running = Bool(
@@ -132,6 +170,23 @@ class FusionpipeApp(ExtensionApp):
         help="Seconds between two purges of what has been in the trash longer than trash_days.",
     ).tag(config=True)
 
+    def _make_runner(self) -> NodeRunner:
+        """The runner of local nodes; ``Unavailable`` when the configured class is none."""
+        runner_class: Any = self.runner_class
+        needed = ("name", "local", "start", "take_back")
+        missing = [name for name in needed if not hasattr(runner_class, name)]
+        if missing:
+            raise Unavailable(
+                f"FusionpipeApp.runner_class {runner_class.__module__}."
+                f"{runner_class.__qualname__} lacks {', '.join(missing)}: "
+                "see fusionpipe_server/runners/base.py"
+            )
+        if issubclass(runner_class, Configurable):
+            runner: NodeRunner = runner_class(parent=self)
+        else:
+            runner = runner_class()
+        return runner
+
     @default("database_url")
     def _default_database_url(self) -> str:
         return os.environ.get("DATABASE_URL", "")
@@ -157,6 +212,10 @@ class FusionpipeApp(ExtensionApp):
     def _default_ray_address(self) -> str:
         return os.environ.get("RAY_ADDRESS", "")
 
+    @default("ray_auth_token_path")
+    def _default_ray_auth_token_path(self) -> str:
+        return os.environ.get("RAY_AUTH_TOKEN_PATH", "")
+
     @default("max_parallel_nodes")
     def _default_max_parallel_nodes(self) -> int:
         return os.cpu_count() or 1
@@ -170,10 +229,11 @@ class FusionpipeApp(ExtensionApp):
     _sweeping: asyncio.Future[None] | None = None
 
     def initialize_settings(self) -> None:
-        # The database is made ready while the server loads, not in the start hook: a server
-        # without its database is useless, and jupyter_server only logs errors raised by start
-        # hooks, so this is the one place where "refuse to start" can really refuse.
+        # The runner and the database are made ready while the server loads, not in the start
+        # hook: a server without them is useless, and jupyter_server only logs errors raised
+        # by start hooks, so this is the one place where "refuse to start" can really refuse.
         try:
+            runner = self._make_runner()
             dsn = self._prepare_database()
         except Unavailable as err:
             self.log.critical("fusionpipe: %s", err.message)
@@ -183,24 +243,13 @@ class FusionpipeApp(ExtensionApp):
         restart = self._embedded.ensure_running if self._embedded is not None else None
         self._database = Database(dsn, restart=restart)
         self._events = EventHub(dsn)
-        data_path = Path(self.data_path).expanduser().resolve()
         assert self.serverapp is not None
-        settings = Settings(
-            data_path=data_path,
+        settings = self.service_settings(
             lab_data_prefix=lab_paths.link_data_folder(
-                Path(self.serverapp.root_dir), data_path, self.data_link
-            ),
-            max_parallel_nodes=self.max_parallel_nodes,
-            matlab_runner_path=self.matlab_runner_path,
-            ray_address=self.ray_address,
-            uv_cache_dir=self.uv_cache_dir,
-            default_run_mode=self.default_run_mode,
-            output_cache_bytes=self.output_cache_bytes,
-            runs_outlive_server=self.runs_outlive_server,
-            admins=frozenset(self.admins),
-            trash_days=self.trash_days,
+                Path(self.serverapp.root_dir), self.resolved_data_path, self.data_link
+            )
         )
-        self._service = Service(self._database, settings)
+        self._service = Service(self._database, settings, runner)
         self._service.staleness.scan_interval = self.staleness_scan_interval
         self._service.trash.purge_interval = self.trash_purge_interval
         self._watcher = ChangeWatcher(
@@ -209,6 +258,7 @@ class FusionpipeApp(ExtensionApp):
             self._service.staleness,
             root_dir=Path(self.serverapp.root_dir).resolve(),
             max_folders=self.max_watched_folders,
+            environments=self._service.environments,
         )
         # Node kernels are kernel specs in the shared data folder: add it to where this server
         # looks for kernels, so every node's kernel can be picked with no install step.
@@ -225,6 +275,32 @@ class FusionpipeApp(ExtensionApp):
             }
         )
         self.log.info("fusionpipe: data folder %s", settings.data_path)
+
+    @property
+    def resolved_data_path(self) -> Path:
+        return Path(self.data_path).expanduser().resolve()
+
+    def service_settings(self, lab_data_prefix: str | None = None) -> Settings:
+        """What the services need to know, from these settings: the one place where the
+        server and the ``fusionpipe`` command turn them into ``Settings``."""
+        return Settings(
+            data_path=self.resolved_data_path,
+            lab_data_prefix=lab_data_prefix,
+            max_parallel_nodes=self.max_parallel_nodes,
+            matlab_runner_path=self.matlab_runner_path,
+            ray_address=self.ray_address,
+            ray_auth_token_path=self.ray_auth_token_path,
+            uv_cache_dir=self.uv_cache_dir,
+            default_run_mode=self.default_run_mode,
+            output_cache_bytes=self.output_cache_bytes,
+            runs_outlive_server=self.runs_outlive_server,
+            run_lease_seconds=self.run_lease_seconds,
+            admins=frozenset(self.admins),
+            trash_days=self.trash_days,
+            local_gpus=tuple(
+                detect_gpus() if self.local_gpus is None else map(str, range(self.local_gpus))
+            ),
+        )
 
     def _prepare_database(self) -> str:
         dsn, self._embedded = prepare_database(self.database_url, Path(self.embedded_db_path))
@@ -289,6 +365,7 @@ class FusionpipeApp(ExtensionApp):
         if self._service is not None:
             await self._service.runs.shutdown()
             await self._service.staleness.stop()
+            await self._service.environments.stop()
             await self._service.trash.stop()
         if self._events is not None:
             await self._events.stop()

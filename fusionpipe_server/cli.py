@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -18,11 +17,45 @@ from .errors import FusionpipeError
 from .models import Pipeline, Project
 from .store import schema
 
+if TYPE_CHECKING:
+    from .app import FusionpipeApp
+
+DATABASE_HELP = (
+    "libpq DSN or URI (default: the server's database_url: its Jupyter config, else "
+    "$DATABASE_URL, else the embedded database)"
+)
+# The schema commands act on an external database only.
+EXTERNAL_DATABASE_HELP = (
+    "libpq DSN or URI (default: the server's database_url: its Jupyter config, else $DATABASE_URL)"
+)
+DATA_HELP = (
+    "the data folder (default: the server's data_path: its Jupyter config, else "
+    "$FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)"
+)
+
+
+def _settings(args: argparse.Namespace) -> FusionpipeApp:
+    """The server's settings (see configuration.py), with this command's options on top."""
+    from .configuration import load_settings
+
+    settings = load_settings()
+    if getattr(args, "database_url", None):
+        settings.database_url = args.database_url
+    if getattr(args, "data_path", None):
+        settings.data_path = args.data_path
+    if getattr(args, "parallel", None):
+        settings.max_parallel_nodes = args.parallel
+    return settings
+
 
 def _database_url(args: argparse.Namespace) -> str:
-    url: str = args.database_url or os.environ.get("DATABASE_URL", "")
+    # Loading the server's settings takes a second or two: only when they are needed.
+    url: str = args.database_url or _settings(args).database_url
     if not url:
-        sys.exit("fusionpipe: no database given: pass --database-url or set DATABASE_URL")
+        sys.exit(
+            "fusionpipe: no database given: pass --database-url, set DATABASE_URL or "
+            "c.FusionpipeApp.database_url"
+        )
     return url
 
 
@@ -57,14 +90,13 @@ def _init_data_dir(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data_path(args: argparse.Namespace) -> Path:
-    return Path(args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
-
-
 def _doctor(args: argparse.Namespace) -> int:
-    url = args.database_url or os.environ.get("DATABASE_URL") or None
-    data = _data_path(args)
-    checks = admin.doctor(url, data.resolve(), os.environ.get("FP_MATLAB_RUNNER_PATH", ""))
+    settings = _settings(args)
+    checks = admin.doctor(
+        settings.database_url or None,
+        settings.resolved_data_path,
+        settings.matlab_runner_path,
+    )
     for check in checks:
         print(f"{'ok     ' if check.ok else 'PROBLEM'} {check.name}: {check.detail}")
     return 0 if all(check.ok for check in checks) else 1
@@ -73,11 +105,12 @@ def _doctor(args: argparse.Namespace) -> int:
 def _import_original(args: argparse.Namespace) -> int:
     from .importing.command import ImportRequest, run_import
 
+    settings = _settings(args)
     request = ImportRequest(
         from_dsn=args.from_dsn,
         from_data=Path(args.from_data),
-        database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
-        data_path=_data_path(args),
+        database_url=settings.database_url,
+        data_path=settings.resolved_data_path,
         default_owner=args.default_owner or getpass.getuser(),
         dry_run=args.dry_run,
         in_place=args.in_place,
@@ -90,7 +123,7 @@ def _example(args: argparse.Namespace) -> int:
     from .headless import open_service
 
     async def create() -> tuple[Pipeline, Project]:
-        async with open_service(os.environ.get("DATABASE_URL", ""), _data_path(args)) as service:
+        async with open_service(_settings(args)) as service:
             pipeline = await service.examples.create(getpass.getuser())
             return pipeline, await service.projects.get(pipeline.project_id)
 
@@ -106,44 +139,25 @@ def _example(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .headless import main
 
-    return main(args.pipeline, args.until, _data_path(args), args.parallel)
+    return main(args.pipeline, args.until, _settings(args))
 
 
 def _status(args: argparse.Namespace) -> int:
     from .headless import pipeline_status
 
-    return asyncio.run(
-        pipeline_status(
-            args.pipeline,
-            database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
-            data_path=_data_path(args),
-        )
-    )
+    return asyncio.run(pipeline_status(args.pipeline, settings=_settings(args)))
 
 
 def _kill(args: argparse.Namespace) -> int:
     from .headless import kill_node
 
-    return asyncio.run(
-        kill_node(
-            args.pipeline,
-            args.node,
-            database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
-            data_path=_data_path(args),
-        )
-    )
+    return asyncio.run(kill_node(args.pipeline, args.node, settings=_settings(args)))
 
 
 def _cache_gc(args: argparse.Namespace) -> int:
     from .headless import collect_cache
 
-    return asyncio.run(
-        collect_cache(
-            database_url=args.database_url or os.environ.get("DATABASE_URL", ""),
-            data_path=_data_path(args),
-            limit=args.limit,
-        )
-    )
+    return asyncio.run(collect_cache(settings=_settings(args), limit=args.limit))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -154,20 +168,20 @@ def parser() -> argparse.ArgumentParser:
     migrate = admin_commands.add_parser(
         "migrate", help="apply the schema upgrades this fusionpipe needs (idempotent)"
     )
-    migrate.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    migrate.add_argument("--database-url", help=EXTERNAL_DATABASE_HELP)
     migrate.set_defaults(handler=_migrate)
 
     init_db = admin_commands.add_parser(
         "init-db", help="schema, users role, grants and default privileges (idempotent)"
     )
-    init_db.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    init_db.add_argument("--database-url", help=EXTERNAL_DATABASE_HELP)
     init_db.add_argument("--users-role", default=admin.USERS_ROLE, help="%(default)s")
     init_db.set_defaults(handler=_init_db)
 
     add_user = admin_commands.add_parser("add-user", help="a database login for a user")
     add_user.add_argument("name", help="the user's account name (peer authentication)")
     add_user.add_argument("--password", action="store_true", help="ask for a password too")
-    add_user.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    add_user.add_argument("--database-url", help=EXTERNAL_DATABASE_HELP)
     add_user.add_argument("--users-role", default=admin.USERS_ROLE, help="%(default)s")
     add_user.set_defaults(handler=_add_user)
 
@@ -179,8 +193,8 @@ def parser() -> argparse.ArgumentParser:
     data_dir.set_defaults(handler=_init_data_dir)
 
     doctor = admin_commands.add_parser("doctor", help="check the installation, say what to fix")
-    doctor.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
-    doctor.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    doctor.add_argument("--database-url", help=DATABASE_HELP)
+    doctor.add_argument("--data-path", help=DATA_HELP)
     doctor.set_defaults(handler=_doctor)
 
     cache = admin_commands.add_parser("cache", help="the output cache")
@@ -189,8 +203,8 @@ def parser() -> argparse.ArgumentParser:
         "gc", help="evict the oldest cached outputs down to the size limit"
     )
     gc.add_argument("--limit", type=int, help="bytes to keep (default: the server's setting)")
-    gc.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
-    gc.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    gc.add_argument("--database-url", help=DATABASE_HELP)
+    gc.add_argument("--data-path", help=DATA_HELP)
     gc.set_defaults(handler=_cache_gc)
 
     trash_commands.add_commands(admin_commands)
@@ -200,8 +214,8 @@ def parser() -> argparse.ArgumentParser:
     )
     kill.add_argument("pipeline", help="pipeline id or tag")
     kill.add_argument("node", help="node id or tag")
-    kill.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
-    kill.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    kill.add_argument("--database-url", help=DATABASE_HELP)
+    kill.add_argument("--data-path", help=DATA_HELP)
     kill.set_defaults(handler=_kill)
 
     status = commands.add_parser(
@@ -209,8 +223,8 @@ def parser() -> argparse.ArgumentParser:
         help="each node's state and why it is stale (exit status 1 unless all are up to date)",
     )
     status.add_argument("pipeline", help="pipeline id or tag")
-    status.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
-    status.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    status.add_argument("--database-url", help=DATABASE_HELP)
+    status.add_argument("--data-path", help=DATA_HELP)
     status.set_defaults(handler=_status)
 
     imports = admin_commands.add_parser(
@@ -235,10 +249,8 @@ def parser() -> argparse.ArgumentParser:
     imports.add_argument(
         "--default-owner", metavar="NAME", help="owner where the original has none (default: you)"
     )
-    imports.add_argument(
-        "--database-url", help="libpq DSN or URI (default: $DATABASE_URL, else the embedded one)"
-    )
-    imports.add_argument("--data-path", help="default: $FUSIONPIPE_DATA_PATH or ./fusionpipe-data")
+    imports.add_argument("--database-url", help=DATABASE_HELP)
+    imports.add_argument("--data-path", help=DATA_HELP)
     imports.set_defaults(handler=_import_original)
 
     example = commands.add_parser(
@@ -246,7 +258,7 @@ def parser() -> argparse.ArgumentParser:
     )
     example.add_argument(
         "--data-path",
-        help="the data folder (default: $FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)",
+        help=DATA_HELP,
     )
     example.set_defaults(handler=_example)
 
@@ -259,9 +271,13 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--data-path",
-        help="the data folder (default: $FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)",
+        help=DATA_HELP,
     )
-    run.add_argument("--parallel", type=int, help="nodes at once (default: number of CPUs)")
+    run.add_argument(
+        "--parallel",
+        type=int,
+        help="nodes at once (default: the server's max_parallel_nodes, else the number of CPUs)",
+    )
     run.set_defaults(handler=_run)
     _add_transfer_commands(commands)
     return top
@@ -269,33 +285,32 @@ def parser() -> argparse.ArgumentParser:
 
 def _add_transfer_commands(commands: Any) -> None:
     """``export`` and ``import``: a pipeline to and from a git-friendly folder."""
-    data_help = "the data folder (default: $FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)"
     export = commands.add_parser(
         "export", help="write a pipeline as pipeline.yaml + each node's code/ into a folder"
     )
     export.add_argument("pipeline", help="pipeline id or tag")
     export.add_argument("dir", help="a new or empty folder, or a previous export to update")
-    export.add_argument("--data-path", help=data_help)
+    export.add_argument("--data-path", help=DATA_HELP)
     export.set_defaults(handler=_export)
 
     import_ = commands.add_parser("import", help="recreate an exported pipeline, with new ids")
     import_.add_argument("dir", help="the folder an export wrote")
     import_.add_argument("--project", required=True, help="project id or tag to import into")
     import_.add_argument("--tag", help="the new pipeline's tag (default: the export's)")
-    import_.add_argument("--data-path", help=data_help)
+    import_.add_argument("--data-path", help=DATA_HELP)
     import_.set_defaults(handler=_import)
 
 
 def _export(args: argparse.Namespace) -> int:
     from .transfer_commands import export_main
 
-    return export_main(args.pipeline, args.dir, args.data_path)
+    return export_main(args.pipeline, args.dir, _settings(args))
 
 
 def _import(args: argparse.Namespace) -> int:
     from .transfer_commands import import_main
 
-    return import_main(args.dir, args.project, args.tag, args.data_path)
+    return import_main(args.dir, args.project, args.tag, _settings(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -167,6 +167,26 @@ class Group:
 
 
 @dataclass
+class NodeAttempt:
+    """One execution of a node within a run; a run retries a failed node as often as its
+    ``retries`` allow."""
+
+    attempt: int
+    backend: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    exit_code: int | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        values = _jsonable(asdict(self))
+        values["duration"] = (
+            (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+        )
+        return values
+
+
+@dataclass
 class RunNode:
     """What one run did with one node."""
 
@@ -184,10 +204,16 @@ class RunNode:
     fingerprint_parts: dict[str, Any] | None = None
     inputs_from: dict[str, Any] | None = None
     restored_from: str | None = None
+    # The attempt running or last run, of how many its retries allow.
+    attempt: int = 1
+    attempts: int = 1
+    # Every attempt that started, oldest first (filled for a single run, not for lists).
+    tries: list[NodeAttempt] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         values = _jsonable(asdict(self))
         del values["host"], values["pid"], values["fingerprint_parts"], values["inputs_from"]
+        values["tries"] = [attempt.to_json() for attempt in self.tries]
         values["duration"] = (
             (self.finished_at - self.started_at).total_seconds()
             if self.started_at and self.finished_at

@@ -6,19 +6,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import os
 import sys
 from datetime import timedelta
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import psycopg
 
 from .models import TrashItem
 from .store import admins as admin_store
 
-_DATA_HELP = "the data folder (default: $FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)"
-_URL_HELP = "libpq DSN or URI (default: $DATABASE_URL, else the embedded database)"
+if TYPE_CHECKING:
+    from .app import FusionpipeApp
+
+# The same words as the other commands' options (cli.py imports this module: not the reverse).
+DATABASE_HELP = (
+    "libpq DSN or URI (default: the server's database_url: its Jupyter config, else "
+    "$DATABASE_URL, else the embedded database)"
+)
+EXTERNAL_DATABASE_HELP = (
+    "libpq DSN or URI (default: the server's database_url: its Jupyter config, else $DATABASE_URL)"
+)
+DATA_HELP = (
+    "the data folder (default: the server's data_path: its Jupyter config, else "
+    "$FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)"
+)
 
 
 def add_commands(admin_commands: Any) -> None:
@@ -29,8 +40,8 @@ def add_commands(admin_commands: Any) -> None:
         description="Without a sub-command: list what you deleted or owned (admins: "
         "everything), newest first.",
     )
-    trash.add_argument("--database-url", help=_URL_HELP)
-    trash.add_argument("--data-path", help=_DATA_HELP)
+    trash.add_argument("--database-url", help=DATABASE_HELP)
+    trash.add_argument("--data-path", help=DATA_HELP)
     trash.set_defaults(handler=_list)
     actions = trash.add_subparsers(dest="trash_command")
     empty = actions.add_parser("empty", help="purge your trash for good, rows and folders")
@@ -40,35 +51,27 @@ def add_commands(admin_commands: Any) -> None:
         metavar="DAYS",
         help="only what was deleted more than DAYS days ago",
     )
-    empty.add_argument("--database-url", help=_URL_HELP)
-    empty.add_argument("--data-path", help=_DATA_HELP)
+    empty.add_argument("--database-url", help=DATABASE_HELP)
+    empty.add_argument("--data-path", help=DATA_HELP)
     empty.set_defaults(handler=_empty)
     restore = actions.add_parser("restore", help="put an item back, rows and folders")
     restore.add_argument("item", help="the trash item's id (the first column of the list)")
-    restore.add_argument("--database-url", help=_URL_HELP)
-    restore.add_argument("--data-path", help=_DATA_HELP)
+    restore.add_argument("--database-url", help=DATABASE_HELP)
+    restore.add_argument("--data-path", help=DATA_HELP)
     restore.set_defaults(handler=_restore)
 
     admins = admin_commands.add_parser(
         "admins", help="the admins the database enforces: list them, or set them"
     )
-    admins.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    admins.add_argument("--database-url", help=EXTERNAL_DATABASE_HELP)
     admins.set_defaults(handler=_list_admins)
     admin_actions = admins.add_subparsers(dest="admins_command")
     set_ = admin_actions.add_parser(
         "set", help="make exactly these users admins (as the database's owner)"
     )
     set_.add_argument("names", nargs="*", metavar="NAME", help="user names; none: no admins")
-    set_.add_argument("--database-url", help="libpq DSN or URI (default: $DATABASE_URL)")
+    set_.add_argument("--database-url", help=EXTERNAL_DATABASE_HELP)
     set_.set_defaults(handler=_set_admins)
-
-
-def _data_path(args: argparse.Namespace) -> Path:
-    return Path(args.data_path or os.environ.get("FUSIONPIPE_DATA_PATH") or "fusionpipe-data")
-
-
-def _url(args: argparse.Namespace) -> str:
-    return str(args.database_url or os.environ.get("DATABASE_URL", ""))
 
 
 def describe(item: TrashItem) -> str:
@@ -82,10 +85,10 @@ def describe(item: TrashItem) -> str:
     )
 
 
-async def list_trash(database_url: str, data_path: Path, out: TextIO = sys.stdout) -> int:
+async def list_trash(settings: FusionpipeApp, out: TextIO = sys.stdout) -> int:
     from .headless import open_service
 
-    async with open_service(database_url, data_path) as service:
+    async with open_service(settings) as service:
         items = await service.trash.listing(getpass.getuser())
     for item in items:
         print(describe(item), file=out)
@@ -95,12 +98,12 @@ async def list_trash(database_url: str, data_path: Path, out: TextIO = sys.stdou
 
 
 async def empty_trash(
-    database_url: str, data_path: Path, older_than_days: float | None, out: TextIO = sys.stdout
+    settings: FusionpipeApp, older_than_days: float | None, out: TextIO = sys.stdout
 ) -> int:
     from .headless import open_service
 
     older_than = None if older_than_days is None else timedelta(days=older_than_days)
-    async with open_service(database_url, data_path) as service:
+    async with open_service(settings) as service:
         purged = await service.trash.empty(getpass.getuser(), older_than)
     for item in purged:
         print(f"purged {describe(item)}", file=out)
@@ -108,34 +111,37 @@ async def empty_trash(
     return 0
 
 
-async def restore(
-    database_url: str, data_path: Path, item_id: str, out: TextIO = sys.stdout
-) -> int:
+async def restore(settings: FusionpipeApp, item_id: str, out: TextIO = sys.stdout) -> int:
     from .headless import open_service
 
-    async with open_service(database_url, data_path) as service:
+    async with open_service(settings) as service:
         item = await service.trash.restore(getpass.getuser(), item_id)
     print(f"fusionpipe: restored {item.kind} {item.tag!r} ({item.item_id})", file=out)
     return 0
 
 
+def _settings(args: argparse.Namespace) -> FusionpipeApp:
+    from .cli import _settings as settings_of  # the command's one settings object
+
+    return settings_of(args)
+
+
 def _list(args: argparse.Namespace) -> int:
-    return asyncio.run(list_trash(_url(args), _data_path(args)))
+    return asyncio.run(list_trash(_settings(args)))
 
 
 def _empty(args: argparse.Namespace) -> int:
-    return asyncio.run(empty_trash(_url(args), _data_path(args), args.older_than))
+    return asyncio.run(empty_trash(_settings(args), args.older_than))
 
 
 def _restore(args: argparse.Namespace) -> int:
-    return asyncio.run(restore(_url(args), _data_path(args), args.item))
+    return asyncio.run(restore(_settings(args), args.item))
 
 
 def _admin_url(args: argparse.Namespace) -> str:
-    url = _url(args)
-    if not url:
-        sys.exit("fusionpipe: no database given: pass --database-url or set DATABASE_URL")
-    return url
+    from .cli import _database_url
+
+    return _database_url(args)
 
 
 def _list_admins(args: argparse.Namespace) -> int:

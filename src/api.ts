@@ -129,6 +129,17 @@ export interface ProjectGraph {
   edges: { source: string; target: string; relation: string }[];
 }
 
+/** One execution of a node in a run: a failed node runs again while its `retries` allow. */
+export interface NodeAttempt {
+  attempt: number;
+  backend: string | null;
+  started_at: string;
+  finished_at: string | null;
+  exit_code: number | null;
+  reason: string;
+  duration: number | null;
+}
+
 export interface RunNode {
   node_id: string;
   status: string;
@@ -138,6 +149,11 @@ export interface RunNode {
   exit_code: number | null;
   reason: string;
   duration: number | null;
+  /** The attempt running or last run, of `attempts` (1 + the node's retries). */
+  attempt: number;
+  attempts: number;
+  /** Every attempt that started (filled for a single run, empty in lists of runs). */
+  tries: NodeAttempt[];
 }
 
 export interface Run {

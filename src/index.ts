@@ -47,6 +47,26 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       }
       shell.activateById(widget.id);
     };
+    /**
+     * Shows the pipeline's tab of `tabs`, made by `create` if it is not open: the pipeline a
+     * command's `pipelineId` argument names, else the one the user picks. Returns its id, or
+     * null when none was picked.
+     */
+    const showPipelineTab = async <T extends Widget & { model: { pipelineId: string } }>(
+      named: unknown,
+      tabs: WidgetTracker<T>,
+      create: (pipelineId: string) => T,
+    ): Promise<string | null> => {
+      const pipelineId = typeof named === 'string' ? named : await choosePipeline(model);
+      if (pipelineId) {
+        showOnce(
+          tabs,
+          (widget) => widget.model.pipelineId === pipelineId,
+          () => create(pipelineId),
+        );
+      }
+      return pipelineId;
+    };
     const tracker = new WidgetTracker<PipelineWidget>({ namespace: 'fusionpipe-pipeline' });
     const lineages = new WidgetTracker<LineageWidget>({ namespace: 'fusionpipe-lineage' });
     const openPipeline = (pipelineId: string): void => {
@@ -140,15 +160,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       label: 'fusionpipe: Open pipeline',
       caption: 'Open a fusionpipe pipeline; asks which unless given a `pipelineId` argument',
       execute: async (args) => {
-        const pipelineId =
-          typeof args.pipelineId === 'string' ? args.pipelineId : await choosePipeline(model);
-        if (!pipelineId) {
-          return;
-        }
-        showOnce(
+        await showPipelineTab(
+          args.pipelineId,
           tracker,
-          (widget) => widget.model.pipelineId === pipelineId,
-          () => new PipelineWidget(model, pipelineId, app),
+          (pipelineId) => new PipelineWidget(model, pipelineId, app),
         );
       },
     });
@@ -184,16 +199,14 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       label: 'fusionpipe: Show runs',
       caption: "A pipeline's run history; `runId` opens one run",
       execute: async (args) => {
-        const pipelineId =
-          typeof args.pipelineId === 'string' ? args.pipelineId : await choosePipeline(model);
+        const pipelineId = await showPipelineTab(
+          args.pipelineId,
+          runs,
+          (pipelineId) => new RunsWidget(model, pipelineId),
+        );
         if (!pipelineId) {
           return;
         }
-        showOnce(
-          runs,
-          (widget) => widget.model.pipelineId === pipelineId,
-          () => new RunsWidget(model, pipelineId),
-        );
         const widget = runs.find((found) => found.model.pipelineId === pipelineId);
         if (widget && typeof args.runId === 'string') {
           await widget.model.open(args.runId);

@@ -18,9 +18,26 @@ import {
 } from './api';
 import { EventStream, type FusionpipeEvent } from './events';
 
+/** What the server could do only in part (such as files of other users that a lock could not
+ * make read-only) comes as `warnings` in its answer: shown, never hidden. */
+function showWarnings(answer: unknown): void {
+  if (Array.isArray(answer)) {
+    answer.forEach(showWarnings);
+    return;
+  }
+  const warnings = (answer as { warnings?: unknown } | null | undefined)?.warnings;
+  if (Array.isArray(warnings)) {
+    for (const warning of warnings) {
+      Notification.warning(String(warning), { autoClose: false });
+    }
+  }
+}
+
 export async function attempt<T>(what: string, action: () => Promise<T>): Promise<T | undefined> {
   try {
-    return await action();
+    const answer = await action();
+    showWarnings(answer);
+    return answer;
   } catch (error) {
     const message = error instanceof ApiError ? error.message : String(error);
     Notification.error(`fusionpipe could not ${what}: ${message}`, { autoClose: 8000 });

@@ -80,7 +80,8 @@ def test_add_user_before_init_db_says_what_to_run(fresh_database):
     assert result.returncode == 2 and "fusionpipe admin init-db" in result.stderr
 
 
-@pytest.mark.parametrize("start", range(1, schema.latest_version()))
+# Every shipped version but the latest (numbers may skip: branches reserve theirs).
+@pytest.mark.parametrize("start", [m.version for m in schema.migrations()][:-1])
 def test_every_earlier_schema_version_upgrades_in_place_keeping_data(fresh_database, start):
     _, dsn, _ = fresh_database
     with psycopg.connect(dsn, autocommit=True) as conn:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import json
 import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 from test_nodes_api import add_node, connect, setup_pipeline
@@ -57,3 +62,102 @@ async def test_a_failing_node_gives_a_non_zero_exit(api, database_url, data_path
 async def test_an_unknown_pipeline_is_a_clear_error(api, database_url, data_path):
     code, output = await fusionpipe_run(database_url, data_path, "no-such-pipeline")
     assert code == 2 and "no pipeline with id or tag 'no-such-pipeline'" in output
+
+
+async def test_run_takes_the_servers_settings_from_a_jupyter_config_file(
+    api, database_url, data_path, tmp_path
+):
+    """`fusionpipe run` reads the settings the server reads: here the database and the data
+    folder from a jupyter_server_config file, which wins over the environment as it does for
+    the server."""
+    pipeline = await setup_pipeline(api, "configured")
+    node = await add_node(api, pipeline, "only")
+    (Path(node["folder"]) / "code" / "main.py").write_text("print('configured')\n")
+    config_dir = tmp_path / "jupyter-config"
+    config_dir.mkdir()
+    settings = {"FusionpipeApp": {"database_url": database_url, "data_path": str(data_path)}}
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(settings))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "FUSIONPIPE_DATA_PATH"}
+    env.update(JUPYTER_CONFIG_DIR=str(config_dir), DATABASE_URL="host=/nowhere dbname=none")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fusionpipe_server.cli",
+        "run",
+        "configured",
+        cwd=elsewhere,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    output = (await process.communicate())[0].decode()
+    assert process.returncode == 0, output
+    assert output.splitlines()[-1] == "fusionpipe: run completed"
+    _, log = await api("GET", f"nodes/{node['id']}/log")
+    assert "configured" in log["content"]
+    assert not (elsewhere / "fusionpipe-data").exists()
+
+
+async def test_plain_lines_name_the_attempts_of_a_retried_node(api, database_url, data_path):
+    pipeline = await setup_pipeline(api)
+    node = await add_node(api, pipeline, "flaky")
+    status, _ = await api("PUT", f"nodes/{node['id']}/parameters", {"content": "retries: 1\n"})
+    assert status == 200
+    (Path(node["folder"]) / "code" / "main.py").write_text(
+        "from pathlib import Path\n"
+        "marker = Path('../data/tried')\n"
+        "first = not marker.exists()\n"
+        "marker.write_text('x')\n"
+        "raise SystemExit(1 if first else 0)\n"
+    )
+    code, output = await fusionpipe_run(database_url, data_path, pipeline["id"])
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[1].split()[:2] == ["ok", "flaky"] and lines[1].endswith("[attempt 2 of 2]")
+    assert "\x1b" not in output, "no terminal codes when the output is not a terminal"
+
+
+async def test_a_terminal_gets_a_progress_bar(api, database_url, data_path):
+    pipeline = await setup_pipeline(api, "bar")
+    a, b = [await add_node(api, pipeline, t) for t in ("first", "second")]
+    await connect(api, pipeline, a, b)
+    (Path(a["folder"]) / "code" / "main.py").write_text("import time\ntime.sleep(1)\n")
+    primary, secondary = pty.openpty()
+    # A wide terminal, so that the bar's line holds every column.
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fusionpipe_server.cli",
+        "run",
+        "bar",
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "FUSIONPIPE_DATA_PATH": str(data_path),
+            "TERM": "xterm-256color",
+        },
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    received = bytearray()
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            chunk = await loop.run_in_executor(None, os.read, primary, 65536)
+        except OSError:  # EIO: the command ended and closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(primary)
+    assert await process.wait() == 0, received.decode(errors="replace")
+    output = received.decode(errors="replace")
+    assert "\x1b[" in output, "a terminal gets the bar's control sequences"
+    assert "2/2" in output and "━" in output, output
+    assert "ok   first" in output and "ok   second" in output
+    assert output.rstrip().endswith("fusionpipe: run completed")

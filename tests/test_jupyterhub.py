@@ -17,6 +17,7 @@ import pwd
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -294,9 +295,9 @@ def test_two_users_share_pipelines_live_and_run_as_themselves(hub):
 
     mine = hub.api(bob, "POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "by-bob"})
     assert mine["owner"] == bob
-    # Not alice's code to the letter: the same fingerprint would rightly take her node's
-    # outputs (who = alice) instead of running.
-    Path(mine["folder"], "code", "main.py").write_text(f"{WHOAMI}# bob's\n")
+    # Code of its own: with alice's code the node would take her outputs from the cache
+    # (same fingerprint) instead of running.
+    Path(mine["folder"], "code", "main.py").write_text(WHOAMI + "# bob's node\n")
     shutil.chown(Path(mine["folder"], "code", "main.py"), bob, GROUP)
     run = hub.api(bob, "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [mine["id"]]})
     assert wait_run(hub, bob, run["id"])["status"] == "completed"
@@ -335,6 +336,44 @@ def test_two_users_share_pipelines_live_and_run_as_themselves(hub):
     assert Path(node["folder"], "data", "who").read_text() == alice
     assert Path(mine["folder"], "data", "who").read_text() == bob
     assert hub.api(alice, "GET", "trash")["items"] == []
+
+
+def test_a_lock_across_users_tells_the_truth(hub):
+    alice, bob = USERS
+    project = hub.api(alice, "POST", "projects", {"tag": "locks"})
+    pipeline = hub.api(alice, "POST", "pipelines", {"project_id": project["id"], "tag": "locks"})
+    node = hub.api(alice, "POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "mixed"})
+    folder = Path(node["folder"])
+    # bob saves a file in alice's node, as the shared data folder lets him.
+    theirs = folder / "code" / "by_bob.py"
+    theirs.write_text("print('bob')\n")
+    shutil.chown(theirs, bob, GROUP)
+    theirs.chmod(0o664)
+    mine = folder / "code" / "zz_after.py"  # after bob's file in the sweep's order
+    mine.write_text("print('alice')\n")
+    shutil.chown(mine, alice, GROUP)
+
+    path = f"pipelines/{pipeline['id']}/nodes/{node['id']}"
+    answer = hub.api(alice, "PATCH", path, {"locked": True})
+    assert answer["locked"] is True
+    (warning,) = answer["warnings"]
+    assert bob in warning and "1 file(s)" in warning
+    # The sweep went on past bob's file: alice's own files are read-only, his kept his mode.
+    assert not stat.S_IMODE(mine.stat().st_mode) & 0o222
+    assert not stat.S_IMODE((folder / "code" / "main.py").stat().st_mode) & 0o222
+    assert stat.S_IMODE(theirs.stat().st_mode) == 0o664
+    # What is enforced is the database lock: bob can neither run nor rename the node.
+    run = hub.api(bob, "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [node["id"]]})
+    (entry,) = run["nodes"]
+    assert entry["status"] == "skipped" and entry["reason"] == "locked"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        hub.api(bob, "PATCH", path, {"tag": "renamed"})
+    assert refused.value.code == 409
+    assert "locked" in json.loads(refused.value.read())["message"]
+
+    answer = hub.api(alice, "PATCH", path, {"locked": False})
+    assert answer["locked"] is False
+    assert stat.S_IMODE(mine.stat().st_mode) & 0o200
 
 
 if __name__ == "__main__":

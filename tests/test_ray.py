@@ -109,3 +109,57 @@ def test_a_chain_runs_on_ray_and_a_kill_ends_the_whole_tree(server, tmp_path):
     while running(grandchild) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not running(grandchild), "the node's child survived the kill on Ray"
+
+
+def test_resources_reach_ray_a_timeout_ends_the_tree_and_an_impossible_gpu_fails_at_once(
+    server, tmp_path
+):
+    project = server.request("POST", "projects", {"tag": "ray-scheduling"})
+    pipeline = server.request("POST", "pipelines", {"project_id": project["id"], "tag": "p"})
+    pidfile = tmp_path / "grandchild.pid"
+    slow = ray_node(
+        server,
+        pipeline,
+        "slow",
+        f"""
+        import subprocess, time
+        child = subprocess.Popen(["sleep", "120"])
+        open({str(pidfile)!r}, "w").write(str(child.pid))
+        time.sleep(120)
+    """,
+    )
+    server.request(
+        "PUT",
+        f"nodes/{slow['id']}/parameters",
+        # Ray refuses task options it cannot use: these reach it.
+        {"content": "run_mode: ray\ntimeout: 3s\nresources:\n  cpus: 1\n  memory: 100MB\n"},
+    )
+    started = server.request("POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [slow["id"]]})
+    finished = wait_run(server, started["id"], timeout=120)
+    entry = finished["nodes"][0]
+    assert (entry["status"], entry["reason"], entry["backend"]) == (
+        "failed",
+        "timed out after 3s",
+        "ray",
+    )
+    grandchild = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while running(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(grandchild), "the node's child survived its timeout on Ray"
+
+    gpu = ray_node(server, pipeline, "gpu", "print('never')\n")
+    server.request(
+        "PUT",
+        f"nodes/{gpu['id']}/parameters",
+        {"content": "run_mode: ray\nresources:\n  gpus: 1\n"},
+    )
+    began = time.monotonic()
+    started = server.request("POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [gpu["id"]]})
+    finished = wait_run(server, started["id"], timeout=30)
+    assert time.monotonic() - began < 5, "an impossible request must not sit pending"
+    entry = finished["nodes"][0]
+    assert (entry["status"], entry["reason"]) == (
+        "failed",
+        "could not start: it asks for 1 GPU and the Ray cluster has 0 GPUs in all",
+    )

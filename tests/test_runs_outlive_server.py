@@ -133,3 +133,84 @@ def test_a_busy_server_reports_activity_to_the_culler(start_server):
     else:
         raise AssertionError("the server never said it was active while running")
     wait_run(server, run["id"], timeout=60)
+
+
+def test_a_server_whose_lease_lapsed_writes_nothing_over_the_new_holder(start_server, database_url):
+    first = start_server("--FusionpipeApp.run_lease_seconds=3")
+    node, run = start_sleeping_run(first, seconds=6)
+    pid = node_pid(database_url, run["id"])
+    # Frozen, as a server cut off from its database would be: it renews nothing.
+    os.kill(first.process.pid, signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with psycopg.connect(database_url) as conn:
+                (lapsed,) = conn.execute(
+                    "SELECT lease_until < now() FROM runs WHERE id = %s", (run["id"],)
+                ).fetchone()
+            if lapsed:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the lease never lapsed")
+        second = start_server("--FusionpipeApp.run_lease_seconds=3")
+        finished = wait_run(second, run["id"], timeout=60)
+        assert not running(pid)
+    finally:
+        os.kill(first.process.pid, signal.SIGCONT)
+    assert finished["status"] == "completed", finished
+    with psycopg.connect(database_url) as conn:
+        recorded = conn.execute(
+            "SELECT r.executor, rn.finished_at, rn.exit_code FROM runs r "
+            "JOIN run_nodes rn ON rn.run_id = r.id WHERE r.id = %s",
+            (run["id"],),
+        ).fetchone()
+    assert recorded[0] == f"{recorded[0].split(':')[0]}:{second.process.pid}"
+    # The first server wakes up, finds the run is no longer its own and leaves it.
+    deadline = time.monotonic() + 30
+    while f"run {run['id']} left to" not in first.output and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert f"run {run['id']} left to" in first.output
+    with psycopg.connect(database_url) as conn:
+        after = conn.execute(
+            "SELECT r.executor, rn.finished_at, rn.exit_code FROM runs r "
+            "JOIN run_nodes rn ON rn.run_id = r.id WHERE r.id = %s",
+            (run["id"],),
+        ).fetchone()
+    assert after == recorded, "the first server wrote over the new holder's record"
+    assert first.request("GET", f"runs/{run['id']}")["status"] == "completed"
+    assert first.request("GET", f"nodes/{node['id']}")["status"] == "completed"
+
+
+def test_a_taken_back_node_keeps_its_time_limit_from_its_start(start_server, database_url):
+    first = start_server()
+    project = first.request("POST", "projects", {"tag": "limited"})
+    pipeline = first.request("POST", "pipelines", {"project_id": project["id"], "tag": "p"})
+    node = first.request("POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "sleeper"})
+    first.request("PUT", f"nodes/{node['id']}/parameters", {"content": "timeout: 4s\n"})
+    (Path(node["folder"]) / "code" / "main.py").write_text(SLEEPER.format(seconds=120))
+    run = first.request("POST", f"pipelines/{pipeline['id']}/runs", {})
+    pid = node_pid(database_url, run["id"])
+    first.kill()
+    # The limit passes while no server watches the node.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with psycopg.connect(database_url) as conn:
+            (spent,) = conn.execute(
+                "SELECT extract(epoch FROM now() - started_at) FROM run_node_attempts "
+                "WHERE run_id = %s",
+                (run["id"],),
+            ).fetchone()
+        if spent > 4.5:
+            break
+        time.sleep(0.1)
+    second = start_server()
+    ready = time.monotonic()
+    finished = wait_run(second, run["id"], timeout=60)
+    assert time.monotonic() - ready < 3, "the limit counts from the node's start, not the takeover"
+    (entry,) = finished["nodes"]
+    assert (entry["status"], entry["reason"]) == ("failed", "timed out after 4s")
+    deadline = time.monotonic() + 5
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(pid), "the node outlived its time limit"

@@ -293,7 +293,7 @@ async def test_an_edit_in_a_terminal_shows_without_any_request(api):
     by itself (watching), as a node fetch, which checks nothing, shows."""
     pipeline, a, _ = await chain(api)
     await api("GET", f"pipelines/{pipeline['id']}")
-    await wait_for(lambda: _watching(api, a), what="watching the node")
+    await wait_for(lambda: watching_node(api, a), what="watching the node")
     code(a).write_text(code(a).read_text() + "\nprint('from a terminal')\n")
 
     async def stale():
@@ -304,7 +304,7 @@ async def test_an_edit_in_a_terminal_shows_without_any_request(api):
     assert found == [("code", "code/main.py changed")]
 
 
-async def _watching(api, node):
+async def watching_node(api, node):
     watcher = api.server.web_app.settings["fusionpipe_watcher"]
     return Path(node["folder"]) / "code" in watcher.watched
 

@@ -38,6 +38,7 @@ ROW_TABLES = (
     "node_files",
     "runs",
     "run_nodes",
+    "run_node_attempts",
 )
 
 
@@ -102,6 +103,9 @@ async def test_delete_then_restore_brings_back_rows_and_folders_exactly(
     alice, bob, carol = as_user(api, "alice"), as_user(api, "bob"), as_user(api, "carol")
     await settled(api)
     before_rows, before_tree = rows(database_url), tree(data_path)
+    # What goes with a pipeline is really there to be lost, and to come back.
+    for table in ("runs", "run_nodes", "run_node_attempts", "node_files", "node_groups"):
+        assert before_rows[table], table
     _, graph_before = await alice("GET", f"pipelines/{pipeline['id']}")
 
     assert (await alice("DELETE", f"pipelines/{pipeline['id']}"))[0] == 204

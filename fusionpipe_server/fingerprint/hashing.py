@@ -126,13 +126,16 @@ def notebook_hash(path: Path, st: os.stat_result) -> str:
         return file_hash(path, st)
 
 
+def counted(values: dict[str, Any]) -> dict[str, Any]:
+    """Parsed parameters without the scheduling keys: what a node's results can depend on."""
+    return {k: v for k, v in values.items() if k not in SCHEDULING_KEYS}
+
+
 def parameter_values(text: str) -> dict[str, Any] | None:
     """What counts of node_parameters.yaml: its parsed values without the scheduling keys;
     None when the file cannot be parsed."""
     values = node_parameters.parse_parameters_or_none(text)
-    if values is None:
-        return None
-    return {k: v for k, v in values.items() if k not in SCHEDULING_KEYS}
+    return None if values is None else counted(values)
 
 
 def parameters_hash(path: Path, st: os.stat_result) -> str:
@@ -142,8 +145,7 @@ def parameters_hash(path: Path, st: os.stat_result) -> str:
     values = node_parameters.parse_parameters_or_none(text)
     if values is None:
         return "invalid:" + digest_text(text) + ";"
-    counted = {k: v for k, v in values.items() if k not in SCHEDULING_KEYS}
     flags = ("s" if values.get("fingerprint") == "stat" else "") + (
         "n" if values.get("cache") is False else ""
     )
-    return f"{digest_text(canonical(counted))};{flags}"
+    return f"{digest_text(canonical(counted(values)))};{flags}"

@@ -91,12 +91,13 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
                 return validation.query_value(raw, parameter["schema"], name)
         raise AssertionError(f"query argument {name} is not documented for {self.api_path}")
 
-    def with_rights(self, item: Project | Pipeline) -> dict[str, Any]:
+    def with_rights(self, item: Project | Pipeline | dict[str, Any]) -> dict[str, Any]:
         """A project or pipeline as JSON, with ``may_manage``: whether this user may delete,
         move, lock or unlock it (the panel greys out what the server would refuse)."""
+        values = item if isinstance(item, dict) else item.to_json()
         return {
-            **item.to_json(),
-            "may_manage": self.service.rights.may_manage(self.username, item.owner),
+            **values,
+            "may_manage": self.service.rights.may_manage(self.username, values["owner"]),
         }
 
     def reply(self, value: Any, status: int = 200) -> None:

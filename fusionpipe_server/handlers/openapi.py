@@ -285,7 +285,8 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/nodes/{node_id}/parameters": {
         "get": _op("node_parameters.yaml as text", "200"),
         "put": _op(
-            "Save node_parameters.yaml (validated)",
+            "Save node_parameters.yaml (validated: a YAML error names its line, a bad "
+            "timeout, retries, retry_delay or resources value its key)",
             "200",
             {"content": {"type": "string", "maxLength": 65_536}},
             required=("content",),
@@ -309,7 +310,11 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
     "/runs/{run_id}": {
-        "get": _op("One run with each node's outcome and its progress (done, total, eta)", "200")
+        "get": _op(
+            "One run with each node's outcome, attempt of attempts and every attempt's end "
+            "(tries), and its progress (done, total, eta)",
+            "200",
+        )
     },
     "/runs/{run_id}/cancel": {"post": _op("Cancel a run (kills its running nodes)", "200")},
     "/pipelines/{pipeline_id}/nodes/{node_id}/kill": {

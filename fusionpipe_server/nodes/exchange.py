@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from .. import pipeline_file
 from ..errors import Invalid
-from .parameters import PARAMETERS_FILE, parse_parameters
+from .parameters import PARAMETERS_FILE, check_parameters
 from .permissions import CACHES
 
 # Never exported: environments and caches (rebuilt), and a node's own git history.
@@ -222,7 +222,7 @@ def read_export(folder: Path) -> tuple[pipeline_file.PipelineFile, list[Imported
         parameters = dict(files).get(PARAMETERS_FILE.name)
         if parameters is not None:
             try:
-                parse_parameters(parameters.read_text(encoding="utf-8", errors="replace"))
+                check_parameters(parameters.read_text(encoding="utf-8", errors="replace"))
             except Invalid as err:
                 raise Invalid(f"{where}: {err.message}") from err
         imported.append(ImportedNode(node, files))

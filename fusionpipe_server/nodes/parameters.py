@@ -11,6 +11,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Invalid
 from .atomic import write_atomically
+from .scheduling import Scheduling, parse_scheduling
 
 RUN_MODES = ("local", "ray")
 PARAMETERS_FILE = Path("code") / "node_parameters.yaml"
@@ -151,6 +152,16 @@ def parse_parameters(text: str) -> dict[str, Any]:
     return values
 
 
+def check_parameters(text: str) -> dict[str, Any]:
+    """``parse_parameters`` plus the scheduling keys (``timeout``, ``retries``, ``retry_delay``,
+    ``resources``), whose bad values are ``Invalid`` naming the key: what a saved file must
+    pass. Fingerprints read files with ``parse_parameters`` alone, since those keys never
+    count in them."""
+    values = parse_parameters(text)
+    parse_scheduling(values)
+    return values
+
+
 def parse_parameters_or_none(text: str) -> dict[str, Any] | None:
     """Like ``parse_parameters``, but ``None`` for text it would refuse."""
     try:
@@ -175,9 +186,16 @@ def read_parameters_or_empty(folder: Path) -> dict[str, Any]:
     return parse_parameters_or_none(read_parameters_text(folder)) or {}
 
 
+def read_run_settings(folder: Path, default_mode: str) -> tuple[str, Scheduling]:
+    """How to run a node: its run mode and scheduling; ``Invalid`` (naming the key) when the
+    file was edited by hand into something that cannot be run."""
+    values = check_parameters(read_parameters_text(folder))
+    return values.get("run_mode", default_mode), parse_scheduling(values)
+
+
 def write_parameters(folder: Path, text: str) -> dict[str, Any]:
     """Validate ``text``, then replace the file atomically; returns the parsed parameters. A
     refused text changes nothing on disk."""
-    values = parse_parameters(text)
+    values = check_parameters(text)
     write_atomically(folder / PARAMETERS_FILE, text.encode())
     return values

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import pwd
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .identity import IDENTITY_FILE
@@ -29,34 +31,82 @@ def _lockable(folder: Path) -> Iterator[Path]:
                 yield path
 
 
+def _modes(folder: Path) -> Iterator[tuple[Path, int]]:
+    """``_lockable`` with each path's permission bits, skipping what vanished meanwhile."""
+    for path in _lockable(folder):
+        try:
+            yield path, stat.S_IMODE(path.lstat().st_mode)
+        except FileNotFoundError:
+            continue
+
+
 def _group_shared(project_folder: Path) -> bool:
     """A group-writable project folder is a shared data folder (``admin init-data-dir``)."""
     return bool(project_folder.stat().st_mode & stat.S_IWGRP)
 
 
-def set_locked(folder: Path, locked: bool) -> None:
+@dataclass
+class Sweep:
+    """What a permission sweep could not change: only a file's owner (or root) may change its
+    mode, whatever the group or ACLs allow, so a colleague's files keep theirs."""
+
+    left: int = 0
+    owners: set[str] = field(default_factory=set)
+
+    def note(self, what: str) -> str | None:
+        """What to tell the user who locked or unlocked ``what``; None when all went well."""
+        if not self.left:
+            return None
+        whose = ", ".join(sorted(self.owners))
+        return (
+            f"{self.left} file(s) of {what} belong to {whose}: their permissions on disk are "
+            f"unchanged, as only a file's owner may change them; fusionpipe enforces the lock"
+        )
+
+
+def _owner_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _chmod_if_own(path: Path, mode: int, wanted: int, sweep: Sweep) -> None:
+    """Give ``path`` mode ``wanted``, or count it as left when another user owns it. Never
+    raises for one file: a sweep goes through the whole folder."""
+    if wanted == mode:
+        return
+    try:
+        path.chmod(wanted)
+    except PermissionError:
+        sweep.left += 1
+        sweep.owners.add(_owner_name(path.lstat().st_uid))
+    except FileNotFoundError:
+        pass  # removed while the sweep went by: nothing to protect
+
+
+def set_locked(folder: Path, locked: bool) -> Sweep:
     """Locked: no write bit on any file or folder of the node (caches and ``logs/`` excepted).
     Unlocked: see ``set_writable``."""
     if not locked:
-        set_writable(folder)
-        return
-    for path in _lockable(folder):
-        mode = stat.S_IMODE(path.lstat().st_mode)
-        if mode & WRITE_BITS:
-            path.chmod(mode & ~WRITE_BITS)
+        return set_writable(folder)
+    sweep = Sweep()
+    for path, mode in _modes(folder):
+        _chmod_if_own(path, mode, mode & ~WRITE_BITS, sweep)
+    return sweep
 
 
-def set_writable(folder: Path) -> None:
+def set_writable(folder: Path) -> Sweep:
     """Owner write on every file and folder of the node; in a shared data folder also group
     read and write (and group execute where the owner has it), so colleagues can edit."""
     shared = _group_shared(folder.parent)
-    for path in _lockable(folder):
-        mode = stat.S_IMODE(path.lstat().st_mode)
+    sweep = Sweep()
+    for path, mode in _modes(folder):
         wanted = mode | stat.S_IWUSR
         if shared:
             wanted |= stat.S_IWGRP | ((mode & (stat.S_IRUSR | stat.S_IXUSR)) >> 3)
-        if wanted != mode:
-            path.chmod(wanted)
+        _chmod_if_own(path, mode, wanted, sweep)
+    return sweep
 
 
 def make_removable(folder: Path) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from ..nodes.scheduling import Resources
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,10 @@ class NodeJob:
     cwd: Path
     env: dict[str, str]
     log_path: Path
+    # What the node asked for in node_parameters.yaml (resources:). A runner whose nodes run
+    # on this machine (``local``) has them counted by fusionpipe before ``start``; any
+    # other passes them on to where it runs nodes, and refuses (raises) what can never be met.
+    resources: Resources = field(default_factory=Resources)
 
 
 class Execution(Protocol):
@@ -38,10 +44,23 @@ class Execution(Protocol):
 
 
 class NodeRunner(Protocol):
-    name: str
+    """An execution backend. The one of ``run_mode: local`` nodes is a setting
+    (``FusionpipeApp.runner_class``); ``run_mode: ray`` nodes run on Ray."""
 
-    async def start(self, job: NodeJob) -> Execution: ...
+    # Recorded as each node execution's backend; a name is how a restarted server finds the
+    # runner that started a node, to take it back.
+    name: str
+    # Its nodes run on this machine: fusionpipe hands them CPU slots (max_parallel_nodes) and
+    # GPUs (CUDA_VISIBLE_DEVICES) before ``start``, never a GPU two nodes at once.
+    local: bool
+
+    async def start(self, job: NodeJob) -> Execution:
+        """Start the node's command (``job.argv`` in ``job.cwd`` with ``job.env``, output
+        appended to ``job.log_path``) and return at once. A ``FusionpipeError`` or ``OSError``
+        fails the node with its message."""
+        ...
 
     def take_back(self, pid: int, log_path: Path) -> Execution:
-        """A node this backend started before the server restarted (see recovery.py)."""
+        """A node this backend started before the server restarted (see recovery.py); an
+        ``OSError`` when it cannot be taken back (the node is then marked failed)."""
         ...

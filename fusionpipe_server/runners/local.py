@@ -107,6 +107,7 @@ class LocalExecution:
 
 class LocalRunner:
     name = "local"
+    local = True
 
     async def start(self, job: NodeJob) -> LocalExecution:
         job.log_path.parent.mkdir(parents=True, exist_ok=True)

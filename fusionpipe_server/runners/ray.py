@@ -1,50 +1,60 @@
 """The Ray backend: a node runs as a Ray task that starts the node's command in its own session.
 
-Ray starts locally on first use (or joins the cluster at ``ray_address``). Cancelling a Ray task
-only interrupts the task, not the processes it started, so the task itself watches its child and
+Ray starts locally on first use (or joins the cluster at ``ray_address``, with the cluster's
+token when it uses token authentication). The task body is ``ray_task``, standard library
+only, shipped with the task together with the node API packages: a worker needs neither
+``fusionpipe_server`` nor the server's virtual environment. Cancelling a Ray task only
+interrupts the task, not the processes it started, so the task itself watches its child and
 kills the child's whole process group when it is interrupted.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-import subprocess
-import time
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from ..errors import Unavailable
+import fp_user_utils
+import fusionpipe
+
+from ..errors import Conflict, Unavailable
+from . import ray_task
 from .base import NodeJob
+from .ray_resources import task_options, unsatisfiable
 
-# How often the task checks on its child; also how fast a cancel takes effect.
-POLL_SECONDS = 0.05
+# Shipped to every worker (runtime_env py_modules), so that node code imports them there.
+NODE_API_PACKAGES: tuple[ModuleType, ...] = (fusionpipe, fp_user_utils)
 
 
-def run_in_own_session(argv: list[str], cwd: str, env: dict[str, str], log_path: str) -> int:
-    """Body of the Ray task (runs in a Ray worker): the node's command, killed with its whole
-    process group when the task is cancelled."""
-    with open(log_path, "ab") as log:
-        child = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        while child.poll() is None:
-            time.sleep(POLL_SECONDS)
-        return child.returncode
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
-        raise
+def server_paths() -> dict[str, str]:
+    """Paths of this server's installation that node commands name, and what each is (see
+    ray_task.relocate): the server's Python, and the node API packages."""
+    paths = {sys.executable: ray_task.WORKER_PYTHON}
+    for package in NODE_API_PACKAGES:
+        assert package.__file__ is not None
+        paths[str(Path(package.__file__).parent)] = package.__name__
+    return paths
+
+
+def cluster_environment(token_path: str, environ: dict[str, str]) -> dict[str, str]:
+    """The variables Ray must see to join a cluster with the token in ``token_path``.
+
+    Ray reads them from the process environment only. It uses token authentication with an
+    explicit address only when told (``RAY_AUTH_MODE=token``); a mode set by the administrator
+    is left as it is."""
+    if not token_path:
+        return {}
+    path = Path(token_path).expanduser()
+    if not path.is_file():
+        raise Unavailable(f"the Ray token file {path} (ray_auth_token_path) does not exist")
+    variables = {"RAY_AUTH_TOKEN_PATH": str(path)}
+    if "RAY_AUTH_MODE" not in environ:
+        variables["RAY_AUTH_MODE"] = "token"
+    return variables
 
 
 class RayExecution:
@@ -73,10 +83,15 @@ class RayExecution:
 
 class RayRunner:
     name = "ray"
+    local = False  # Ray places the task and its resources
 
-    def __init__(self, address: str = "", num_cpus: int | None = None) -> None:
+    def __init__(
+        self, address: str = "", num_cpus: int | None = None, auth_token_path: str = ""
+    ) -> None:
         self.address = address
+        # Only for a local Ray: a cluster's nodes declare their own CPUs.
         self.num_cpus = num_cpus
+        self.auth_token_path = auth_token_path
         self._remote: Any = None
         self._ray: Any = None
         self._lock = asyncio.Lock()
@@ -85,24 +100,44 @@ class RayRunner:
         async with self._lock:
             if self._remote is not None:
                 return
+            if self.address:
+                # Before Ray is imported: it reads its configuration then.
+                os.environ.update(cluster_environment(self.auth_token_path, dict(os.environ)))
             try:
                 import ray
             except ImportError as err:
                 raise Unavailable("run_mode: ray needs Ray: pip install 'ray>=2.40'") from err
-            options: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": False}
+            options: dict[str, Any] = {
+                "ignore_reinit_error": True,
+                "log_to_driver": False,
+                "runtime_env": {"py_modules": list(NODE_API_PACKAGES)},
+            }
             if self.address:
                 options["address"] = self.address
             else:
                 options.update(num_cpus=self.num_cpus, include_dashboard=False)
-            # Starting a local Ray takes seconds: keep the event loop free meanwhile.
-            await asyncio.to_thread(ray.init, **options)
+            try:
+                # Starting a local Ray takes seconds: keep the event loop free meanwhile.
+                await asyncio.to_thread(ray.init, **options)
+            except (ConnectionError, RuntimeError, ray.exceptions.RayError) as err:
+                where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
+                raise Unavailable(f"could not start or reach {where}: {err}") from err
+            # Sent with each task instead of imported by name on the worker.
+            ray.cloudpickle.register_pickle_by_value(ray_task)
             self._ray = ray
-            self._remote = ray.remote(num_cpus=1, max_retries=0)(run_in_own_session)
+            self._remote = ray.remote(num_cpus=1, max_retries=0)(ray_task.run_node)
 
     async def start(self, job: NodeJob) -> RayExecution:
         await self._connect()
+        totals = await asyncio.to_thread(self._ray.cluster_resources)
+        problem = unsatisfiable(job.resources, totals)
+        if problem:
+            raise Conflict(problem)
         job.log_path.parent.mkdir(parents=True, exist_ok=True)
-        ref = self._remote.remote(list(job.argv), str(job.cwd), job.env, str(job.log_path))
+        remote = self._remote.options(**task_options(job.resources))
+        ref = remote.remote(
+            list(job.argv), str(job.cwd), job.env, str(job.log_path), server_paths()
+        )
         return RayExecution(self._ray, ref)
 
     def take_back(self, pid: int, log_path: Path) -> RayExecution:
@@ -110,6 +145,7 @@ class RayRunner:
         raise OSError("a node on Ray cannot be taken back after its server stopped")
 
     def shutdown(self) -> None:
-        if self._ray is not None and not self.address:
+        """End the local Ray, or leave the cluster (its tasks of this server end with it)."""
+        if self._ray is not None:
             self._ray.shutdown()
             self._remote = None

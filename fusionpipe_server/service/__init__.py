@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..runners.base import NodeRunner
 from ..store.database import Database
 from .common import ServiceBase, Settings
 from .copies import CopyService
 from .edges import EdgeService, GroupService
+from .environments import EnvironmentService
 from .example import ExampleService
 from .history import HistoryService
 from .nodes import NodeService
@@ -26,7 +28,8 @@ __all__ = ["Rights", "Service", "Settings"]
 class Service:
     """Every operation the REST API, the CLI and the runners perform, by aggregate."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, runner: NodeRunner | None = None) -> None:
+        """``runner``: the runner of ``run_mode: local`` nodes (default: ``LocalRunner``)."""
         self.settings = settings
         self.staleness = StalenessService(db, settings)
         self.cache = OutputCache(db, settings)
@@ -36,7 +39,8 @@ class Service:
         self.edges = EdgeService(db, settings)
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
-        self.runs = RunService(db, settings, self.staleness, self.cache)
+        self.environments = EnvironmentService(db, settings)
+        self.runs = RunService(db, settings, self.staleness, self.cache, self.environments, runner)
         self.history = HistoryService(db, settings)
         self.outputs = OutputService(db, settings)
         self.provenance = ProvenanceService(db, settings)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from psycopg import AsyncConnection
 
@@ -33,11 +34,17 @@ class Settings:
     max_parallel_nodes: int = 1
     matlab_runner_path: str = ""
     ray_address: str = ""
+    # The token of the Ray cluster at ray_address, for clusters with token authentication.
+    ray_auth_token_path: str = ""
     uv_cache_dir: str = ""
     default_run_mode: str = "local"
     output_cache_bytes: int = 20 * 2**30
     # Local node processes go on when the server stops, and the next server takes them back.
     runs_outlive_server: bool = True
+    # How long a run stays this server's without it renewing its hold (see RunEngine).
+    run_lease_seconds: float = 60.0
+    # The GPUs local runs hand out (CUDA_VISIBLE_DEVICES entries): see runners/gpus.py.
+    local_gpus: tuple[str, ...] = ()
     # Who may delete, move and lock what others own (see rights.py).
     admins: frozenset[str] = frozenset()
     # How long deleted projects, pipelines and nodes stay in the trash.
@@ -81,6 +88,13 @@ class Unit:
         self.folders = folders
         # Nodes whose staleness must be checked again once the change is committed.
         self.touched: set[str] = set()
+        # What the operation could not do on disk, for its answer (see sync_read_only).
+        self.warnings: list[str] = []
+
+
+def with_warnings(answer: dict[str, Any], unit: Unit) -> dict[str, Any]:
+    """An answer plus ``warnings`` when the operation could not do all it meant to on disk."""
+    return {**answer, "warnings": unit.warnings} if unit.warnings else answer
 
 
 class ServiceBase:

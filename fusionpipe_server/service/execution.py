@@ -10,10 +10,11 @@ claimed ends it ``failed`` with the reason in its log; nothing is left ``running
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
-import sys
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -21,18 +22,15 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-import fp_user_utils
-import fusionpipe
-
 from .. import planning
+from ..background import cancel
 from ..errors import FusionpipeError
 from ..fingerprint.hashing import StatCache
 from ..models import NodeKind, Status
-from ..nodes import environments, folders, kernels, parameters
+from ..nodes import environments, folders, parameters
+from ..nodes.scheduling import Scheduling, format_duration
 from ..runners.base import Execution, NodeJob, NodeRunner
-from ..runners.commands import node_command
 from ..runners.local import LocalRunner
-from ..runners.node_environment import node_environment
 from ..runners.ray import RayRunner
 from ..store import events
 from ..store import fingerprints as fp_store
@@ -41,9 +39,13 @@ from ..store import runs as run_store
 from ..store.database import Database
 from ..store.fingerprints import FingerprintRow
 from ..store.runs import LeftRunning
+from .attempts import NodePlan, RetryPause, failure, plan_node, wait_within
 from .common import ServiceBase, Settings
+from .environments import EnvironmentService
 from .graph import write_identities
+from .node_jobs import node_job
 from .output_cache import OutputCache
+from .slots import Need, SlotPool
 from .staleness import NodeNow, StalenessService, save_stat_cache
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,15 @@ log = logging.getLogger(__name__)
 HOST = socket.gethostname()
 # How often a run waiting for another run's execution of a node looks again.
 WAIT_POLL_SECONDS = 0.2
+
+
+class TakenOver(Exception):
+    """Another server holds the run now (this one's lease lapsed): nothing more is written
+    for it here, and its node processes are left to the new holder."""
+
+    def __init__(self, run_id: str, holder: str) -> None:
+        super().__init__(f"run {run_id} was taken over by the server {holder}")
+        self.holder = holder
 
 
 class RunEngine(ServiceBase):
@@ -62,14 +73,23 @@ class RunEngine(ServiceBase):
         settings: Settings,
         staleness: StalenessService,
         cache: OutputCache,
+        environments: EnvironmentService,
+        runner: NodeRunner | None = None,
     ) -> None:
         super().__init__(db, settings)
         self.staleness = staleness
         self.cache = cache
+        self.environments = environments
         self.executor = f"{HOST}:{os.getpid()}"
-        self.ray = RayRunner(settings.ray_address, settings.max_parallel_nodes)
-        self.runners: dict[str, NodeRunner] = {"local": LocalRunner(), "ray": self.ray}
-        self._slots = asyncio.Semaphore(max(1, settings.max_parallel_nodes))
+        self.ray = RayRunner(
+            settings.ray_address,
+            settings.max_parallel_nodes,
+            auth_token_path=settings.ray_auth_token_path,
+        )
+        # run_mode -> runner; "local" is the configured runner (FusionpipeApp.runner_class).
+        self.local = runner if runner is not None else LocalRunner()
+        self.runners: dict[str, NodeRunner] = {"local": self.local, "ray": self.ray}
+        self.pool = SlotPool(max(1, settings.max_parallel_nodes), list(settings.local_gpus))
         self.executions: dict[str, tuple[str, Execution]] = {}  # node id -> (run id, process)
         self.tasks: dict[str, asyncio.Task[None]] = {}  # run id -> scheduling task
         self.cancelled: set[str] = set()
@@ -79,6 +99,8 @@ class RunEngine(ServiceBase):
         self.adopted: dict[str, LeftRunning] = {}
         # The server is stopping and leaves the nodes that outlive it running.
         self.leaving = False
+        self.lost: dict[str, str] = {}  # run id -> the server that took it over
+        self._renewing: asyncio.Task[None] | None = None
 
     # -- a run -------------------------------------------------------------------------------
 
@@ -92,6 +114,41 @@ class RunEngine(ServiceBase):
     ) -> None:
         self.requested_by[run_id] = requested_by
         self.tasks[run_id] = asyncio.create_task(self._execute(run_id, pipeline_id, planned, pairs))
+        if self._renewing is None or self._renewing.done():
+            self._renewing = asyncio.create_task(self._renew_leases())
+
+    async def _renew_leases(self) -> None:
+        """Renew the hold on this server's runs while it has any; a run another server took
+        over meanwhile is stopped here without a write (its processes go on, watched there)."""
+        interval = self.settings.run_lease_seconds / 3
+        while self.tasks:
+            await asyncio.sleep(interval)
+            mine = list(self.tasks)
+            try:
+                async with self.db.transaction() as conn:
+                    held = await run_store.renew_leases(
+                        conn, self.executor, mine, self.settings.run_lease_seconds
+                    )
+            except Exception as err:  # an outage: try again, the lease may still hold
+                log.warning("fusionpipe: could not renew the lease of runs: %s", err)
+                continue
+            for run_id in set(mine) - held:
+                task = self.tasks.get(run_id)
+                if task is not None and run_id not in self.lost:
+                    log.warning("fusionpipe: run %s was taken over by another server", run_id)
+                    self.lost[run_id] = "another server"
+                    task.cancel()
+
+    @contextlib.asynccontextmanager
+    async def _fenced(self, run_id: str) -> AsyncIterator[AsyncConnection]:
+        """A transaction for writes about a run, refused (TakenOver) unless this server still
+        holds the run: a server whose lease lapsed never writes over the new holder's."""
+        async with self.db.transaction() as conn:
+            holder = await run_store.holds(conn, run_id, self.executor)
+            if holder is not None:
+                self.lost.setdefault(run_id, holder)
+                raise TakenOver(run_id, holder)
+            yield conn
 
     async def _execute(
         self, run_id: str, pipeline_id: str, planned: list[str], pairs: list[tuple[str, str]]
@@ -122,19 +179,23 @@ class RunEngine(ServiceBase):
             cancelled = run_id in self.cancelled
             status = "cancelled" if cancelled else "failed" if failed else "completed"
             reason = "the run was cancelled" if cancelled else "a parent did not complete"
-            async with self.db.transaction() as conn:
+            async with self._fenced(run_id) as conn:
                 await run_store.close_run(conn, run_id, status, reason)
                 await self._announce_run(conn, run_id, pipeline_id, status)
-        except asyncio.CancelledError:
-            # The server is stopping: the run stays open, for the next server to take back.
+        except (asyncio.CancelledError, TakenOver) as stop:
+            # The server is stopping, or another server took the run over: the run stays
+            # open, for the next server to take back or for the one holding it now.
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            raise
+            if run_id in self.lost:
+                log.warning("fusionpipe: run %s left to %s", run_id, self.lost[run_id])
+            elif isinstance(stop, asyncio.CancelledError):
+                raise
         except Exception:
             log.exception("fusionpipe: run %s stopped on an error", run_id)
             try:
-                async with self.db.transaction() as conn:
+                async with self._fenced(run_id) as conn:
                     await run_store.close_run(conn, run_id, "failed", "the run stopped on an error")
                     await self._announce_run(conn, run_id, pipeline_id, "failed")
             except Exception:
@@ -143,11 +204,12 @@ class RunEngine(ServiceBase):
             self.tasks.pop(run_id, None)
             self.requested_by.pop(run_id, None)
             self.cancelled.discard(run_id)
+            self.lost.pop(run_id, None)
             # What the run changed shows on every canvas, with its reasons.
             self.staleness.request(pipelines=[pipeline_id])
 
     async def _set_run(self, run_id: str, pipeline_id: str, status: str) -> None:
-        async with self.db.transaction() as conn:
+        async with self._fenced(run_id) as conn:
             await run_store.set_run_status(conn, run_id, status)
             await self._announce_run(conn, run_id, pipeline_id, status)
 
@@ -196,7 +258,10 @@ class RunEngine(ServiceBase):
             if action == planning.Action.SKIP:
                 await self._up_to_date(run_id, pipeline_id, row, now, assessment)
                 return True
-            async with self._slots:
+            folder = folders.node_path(self.settings.data_path, row.folder)
+            plan = plan_node(folder, self.settings.default_run_mode, self.runners, self.pool)
+            need = Need() if cached is not None else plan.need
+            async with self.pool.hold(need) as gpus:
                 if run_id in self.cancelled:
                     return False
                 previous = await self._claim(run_id, pipeline_id, node_id, now)
@@ -211,7 +276,13 @@ class RunEngine(ServiceBase):
                 try:
                     if cached is not None:
                         return await self._restore(run_id, pipeline_id, row, now, cached)
-                    return await self._execute_node(run_id, pipeline_id, row, previous, now)
+                    if plan.problem is not None:
+                        return await self._refuse(run_id, pipeline_id, row.id, folder, plan)
+                    return await self._execute_node(
+                        run_id, pipeline_id, row, previous, now, plan, gpus
+                    )
+                except TakenOver:
+                    raise
                 except Exception as err:
                     log.exception("fusionpipe: node %s failed in run %s", node_id, run_id)
                     await self._fail_claimed(run_id, pipeline_id, row, err)
@@ -255,7 +326,7 @@ class RunEngine(ServiceBase):
     ) -> None:
         """Nothing the node reads changed (early cutoff): it keeps its outputs, and loses the
         "upstream" reasons a parent's re-run gave it."""
-        async with self.db.transaction() as conn:
+        async with self._fenced(run_id) as conn:
             await run_store.node_finished(conn, run_id, row.id, "skipped", reason="up to date")
             changed = assessment.status.value != row.status or row.stale_reasons
             if changed and await fp_store.write_assessment(
@@ -280,7 +351,7 @@ class RunEngine(ServiceBase):
     async def _claim(self, run_id: str, pipeline_id: str, node_id: str, now: NodeNow) -> str | None:
         """Atomically mark the node running and record what this execution starts from; its
         previous status, or None when it may not start (another run got it first)."""
-        async with self.db.transaction() as conn:
+        async with self._fenced(run_id) as conn:
             previous = await run_store.claim_node(conn, node_id)
             if previous is None:
                 return None
@@ -324,71 +395,166 @@ class RunEngine(ServiceBase):
             restored_from=cached.run_id,
         )
 
-    async def _execute_node(
-        self, run_id: str, pipeline_id: str, row: FingerprintRow, previous: str, now: NodeNow
+    async def _refuse(
+        self, run_id: str, pipeline_id: str, node_id: str, folder: Path, plan: NodePlan
     ) -> bool:
+        """A node that can never run as asked fails at once, saying why."""
+        why = f"cannot run: {plan.problem}"
+        append_log(folder / "logs" / f"{run_id}.log", f"fusionpipe: {why}\n")
+        return await self._fail(run_id, pipeline_id, node_id, None, why)
+
+    async def _execute_node(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        row: FingerprintRow,
+        previous: str,
+        now: NodeNow,
+        plan: NodePlan,
+        gpus: list[str],
+    ) -> bool:
+        """Run the node, again after a failure as often as its ``retries`` allow; ``data/``
+        stays as the failed attempt left it (checkpoints live there)."""
         folder = folders.node_path(self.settings.data_path, row.folder)
         log_path = folder / "logs" / f"{run_id}.log"
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         append_log(log_path, f"fusionpipe: run {run_id}, node {row.id} ({row.kind}), {stamp}\n")
         await self._make_room(row, previous, now, folder)
+        if not await self.environments.ensure(row.id, row.tag, folder, log_path):
+            why = "its environment could not be built (see the log)"
+            return await self._fail(run_id, pipeline_id, row.id, None, why)
         env = environments.environment(folder)
-        if env.state in ("missing", "stale"):
-            if not await environments.build(env, log_path, self.settings.uv_cache_dir):
-                why = "its environment could not be built (see the log)"
-                return await self._fail(run_id, pipeline_id, row.id, None, why)
-            # The node's kernel now runs on its own environment.
-            kernels.write_kernelspec(self.settings.data_path, row.id, row.tag, folder)
-        mode = parameters.read_parameters_or_empty(folder).get(
-            "run_mode", self.settings.default_run_mode
+        job = node_job(
+            self.settings, run_id, row.id, NodeKind(row.kind), folder, log_path, env, plan, gpus
         )
-        runner = self.runners[mode]
-        job = self._job(run_id, row.id, NodeKind(row.kind), folder, log_path, env)
-        try:
-            execution = await runner.start(job)
-        except (OSError, ValueError, FusionpipeError) as err:
-            append_log(log_path, f"fusionpipe: could not start the node: {err}\n")
-            return await self._fail(run_id, pipeline_id, row.id, None, f"could not start: {err}")
-        async with self.db.transaction() as conn:
-            await run_store.node_started(conn, run_id, row.id, runner.name, HOST, execution.pid)
-        return await self._await_execution(
-            run_id,
-            pipeline_id,
-            row.id,
-            execution,
-            log_path,
-            fingerprint=now.fingerprint,
-            parts=now.parts.to_json(),
-            by_stat=now.scan.outputs_by_stat,
-        )
+        with noted_if_taken_over(log_path):
+            return await self._attempts(run_id, pipeline_id, row.id, now, plan, job)
 
-    async def _await_execution(
+    async def _attempts(
         self,
         run_id: str,
         pipeline_id: str,
         node_id: str,
+        now: NodeNow,
+        plan: NodePlan,
+        job: NodeJob,
+    ) -> bool:
+        """Start the node, and again after a failed attempt while its retries allow."""
+        runner, scheduling, log_path = plan.runner, plan.scheduling, job.log_path
+        attempts = scheduling.attempts
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                append_log(log_path, f"\nfusionpipe: attempt {attempt} of {attempts}, {stamp}\n")
+            try:
+                execution = await runner.start(job)
+            except (OSError, ValueError, FusionpipeError) as err:
+                append_log(log_path, f"fusionpipe: could not start the node: {err}\n")
+                problem = f"could not start: {err}"
+                return await self._fail(run_id, pipeline_id, node_id, None, problem)
+            async with self._fenced(run_id) as conn:
+                await run_store.node_started(
+                    conn,
+                    run_id,
+                    node_id,
+                    runner.name,
+                    HOST,
+                    execution.pid,
+                    attempt=attempt,
+                    attempts=attempts,
+                )
+            code, why, killed = await self._await_attempt(
+                run_id, node_id, execution, log_path, attempt, scheduling.timeout
+            )
+            if why is None:
+                return await self._completed(
+                    run_id,
+                    pipeline_id,
+                    node_id,
+                    log_path,
+                    fingerprint=now.fingerprint,
+                    parts=now.parts.to_json(),
+                    by_stat=now.scan.outputs_by_stat,
+                )
+            retry = (
+                attempt < attempts
+                and not killed
+                and run_id not in self.cancelled
+                and not self.leaving
+            )
+            if not retry:
+                return await self._fail(run_id, pipeline_id, node_id, code, why)
+            killer = await self._pause(run_id, node_id, log_path, scheduling)
+            if killer is not None:
+                why = f"killed by {killer} before attempt {attempt + 1} (attempt {attempt}: {why})"
+                return await self._fail(run_id, pipeline_id, node_id, code, why)
+        raise AssertionError("unreachable: the last attempt returns")
+
+    async def _pause(
+        self, run_id: str, node_id: str, log_path: Path, scheduling: Scheduling
+    ) -> str | None:
+        """Wait ``retry_delay`` before the next attempt; who ended the wait when the node was
+        killed, its run cancelled or the server stopped meanwhile (None: go on)."""
+        delay = scheduling.retry_delay
+        later = f" in {format_duration(delay)}" if delay else ""
+        append_log(log_path, f"fusionpipe: trying again{later}\n")
+        pause = RetryPause()
+        self.executions[node_id] = (run_id, pause)
+        try:
+            await pause.sleep(delay)
+        finally:
+            self.executions.pop(node_id, None)
+        killer = self.killed.pop(node_id, None)
+        if killer is None and (run_id in self.cancelled or self.leaving):
+            killer = "the run stopping"
+        if killer is not None:
+            append_log(log_path, f"fusionpipe: killed by {killer} before it ran again\n")
+        return killer
+
+    async def _await_attempt(
+        self,
+        run_id: str,
+        node_id: str,
         execution: Execution,
+        log_path: Path,
+        attempt: int,
+        timeout: float | None,
+        spent: float = 0.0,
+    ) -> tuple[int, str | None, bool]:
+        """Wait for an attempt's process (started here, or taken back after a restart and
+        ``spent`` seconds old) within its time limit; record how it ended. The exit code, why
+        it failed (None: it succeeded) and whether someone killed it."""
+        self.executions[node_id] = (run_id, execution)
+        try:
+            ended = await wait_within(execution, None if timeout is None else timeout - spent)
+        finally:
+            self.executions.pop(node_id, None)
+        killer = self.killed.pop(node_id, None)
+        why = failure(
+            ended.code,
+            killer=killer,
+            timed_out=ended.timed_out,
+            lost=execution.lost,
+            timeout=timeout,
+        )
+        async with self._fenced(run_id) as conn:
+            await run_store.attempt_finished(
+                conn, run_id, node_id, attempt, exit_code=ended.code, reason=why or "completed"
+            )
+        append_log(log_path, f"\nfusionpipe: {why or 'completed'}\n")
+        return ended.code, why, killer is not None
+
+    async def _completed(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        node_id: str,
         log_path: Path,
         *,
         fingerprint: str,
         parts: dict[str, Any],
         by_stat: bool,
     ) -> bool:
-        """Wait for a node's process (started here, or taken back after a restart) and record
-        how it ended."""
-        self.executions[node_id] = (run_id, execution)
-        try:
-            code = await execution.wait()
-        finally:
-            self.executions.pop(node_id, None)
-        killer = self.killed.pop(node_id, None)
-        if code != 0 or killer:
-            why = f"killed by {killer}" if killer else f"exit code {code}"
-            if execution.lost and not killer:
-                why = "its process ended while no server watched it, leaving no exit code"
-            append_log(log_path, f"\nfusionpipe: {why}\n")
-            return await self._fail(run_id, pipeline_id, node_id, code, why)
-        append_log(log_path, "\nfusionpipe: completed\n")
         folder = log_path.parent.parent
         outputs, learnt = await self.staleness.outputs_now(node_id, folder, by_stat=by_stat)
         return await self._succeed(
@@ -396,18 +562,42 @@ class RunEngine(ServiceBase):
         )
 
     async def _watch_adopted(self, left: LeftRunning) -> bool:
-        """A node process a previous server started: watch it to its end, then record that
-        as if this server had started it."""
+        """A node process a previous server started: watch it to its end, within what is left
+        of its time limit, then record that as if this server had started it. It is not
+        retried: its retries would need the slots and GPUs it held on the server that left."""
         folder = folders.node_path(self.settings.data_path, left.folder)
         log_path = folder / "logs" / f"{left.run_id}.log"
-        assert left.pid is not None and left.fingerprint and left.parts is not None
-        runner = self.runners[left.backend or "local"]
         append_log(log_path, f"\nfusionpipe: taken back by the server {self.executor}\n")
-        return await self._await_execution(
+        with noted_if_taken_over(log_path):
+            return await self._watch_adopted_in(left, folder, log_path)
+
+    async def _watch_adopted_in(self, left: LeftRunning, folder: Path, log_path: Path) -> bool:
+        assert left.pid is not None and left.fingerprint and left.parts is not None
+        runner = next((r for r in self.runners.values() if r.name == left.backend), self.local)
+        try:
+            execution = runner.take_back(left.pid, log_path)
+        except OSError as err:
+            problem = f"could not be taken back after a server restart: {err}"
+            append_log(log_path, f"fusionpipe: {problem}\n")
+            return await self._fail(left.run_id, left.pipeline_id, left.node_id, None, problem)
+        plan = plan_node(folder, self.settings.default_run_mode, self.runners, self.pool)
+        started = left.attempt_started_at
+        spent = (datetime.now(timezone.utc) - started).total_seconds() if started else 0.0
+        code, why, _ = await self._await_attempt(
+            left.run_id,
+            left.node_id,
+            execution,
+            log_path,
+            left.attempt,
+            plan.scheduling.timeout,
+            spent,
+        )
+        if why is not None:
+            return await self._fail(left.run_id, left.pipeline_id, left.node_id, code, why)
+        return await self._completed(
             left.run_id,
             left.pipeline_id,
             left.node_id,
-            runner.take_back(left.pid, log_path),
             log_path,
             fingerprint=left.fingerprint,
             parts=left.parts,
@@ -437,50 +627,6 @@ class RunEngine(ServiceBase):
         if not kept and previous != Status.READY.value:
             await asyncio.to_thread(folders.clear_outputs, folder)
 
-    def _job(
-        self,
-        run_id: str,
-        node_id: str,
-        kind: NodeKind,
-        folder: Path,
-        log_path: Path,
-        env: environments.Environment,
-    ) -> NodeJob:
-        variables = {
-            **node_environment(os.environ),
-            "FUSIONPIPE_NODE_FOLDER": str(folder),
-            "FUSIONPIPE_NODE_ID": node_id,
-            "FUSIONPIPE_RUN_ID": run_id,
-            "PYTHONUNBUFFERED": "1",
-            # Notebooks run on the node's own kernel, found among the node kernels.
-            "FUSIONPIPE_KERNEL": kernels.kernel_name(node_id),
-            # Where the original fusionpipe's MATLAB code finds its helpers (genpath).
-            "USER_UTILS_FOLDER_PATH": str(fp_user_utils.matlab_path().parent),
-            "JUPYTER_PATH": os.pathsep.join(
-                filter(
-                    None,
-                    [
-                        str(kernels.kernels_dir(self.settings.data_path).parent),
-                        os.environ.get("JUPYTER_PATH", ""),
-                    ],
-                )
-            ),
-        }
-        python = sys.executable
-        if env.state == "ready":
-            python = str(env.venv / "bin" / "python")
-            variables["VIRTUAL_ENV"] = str(env.venv)
-            variables["PATH"] = os.pathsep.join([str(env.venv / "bin"), os.environ.get("PATH", "")])
-        argv = node_command(
-            kind,
-            code_dir=folder / "code",
-            executed_notebook=folder / "reports" / f"main-{run_id}.ipynb",
-            matlab_helpers=fusionpipe.matlab_path(),
-            matlab_runner=self.settings.matlab_runner_path,
-            python=python,
-        )
-        return NodeJob(run_id, node_id, argv, folder / "code", variables, log_path)
-
     # -- outcomes ----------------------------------------------------------------------------
 
     async def _succeed(
@@ -495,7 +641,7 @@ class RunEngine(ServiceBase):
         restored_from: str | None = None,
         learnt: dict[str, StatCache] | None = None,
     ) -> bool:
-        async with self.db.transaction() as conn:
+        async with self._fenced(run_id) as conn:
             if learnt:
                 await save_stat_cache(conn, learnt)
             recorded = await fp_store.record_success(
@@ -536,7 +682,7 @@ class RunEngine(ServiceBase):
     async def _fail(
         self, run_id: str, pipeline_id: str, node_id: str, code: int | None, reason: str
     ) -> bool:
-        async with self.db.transaction() as conn:
+        async with self._fenced(run_id) as conn:
             await node_store.finish_running(conn, node_id, Status.FAILED.value)
             await run_store.node_finished(
                 conn, run_id, node_id, "failed", exit_code=code, reason=reason
@@ -566,7 +712,7 @@ class RunEngine(ServiceBase):
     async def _record(
         self, run_id: str, node_id: str, status: str, reason: str, exit_code: int | None = None
     ) -> None:
-        async with self.db.transaction() as conn:
+        async with self._fenced(run_id) as conn:
             await run_store.node_finished(
                 conn, run_id, node_id, status, exit_code=exit_code, reason=reason
             )
@@ -592,12 +738,27 @@ class RunEngine(ServiceBase):
         for task in list(self.tasks.values()):
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.stop_renewing()
+
+    async def stop_renewing(self) -> None:
+        """The server is stopping: its runs' leases are no longer renewed."""
+        await cancel(self._renewing)
 
     async def cancel_here(self, run_id: str, username: str) -> None:
         self.cancelled.add(run_id)
         for node_id, (owner_run, _) in list(self.executions.items()):
             if owner_run == run_id:
                 await self.kill_here(node_id, username)
+
+
+@contextlib.contextmanager
+def noted_if_taken_over(log_path: Path) -> Iterator[None]:
+    """Say in the node's log when another server took its run over meanwhile."""
+    try:
+        yield
+    except TakenOver as lost:
+        append_log(log_path, f"\nfusionpipe: {lost}; this server no longer records it\n")
+        raise
 
 
 def append_log(path: Path, text: str) -> None:

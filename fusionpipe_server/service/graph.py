@@ -106,13 +106,16 @@ def write_identities(data_path: Path, rows: list[dict[str, Any]]) -> None:
 
 async def sync_read_only(unit: Unit, data_path: Path, node_ids: Iterable[str]) -> None:
     """After the commit, make the folders of locked or shared (referenced) nodes read-only on
-    disk and give the others their write permission back."""
+    disk and give the others their write permission back. Files of other users keep their
+    mode (only their owner may change it): ``unit.warnings`` says so."""
     states = await node_store.read_only_states(unit.conn, list(node_ids))
 
     def apply() -> None:
         for folder, read_only in states:
             path = folders.node_path(data_path, folder)
             if path.exists():
-                folders.set_locked(path, read_only)
+                note = folders.set_locked(path, read_only).note(f"node folder {folder}")
+                if note is not None:
+                    unit.warnings.append(note)
 
     unit.folders.finish.append(apply)

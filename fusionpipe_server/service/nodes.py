@@ -8,15 +8,17 @@ from typing import Any
 
 from .. import dag, layout
 from ..errors import Conflict, Invalid, NotFound
+from ..fingerprint import hashing
 from ..models import NodeKind, Status, TrashItem, new_id
-from ..nodes import environments, folders, kernels, lab_paths, parameters
+from ..nodes import folders, kernels, lab_paths, parameters
 from ..store import edges as edge_store
 from ..store import events
 from ..store import fingerprints as fp_store
 from ..store import nodes as node_store
 from ..store import runs as run_store
 from ..store.database import Database
-from .common import ServiceBase, Settings, clean_tag
+from .common import ServiceBase, Settings, clean_tag, with_warnings
+from .environments import state as environment_state
 from .graph import (
     apply_statuses,
     invalidate_inputs,
@@ -96,8 +98,8 @@ class NodeService(ServiceBase):
 
     async def get(self, node_id: str) -> dict[str, Any]:
         """A node with the pipelines that hold it, its kernel, its folder as the file browser
-        sees it (``lab_path``, None when out of its reach) and its environment's state
-        (``none``: the server's Python; ``missing``/``stale``: built at the next run)."""
+        sees it (``lab_path``, None when out of its reach) and its environment's state (see
+        ``environments.state``)."""
         async with self.db.transaction() as conn:
             holders = await node_store.pipelines_holding(conn, node_id)
             if not holders:
@@ -112,7 +114,7 @@ class NodeService(ServiceBase):
             "pipelines": holders,
             "kernel": kernels.kernel_name(node_id),
             "lab_path": lab_paths.lab_path(self.settings.lab_data_prefix, node.folder),
-            "environment": environments.environment(folder).state,
+            "environment": await asyncio.to_thread(environment_state, folder),
         }
 
     async def update(
@@ -157,7 +159,7 @@ class NodeService(ServiceBase):
             updated = await node_store.member(unit.conn, pipeline_id, node_id)
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
         assert updated is not None
-        return updated.to_json(str(self.settings.data_path))
+        return with_warnings(updated.to_json(str(self.settings.data_path)), unit)
 
     async def delete(self, username: str, pipeline_id: str, node_id: str) -> TrashItem:
         """Remove a node from a pipeline, into the trash; its row and folder go only when no
@@ -226,7 +228,7 @@ class NodeService(ServiceBase):
         """Save ``node_parameters.yaml``. Invalid YAML is refused with its line; a real change
         makes the node's outputs (if any) and its descendants' stale."""
         # Parsing is bounded but CPU work: a thread keeps the event loop answering meanwhile.
-        new_values = await asyncio.to_thread(parameters.parse_parameters, content)
+        new_values = await asyncio.to_thread(parameters.check_parameters, content)
         async with self.unit() as unit:
             holders = await node_store.pipelines_holding(unit.conn, node_id)
             if not holders:
@@ -237,7 +239,8 @@ class NodeService(ServiceBase):
             path = folders.node_path(self.settings.data_path, node.folder)
             previous_text = parameters.read_parameters_text(path)
             previous = await asyncio.to_thread(parameters.parse_parameters_or_none, previous_text)
-            if previous != new_values:
+            # Scheduling keys (timeout, retries, resources...) do not change what a node makes.
+            if previous is None or hashing.counted(previous) != hashing.counted(new_values):
                 await invalidate_inputs(unit, [node_id])
             unit.touched.add(node_id)
             await asyncio.to_thread(parameters.write_parameters, path, content)

@@ -15,7 +15,7 @@ from ..store import graph as graph_store
 from ..store import nodes as node_store
 from ..store import pipelines as pipeline_store
 from ..store import projects as project_store
-from .common import ServiceBase, clean_tag
+from .common import ServiceBase, clean_tag, with_warnings
 from .graph import sync_read_only
 from .removal import trash_pipelines
 
@@ -82,7 +82,7 @@ class PipelineService(ServiceBase):
         notes: str | None = None,
         project_id: str | None = None,
         locked: bool | None = None,
-    ) -> Pipeline:
+    ) -> dict[str, Any]:
         """Change fields; a locked pipeline accepts nothing but being unlocked first.
 
         Locking freezes every node it holds (store/locks.py derives that), so it is refused
@@ -132,7 +132,7 @@ class PipelineService(ServiceBase):
                 for other in await node_store.pipelines_sharing(conn, pipeline_id):
                     await events.announce(conn, "pipeline.changed", pipeline_id=other)
             await events.announce(conn, "pipeline.updated", pipeline_id=pipeline_id)
-        return updated
+        return with_warnings(updated.to_json(), unit)
 
     async def delete(self, username: str, pipeline_id: str) -> TrashItem:
         """Delete a pipeline into the trash, with the nodes no other pipeline holds."""

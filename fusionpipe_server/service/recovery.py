@@ -39,20 +39,28 @@ class TakenBack:
 
 
 async def recover(
-    db: Database, data_path: Path, executor: str, *, take_back: bool, backends: set[str]
+    db: Database,
+    data_path: Path,
+    executor: str,
+    *,
+    take_back: bool,
+    backends: set[str],
+    lease_seconds: float,
 ) -> TakenBack:
-    """Take back the open runs of this host's servers that are gone (``backends``: the ones
-    whose processes outlive a server), and fail what cannot be taken back."""
+    """Take back the open runs of this host's servers that are gone, or whose lease lapsed
+    (``backends``: the ones whose processes outlive a server), and fail what cannot be taken
+    back. A lapsed server still alive is fenced off: its writes for the run are refused."""
     found = TakenBack()
     async with db.transaction() as conn:
-        for run_id, other in await run_store.open_runs_of(conn, f"{HOST}:"):
+        for open_run in await run_store.open_runs_of(conn, f"{HOST}:"):
+            run_id, other = open_run.run_id, open_run.executor
             pid = int(other.rsplit(":", 1)[1])
-            if other == executor or is_alive(pid):
+            if other == executor or (is_alive(pid) and not open_run.lease_lapsed):
                 continue
             if not take_back:
                 await _fail_run(conn, data_path, run_id, found)
                 continue
-            if not await run_store.take_over(conn, run_id, other, executor):
+            if not await run_store.take_over(conn, run_id, other, executor, lease_seconds):
                 continue
             left = await run_store.left_running(conn, run_id)
             for execution in left:
@@ -79,7 +87,7 @@ async def recover(
 
 async def _fail_run(conn: AsyncConnection, data_path: Path, run_id: str, found: TakenBack) -> None:
     for execution in await run_store.left_running(conn, run_id):
-        why = f"its process ({execution.pid}) was stopped with its server"
+        why = f"its process ({execution.pid}) is gone, stopped with its server"
         if is_alive(execution.pid):
             continue
         await _fail_left_over(conn, data_path, execution.node_id, why, run_id)

@@ -3,7 +3,7 @@
 What a deletion takes is gathered first, copied into one trash item (rows by table, see
 store/trash.py) and its node folders are renamed aside; then the rows are really deleted, so
 every listing, graph, run and staleness check simply no longer sees them. Node rows are deleted
-while their memberships still exist: PostgreSQL's own rule (migration 0004) lets a pipeline's
+while their memberships still exist: PostgreSQL's own rule (migration 0006) lets a pipeline's
 owner delete the nodes only that pipeline holds, which it can only see before the cascade.
 """
 

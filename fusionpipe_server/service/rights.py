@@ -6,7 +6,7 @@ the pipeline's owner: deleting the whole pipeline would take it too. Everyone el
 edits and adds nodes, as in the original's shared projects. Restoring or purging what is in the
 trash is for who deleted it, the owner of what it holds, and admins.
 
-PostgreSQL states the same rule for the users' roles (migration 0004, row-level security), so a
+PostgreSQL states the same rule for the users' roles (migration 0006, row-level security), so a
 script with a user's database role cannot bypass it; the admins it knows are loaded here, so the
 service and the database agree on who is one.
 """

@@ -18,11 +18,13 @@ from ..errors import Conflict, Invalid, NotFound
 from ..models import Run, Status, new_id
 from ..nodes import folders
 from ..nodes import logs as run_logs
+from ..runners.base import NodeRunner
 from ..store import events
 from ..store import nodes as node_store
 from ..store import runs as run_store
 from ..store.database import Database
 from .common import ServiceBase, Settings
+from .environments import EnvironmentService
 from .execution import RunEngine
 from .graph import load_graph
 from .output_cache import OutputCache
@@ -35,11 +37,17 @@ REMOTE_KILL_SECONDS = 5.0
 
 class RunService(ServiceBase):
     def __init__(
-        self, db: Database, settings: Settings, staleness: StalenessService, cache: OutputCache
+        self,
+        db: Database,
+        settings: Settings,
+        staleness: StalenessService,
+        cache: OutputCache,
+        environments: EnvironmentService,
+        runner: NodeRunner | None = None,
     ) -> None:
         super().__init__(db, settings)
         self.staleness = staleness
-        self.engine = RunEngine(db, settings, staleness, cache)
+        self.engine = RunEngine(db, settings, staleness, cache, environments, runner)
         self._pending: set[asyncio.Future[Any]] = set()
 
     @property
@@ -98,6 +106,7 @@ class RunService(ServiceBase):
                 self.executor,
                 planned,
                 skipped,
+                self.settings.run_lease_seconds,
             )
             await events.announce(
                 conn,
@@ -211,6 +220,7 @@ class RunService(ServiceBase):
             for task in list(self.engine.tasks.values()):
                 with contextlib.suppress(Exception):
                     await task
+            await self.engine.stop_renewing()
         self.engine.ray.shutdown()
 
     @property
@@ -226,7 +236,9 @@ class RunService(ServiceBase):
             self.settings.data_path,
             self.executor,
             take_back=self.settings.runs_outlive_server,
-            backends={"local"},
+            # Ray tasks end with their server; the runner of local nodes may take its back.
+            backends={self.engine.local.name},
+            lease_seconds=self.settings.run_lease_seconds,
         )
         for execution in found.executions:
             self.engine.adopted[execution.node_id] = execution

@@ -20,9 +20,10 @@ from typing import Any
 import watchfiles
 
 from ..background import cancel
-from ..fingerprint.selection import skipped_dir
+from ..fingerprint.selection import ENVIRONMENT_FILES, skipped_dir
 from ..store import fingerprints as fp_store
 from ..store.database import Database
+from .environments import EnvironmentService
 from .staleness import StalenessService
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,12 @@ class ChangeWatcher:
         *,
         root_dir: Path | None,
         max_folders: int,
+        environments: EnvironmentService,
     ) -> None:
         self.db = db
         self.data_path = data_path
         self.staleness = staleness
+        self.environments = environments
         self.root_dir = root_dir
         self.max_folders = max_folders
         self.watched: dict[Path, str] = {}  # folder -> node id
@@ -58,9 +61,10 @@ class ChangeWatcher:
             return
         for key in ("path", "source_path"):
             if data.get(key):
-                node_id = await self.node_of(self.root_dir / str(data[key]))
+                path = self.root_dir / str(data[key])
+                node_id = await self.node_of(path)
                 if node_id is not None:
-                    self.staleness.request(nodes=[node_id])
+                    self._changed(node_id, path)
 
     async def node_of(self, path: Path) -> str | None:
         """The node whose folder holds ``path``, if any."""
@@ -145,12 +149,19 @@ class ChangeWatcher:
                 step=50,
                 stop_event=stop,
             ):
-                nodes = {self._owner(Path(path)) for _, path in changes}
-                nodes.discard(None)
-                if nodes:
-                    self.staleness.request(nodes=[n for n in nodes if n])
+                for _, path in changes:
+                    node_id = self._owner(Path(path))
+                    if node_id is not None:
+                        self._changed(node_id, Path(path))
         finally:
             watcher.cancel()
+
+    def _changed(self, node_id: str, path: Path) -> None:
+        """A file of the node changed: check it (many requests make one check), and rebuild
+        its environment ahead of its next run when the file is one it is built from."""
+        self.staleness.request(nodes=[node_id])
+        if path.name in ENVIRONMENT_FILES and path.parent.name == "code":
+            self.environments.spec_changed(node_id)
 
     def _owner(self, path: Path) -> str | None:
         for folder in (path.parent, path):

@@ -112,7 +112,7 @@ class Database:
             raise Conflict(_UNIQUE.get(constraint, f"already exists ({constraint})")) from err
         except psycopg.errors.InsufficientPrivilege as err:
             # Row-level security or an owner-only change refused by PostgreSQL itself (see
-            # migration 0004): the service asks first, so this is a script's or a stale admin
+            # migration 0006): the service asks first, so this is a script's or a stale admin
             # list's case.
             raise Forbidden(f"the database refused: {err.diag.message_primary}") from err
         except PoolTimeout as err:

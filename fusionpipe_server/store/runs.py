@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ..models import Run, RunNode
+from ..models import NodeAttempt, Run, RunNode
 from .locks import HOLDERS_JOIN, LOCKED, REFERENCED
 
 _RUN = "id, pipeline_id, requested_by, scope, status, created_at, started_at, finished_at"
 _NODE = (
     "node_id, status, backend, host, pid, started_at, finished_at, exit_code, reason, "
-    "fingerprint, fingerprint_parts, inputs_from, restored_from"
+    "fingerprint, fingerprint_parts, inputs_from, restored_from, attempt, attempts"
 )
 
 
@@ -29,12 +30,13 @@ async def insert_run(
     executor: str,
     planned: Sequence[str],
     skipped: dict[str, str],
+    lease_seconds: float,
 ) -> None:
     """A queued run with its planned nodes ``pending`` and the others ``skipped`` with why."""
     await conn.execute(
-        "INSERT INTO runs (id, pipeline_id, requested_by, scope, executor) "
-        "VALUES (%s, %s, %s, %s, %s)",
-        (run_id, pipeline_id, requested_by, scope, executor),
+        "INSERT INTO runs (id, pipeline_id, requested_by, scope, executor, lease_until) "
+        "VALUES (%s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
+        (run_id, pipeline_id, requested_by, scope, executor, lease_seconds),
     )
     async with conn.cursor() as cur:
         await cur.executemany(
@@ -56,7 +58,37 @@ async def get_run(conn: AsyncConnection, run_id: str) -> Run | None:
                 (run_id,),
             )
             run.nodes = await cur.fetchall()
+        async with conn.cursor(row_factory=class_row(_AttemptRow)) as cur:
+            await cur.execute(
+                "SELECT node_id, attempt, backend, started_at, finished_at, exit_code, reason "
+                "FROM run_node_attempts WHERE run_id = %s ORDER BY node_id, attempt",
+                (run_id,),
+            )
+            by_node = {node.node_id: node for node in run.nodes}
+            for row in await cur.fetchall():
+                by_node[row.node_id].tries.append(row.attempt_of_node())
     return run
+
+
+@dataclass
+class _AttemptRow:
+    node_id: str
+    attempt: int
+    backend: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    exit_code: int | None
+    reason: str
+
+    def attempt_of_node(self) -> NodeAttempt:
+        return NodeAttempt(
+            self.attempt,
+            self.backend,
+            self.started_at,
+            self.finished_at,
+            self.exit_code,
+            self.reason,
+        )
 
 
 async def list_runs(
@@ -170,12 +202,46 @@ async def claim_node(conn: AsyncConnection, node_id: str) -> str | None:
 
 
 async def node_started(
-    conn: AsyncConnection, run_id: str, node_id: str, backend: str, host: str, pid: int | None
+    conn: AsyncConnection,
+    run_id: str,
+    node_id: str,
+    backend: str,
+    host: str,
+    pid: int | None,
+    *,
+    attempt: int = 1,
+    attempts: int = 1,
 ) -> None:
+    """An attempt's process started. The node's ``started_at`` is its first attempt's: its
+    duration in the run counts every attempt and the waits between them."""
     await conn.execute(
         "UPDATE run_nodes SET status = 'running', backend = %s, host = %s, pid = %s, "
-        "started_at = now() WHERE run_id = %s AND node_id = %s",
-        (backend, host, pid, run_id, node_id),
+        "attempt = %s, attempts = %s, "
+        "started_at = CASE WHEN %s = 1 THEN now() ELSE coalesce(started_at, now()) END "
+        "WHERE run_id = %s AND node_id = %s",
+        (backend, host, pid, attempt, attempts, attempt, run_id, node_id),
+    )
+    await conn.execute(
+        "INSERT INTO run_node_attempts (run_id, node_id, attempt, backend) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, node_id, attempt) DO UPDATE "
+        "SET backend = excluded.backend, started_at = now()",
+        (run_id, node_id, attempt, backend),
+    )
+
+
+async def attempt_finished(
+    conn: AsyncConnection,
+    run_id: str,
+    node_id: str,
+    attempt: int,
+    *,
+    exit_code: int | None,
+    reason: str,
+) -> None:
+    await conn.execute(
+        "UPDATE run_node_attempts SET finished_at = now(), exit_code = %s, reason = %s "
+        "WHERE run_id = %s AND node_id = %s AND attempt = %s",
+        (exit_code, reason, run_id, node_id, attempt),
     )
 
 
@@ -261,6 +327,11 @@ class LeftRunning:
     fingerprint: str | None
     parts: dict[str, Any] | None
     folder: str
+    kind: str
+    attempt: int
+    attempts: int
+    # When its attempt started: the time limit counts from there.
+    attempt_started_at: datetime | None
 
 
 async def left_running(conn: AsyncConnection, run_id: str) -> list[LeftRunning]:
@@ -268,8 +339,11 @@ async def left_running(conn: AsyncConnection, run_id: str) -> list[LeftRunning]:
     async with conn.cursor(row_factory=class_row(LeftRunning)) as cur:
         await cur.execute(
             "SELECT rn.run_id, r.pipeline_id, r.requested_by, rn.node_id, rn.pid, rn.backend, "
-            "rn.fingerprint, rn.fingerprint_parts AS parts, n.folder "
+            "rn.fingerprint, rn.fingerprint_parts AS parts, n.folder, n.kind, rn.attempt, "
+            "rn.attempts, a.started_at AS attempt_started_at "
             "FROM run_nodes rn JOIN runs r ON r.id = rn.run_id JOIN nodes n ON n.id = rn.node_id "
+            "LEFT JOIN run_node_attempts a ON a.run_id = rn.run_id AND a.node_id = rn.node_id "
+            "AND a.attempt = rn.attempt "
             "WHERE rn.run_id = %s AND rn.status = 'running'",
             (run_id,),
         )
@@ -283,21 +357,55 @@ async def pending_nodes(conn: AsyncConnection, run_id: str) -> list[str]:
     return [row[0] for row in await cur.fetchall()]
 
 
-async def take_over(conn: AsyncConnection, run_id: str, old: str, new: str) -> bool:
+async def take_over(
+    conn: AsyncConnection, run_id: str, old: str, new: str, lease_seconds: float
+) -> bool:
     """Make ``new`` the server executing a run, unless another server took it first."""
     cur = await conn.execute(
-        "UPDATE runs SET executor = %s WHERE id = %s AND executor = %s", (new, run_id, old)
+        "UPDATE runs SET executor = %s, lease_until = now() + make_interval(secs => %s) "
+        "WHERE id = %s AND executor = %s",
+        (new, lease_seconds, run_id, old),
     )
     return cur.rowcount == 1
 
 
-async def open_runs_of(conn: AsyncConnection, executor_prefix: str) -> list[tuple[str, str]]:
-    """(run id, executor) of unfinished runs scheduled by servers on this host."""
+@dataclass(frozen=True)
+class OpenRun:
+    run_id: str
+    executor: str
+    lease_lapsed: bool
+
+
+async def open_runs_of(conn: AsyncConnection, executor_prefix: str) -> list[OpenRun]:
+    """Unfinished runs scheduled by servers on this host, and whether their lease lapsed."""
     cur = await conn.execute(
-        "SELECT id, executor FROM runs WHERE status IN ('queued', 'running') AND executor LIKE %s",
+        "SELECT id, executor, coalesce(lease_until < now(), false) FROM runs "
+        "WHERE status IN ('queued', 'running') AND executor LIKE %s",
         (executor_prefix + "%",),
     )
-    return [(row[0], row[1]) for row in await cur.fetchall()]
+    return [OpenRun(row[0], row[1], row[2]) for row in await cur.fetchall()]
+
+
+async def renew_leases(
+    conn: AsyncConnection, executor: str, run_ids: Sequence[str], lease_seconds: float
+) -> set[str]:
+    """Extend the leases of these runs that ``executor`` still holds; the ones it holds."""
+    cur = await conn.execute(
+        "UPDATE runs SET lease_until = now() + make_interval(secs => %s) "
+        "WHERE id = ANY(%s) AND executor = %s RETURNING id",
+        (lease_seconds, list(run_ids), executor),
+    )
+    return {row[0] for row in await cur.fetchall()}
+
+
+async def holds(conn: AsyncConnection, run_id: str, executor: str) -> str | None:
+    """The fence: None while ``executor`` holds the run (the row stays share-locked to the end
+    of the transaction, so no take-over slips in before its writes), else who holds it now."""
+    cur = await conn.execute("SELECT executor FROM runs WHERE id = %s FOR SHARE", (run_id,))
+    row = await cur.fetchone()
+    if row is None or row[0] == executor:
+        return None
+    return str(row[0])
 
 
 async def close_run(conn: AsyncConnection, run_id: str, status: str, reason: str) -> None:

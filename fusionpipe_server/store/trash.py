@@ -39,6 +39,10 @@ _TAKEN = {
         "node_id = ANY(%(nodes)s) OR run_id IN "
         "(SELECT r.id FROM runs r WHERE r.pipeline_id = ANY(%(pipelines)s))"
     ),
+    "run_node_attempts": (
+        "node_id = ANY(%(nodes)s) OR run_id IN "
+        "(SELECT r.id FROM runs r WHERE r.pipeline_id = ANY(%(pipelines)s))"
+    ),
 }
 TABLES = tuple(_TAKEN)
 
@@ -52,6 +56,9 @@ _WHERE_STILL_THERE = {
     "run_nodes": (
         "EXISTS (SELECT 1 FROM runs x WHERE x.id = r.run_id) "
         "AND EXISTS (SELECT 1 FROM nodes n WHERE n.id = r.node_id)"
+    ),
+    "run_node_attempts": (
+        "EXISTS (SELECT 1 FROM run_nodes x WHERE x.run_id = r.run_id AND x.node_id = r.node_id)"
     ),
 }
 

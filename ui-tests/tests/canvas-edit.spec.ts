@@ -1,78 +1,31 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { APIRequestContext, Locator } from '@playwright/test';
+import type { Locator } from '@playwright/test';
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 
-const API = '/fusionpipe/api';
+import { openFromSidebar, pageErrors, rest, unique, type RestGraph } from './fusionpipe';
 
 // Room for the canvas beside the sidebar and the node inspector.
 test.use({ viewport: { width: 1440, height: 900 } });
 
-interface RestNode {
-  id: string;
-  tag: string;
-  kind: string;
-  status: string;
-  folder: string;
-  locked: boolean;
-  group: string | null;
-  position: { x: number; y: number };
-}
-interface RestGraph {
-  nodes: RestNode[];
-  edges: { id: string; source: string; target: string; slot: string }[];
-  groups: {
-    id: string;
-    tag: string;
-    collapsed: boolean;
-    size: { width: number; height: number };
-  }[];
-}
-
-/** REST helpers, and a project + pipeline with the given nodes made through them. */
-function rest(request: APIRequestContext) {
-  const call = async (method: 'post' | 'get', path: string, data?: object) => {
-    const response = await request[method](`${API}/${path}`, { data });
-    expect(response.status(), await response.text()).toBeLessThan(300);
-    return response.status() === 204 ? {} : response.json();
-  };
-  return {
-    post: (path: string, data: object) => call('post', path, data),
-    graph: async (pipelineId: string): Promise<RestGraph> => call('get', `pipelines/${pipelineId}`),
-    async pipeline(name: string, nodes: { tag: string; x: number; y: number }[]) {
-      // Tags are unique: a suffix lets the test run again against the same server.
-      const tag = `${name}-${Date.now().toString(36)}`;
-      const project = await call('post', 'projects', { tag: `${tag}-project` });
-      const pipeline = await call('post', 'pipelines', { project_id: project.id, tag });
-      const ids: string[] = [];
-      for (const { tag, x, y } of nodes) {
-        const node = await call('post', `pipelines/${pipeline.id}/nodes`, {
-          tag,
-          position: { x, y },
-        });
-        ids.push(node.id);
-      }
-      return { project, pipeline, ids };
-    },
-  };
+/** A project + pipeline named after `name` (made unique), with the given nodes where they say. */
+async function made(
+  api: ReturnType<typeof rest>,
+  name: string,
+  nodes: { tag: string; x: number; y: number }[],
+) {
+  const tag = unique(name);
+  const specs = nodes.map(({ tag, x, y }) => ({ tag, position: { x, y } }));
+  const { project, pipeline, nodes: ids } = await api.newPipeline(`${tag}-project`, tag, specs);
+  return { project, pipeline, ids: ids.map((node) => node.id as string) };
 }
 
 /** Opens the pipeline from the sidebar; returns its canvas, failing on any page error. */
 async function open(page: IJupyterLabPageFixture, pipeline: { id: string; tag: string }) {
   const name = pipeline.tag;
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.sidebar.openTab('fusionpipe-sidebar');
-  const sidebar = page.locator('#fusionpipe-sidebar');
-  await sidebar
-    .getByTestId('fp-project')
-    .filter({ hasText: `${name}-project` })
-    .click();
-  await sidebar
-    .getByTestId('fp-pipeline')
-    // The name, then the owner: not a longer name that starts the same.
-    .filter({ hasText: new RegExp(`^\\s*${name}\\s`) })
-    .click();
+  const errors = pageErrors(page);
+  // The pipeline's name, then the owner: not a longer name that starts the same.
+  await openFromSidebar(page, `${name}-project`, new RegExp(`^\\s*${name}\\s`));
   const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await expect(canvas.getByTestId('fp-canvas')).toBeVisible();
   return { canvas, errors };
@@ -109,7 +62,7 @@ test('add a node, connect by dragging, refuse a cycle, lay out automatically', a
   request,
 }) => {
   const api = rest(request);
-  const { pipeline, ids } = await api.pipeline('edit-connect', [
+  const { pipeline, ids } = await made(api, 'edit-connect', [
     { tag: 'load', x: 0, y: 0 },
     { tag: 'fit', x: 300, y: 0 },
   ]);
@@ -207,7 +160,7 @@ test('select several nodes and delete them after a typed confirmation', async ({
   request,
 }) => {
   const api = rest(request);
-  const { pipeline, ids } = await api.pipeline('edit-delete', [
+  const { pipeline, ids } = await made(api, 'edit-delete', [
     { tag: 'alpha', x: 0, y: 0 },
     { tag: 'beta', x: 260, y: 0 },
     { tag: 'gamma', x: 520, y: 0 },
@@ -259,7 +212,7 @@ test('select several nodes and delete them after a typed confirmation', async ({
 
 test('node context menu: rename, set completed on two nodes, lock', async ({ page, request }) => {
   const api = rest(request);
-  const { pipeline, ids } = await api.pipeline('edit-menu', [
+  const { pipeline, ids } = await made(api, 'edit-menu', [
     { tag: 'one', x: 0, y: 0 },
     { tag: 'two', x: 260, y: 0 },
   ]);
@@ -319,7 +272,7 @@ test('group nodes, collapse and expand the group, delete it and keep its nodes',
   request,
 }) => {
   const api = rest(request);
-  const { pipeline, ids } = await api.pipeline('edit-group', [
+  const { pipeline, ids } = await made(api, 'edit-group', [
     { tag: 'source', x: 0, y: 0 },
     { tag: 'clean', x: 0, y: 200 },
     { tag: 'model', x: 260, y: 200 },
@@ -410,7 +363,7 @@ test('group nodes, collapse and expand the group, delete it and keep its nodes',
 
 test('run the selected node, watch its time tick, kill it', async ({ page, request }) => {
   const api = rest(request);
-  const { pipeline, ids } = await api.pipeline('edit-run', [
+  const { pipeline, ids } = await made(api, 'edit-run', [
     { tag: 'sleeper', x: 0, y: 0 },
     { tag: 'idle', x: 260, y: 0 },
   ]);
@@ -452,7 +405,7 @@ test('duplicate and reference nodes into another pipeline, detach, branch', asyn
   request,
 }) => {
   const api = rest(request);
-  const { project, pipeline, ids } = await api.pipeline('edit-copy', [
+  const { project, pipeline, ids } = await made(api, 'edit-copy', [
     { tag: 'raw', x: 0, y: 0 },
     { tag: 'derived', x: 0, y: 200 },
   ]);
@@ -501,11 +454,8 @@ test('duplicate and reference nodes into another pipeline, detach, branch', asyn
   await menu(page, flowNode(canvas, derived), 'Branch from here');
   const branched = toast(page, /New pipeline/);
   await expect(branched).toBeVisible();
-  const listed = await request.get(`/fusionpipe/api/pipelines?project_id=${project.id}`);
   const known = new Set([pipeline.id, other.id]);
-  const branch = ((await listed.json()).pipelines as { id: string }[]).find(
-    (p) => !known.has(p.id),
-  );
+  const branch = (await api.pipelines(project.id)).find((p) => !known.has(p.id));
   expect(branch).toBeDefined();
   // The notification opens the new pipeline in its own tab.
   await branched.getByRole('button', { name: 'Open' }).click();

@@ -1,7 +1,7 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { APIRequestContext } from '@playwright/test';
 
-const API = '/fusionpipe/api';
+import { API, pageErrors } from './fusionpipe';
 
 interface Pipeline {
   id: string;
@@ -83,8 +83,7 @@ test('the example made from the launcher runs from its canvas, every node green'
 }) => {
   test.setTimeout(300000); // the plot node's first run builds its matplotlib environment
   await page.setViewportSize({ width: 1400, height: 900 }); // the whole graph in the picture
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
+  const errors = pageErrors(page);
   await page.menu.clickMenuItem('File>New Launcher');
   // Node kernels are named "fusionpipe: …" too: pick the section titled fusionpipe.
   const title = page.locator('.jp-Launcher-sectionTitle', { hasText: /^fusionpipe$/ });

@@ -1,7 +1,8 @@
 import { expect, test } from '@jupyterlab/galata';
-import type { APIRequestContext, Locator } from '@playwright/test';
+import type { Locator } from '@playwright/test';
 
-const API = '/fusionpipe/api';
+import { openFromSidebar, pageErrors, rest } from './fusionpipe';
+
 // A node that prints, works a while, then prints again: time for the log to be seen live.
 const SLOW_MAIN = `import time
 import fusionpipe
@@ -11,18 +12,6 @@ print("finished", flush=True)
 `;
 
 test.use({ permissions: ['clipboard-read', 'clipboard-write'] });
-
-function rest(request: APIRequestContext) {
-  const call = async (method: 'get' | 'post', path: string, data?: object) => {
-    const response = await request[method](`${API}/${path}`, { data });
-    expect(response.status(), await response.text()).toBeLessThan(300);
-    return response.status() === 204 ? {} : response.json();
-  };
-  return {
-    get: (path: string) => call('get', path),
-    post: (path: string, data: object) => call('post', path, data),
-  };
-}
 
 /** Replace the text of the CodeMirror editor of the parameters. */
 async function typeParameters(inspector: Locator, text: string): Promise<void> {
@@ -38,21 +27,15 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
   request,
 }) => {
   const api = rest(request);
-  const project = await api.post('projects', { tag: 'inspector-project' });
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'insp-pipeline' });
-  const prep = await api.post(`pipelines/${pipeline.id}/nodes`, {
-    tag: 'prep',
-    position: { x: 0, y: 0 },
-  });
-  await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'train', position: { x: 0, y: 160 } });
+  const { pipeline, nodes: made } = await api.newPipeline('inspector-project', 'insp-pipeline', [
+    { tag: 'prep', position: { x: 0, y: 0 } },
+    { tag: 'train', position: { x: 0, y: 160 } },
+  ]);
+  const [prep] = made;
   const original = (await api.get(`nodes/${prep.id}/parameters`)).content;
 
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.sidebar.openTab('fusionpipe-sidebar');
-  const sidebar = page.locator('#fusionpipe-sidebar');
-  await sidebar.getByTestId('fp-project').filter({ hasText: 'inspector-project' }).click();
-  await sidebar.getByTestId('fp-pipeline').filter({ hasText: 'insp-pipeline' }).click();
+  const errors = pageErrors(page);
+  await openFromSidebar(page, 'inspector-project', 'insp-pipeline');
 
   const view = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   const inspector = view.getByTestId('fp-inspector');
@@ -146,10 +129,7 @@ test('the inspector shows, edits, opens and follows the selected node', async ({
   await page.activity.activateTab('insp-pipeline');
 
   // A run: the log tail follows what main.py prints while it runs; the history lists the run.
-  const mainPy = await request.put(`/api/contents/${labPath}/code/main.py`, {
-    data: { type: 'file', format: 'text', content: SLOW_MAIN },
-  });
-  expect(mainPy.status()).toBeLessThan(300);
+  await api.writeMain(labPath, SLOW_MAIN);
   await api.post(`pipelines/${pipeline.id}/runs`, { node_ids: [prep.id] });
   const status = inspector.getByTestId('fp-inspector-status');
   const log = inspector.getByTestId('fp-inspector-log');
@@ -193,17 +173,11 @@ test("Open notebook opens a notebook node's own main.ipynb on its kernel", async
   request,
 }) => {
   const api = rest(request);
-  const project = await api.post('projects', { tag: 'notebook-project' });
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'nb-pipeline' });
-  const node = await api.post(`pipelines/${pipeline.id}/nodes`, {
-    tag: 'explore',
-    kind: 'notebook',
-    position: { x: 0, y: 0 },
-  });
-  await page.sidebar.openTab('fusionpipe-sidebar');
-  const sidebar = page.locator('#fusionpipe-sidebar');
-  await sidebar.getByTestId('fp-project').filter({ hasText: 'notebook-project' }).click();
-  await sidebar.getByTestId('fp-pipeline').filter({ hasText: 'nb-pipeline' }).click();
+  const { pipeline, nodes } = await api.newPipeline('notebook-project', 'nb-pipeline', [
+    { tag: 'explore', kind: 'notebook', position: { x: 0, y: 0 } },
+  ]);
+  const [node] = nodes;
+  await openFromSidebar(page, 'notebook-project', 'nb-pipeline');
   const view = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await view.getByTestId('fp-node').click();
   const open = view.getByTestId('fp-inspector-open-notebook');

@@ -1,16 +1,10 @@
 import { expect, test } from '@jupyterlab/galata';
 
-const API = '/fusionpipe/api';
+import { rest } from './fusionpipe';
 
 test('node kernels can be picked but do not flood the launcher', async ({ page, request }) => {
-  const post = async (path: string, data: object) => {
-    const response = await request.post(`${API}/${path}`, { data });
-    expect(response.status(), await response.text()).toBeLessThan(300);
-    return response.json();
-  };
-  const project = await post('projects', { tag: 'kernels-project' });
-  const pipeline = await post('pipelines', { project_id: project.id, tag: 'kernels-pipeline' });
-  const node = await post(`pipelines/${pipeline.id}/nodes`, { tag: 'fit' });
+  const { nodes } = await rest(request).newPipeline('kernels-project', 'kernels-pipeline', ['fit']);
+  const [node] = nodes;
 
   // The node's kernel is registered with the server...
   const specs = await (await request.get('/api/kernelspecs')).json();

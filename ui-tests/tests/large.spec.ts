@@ -1,33 +1,30 @@
 import { expect, test } from '@jupyterlab/galata';
 
-const API = '/fusionpipe/api';
+import { openFromSidebar, pageErrors, rest } from './fusionpipe';
+
 const SIZE = 1000;
 
 test.setTimeout(300000);
 
 test('a 1,000-node pipeline opens and stays interactive', async ({ page, request }) => {
-  const post = async (path: string, data: object) => {
-    const response = await request.post(`${API}/${path}`, { data });
-    expect(response.status(), await response.text()).toBeLessThan(300);
-    return response.json();
-  };
-  const project = await post('projects', { tag: 'large-project' });
-  const pipeline = await post('pipelines', { project_id: project.id, tag: 'large-pipeline' });
-  const ids: string[] = [];
+  const nodes = [];
   for (let index = 0; index < SIZE; index++) {
     const position = { x: (index % 40) * 220, y: Math.floor(index / 40) * 120 };
-    ids.push((await post(`pipelines/${pipeline.id}/nodes`, { tag: `n${index}`, position })).id);
+    nodes.push({ tag: `n${index}`, position });
   }
+  const edges: [number, number][] = [];
   for (let index = 1; index < SIZE; index += 3) {
-    await post(`pipelines/${pipeline.id}/edges`, { source: ids[index - 1], target: ids[index] });
+    edges.push([index - 1, index]);
   }
+  const { pipeline } = await rest(request).newPipeline(
+    'large-project',
+    'large-pipeline',
+    nodes,
+    edges,
+  );
 
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.sidebar.openTab('fusionpipe-sidebar');
-  const sidebar = page.locator('#fusionpipe-sidebar');
-  await sidebar.getByTestId('fp-project').filter({ hasText: 'large-project' }).click();
-  await sidebar.getByTestId('fp-pipeline').filter({ hasText: 'large-pipeline' }).click();
+  const errors = pageErrors(page);
+  await openFromSidebar(page, 'large-project', 'large-pipeline');
 
   const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await expect(canvas.getByTestId('fp-node')).toHaveCount(SIZE, { timeout: 60000 });

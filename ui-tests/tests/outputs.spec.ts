@@ -1,7 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
-import type { APIRequestContext } from '@playwright/test';
 
-const API = '/fusionpipe/api';
+import { openPipeline, pageErrors, rest } from './fusionpipe';
 
 // A node that makes results of every kind the inspector previews: a PNG plot (drawn with the
 // standard library only), an SVG whose script must never run, a CSV table, a text file, an HTML
@@ -40,38 +39,18 @@ for index in range(230):
     (many / f"part-{index:03d}.bin").write_bytes(b"x" * index)
 `;
 
-function rest(request: APIRequestContext) {
-  const call = async (method: 'get' | 'post', path: string, data?: object) => {
-    const response = await request[method](`${API}/${path}`, { data });
-    expect(response.status(), await response.text()).toBeLessThan(300);
-    return response.status() === 204 ? {} : response.json();
-  };
-  return {
-    get: (path: string) => call('get', path),
-    post: (path: string, data: object) => call('post', path, data),
-  };
-}
-
 test('the inspector lists outputs with thumbnails, heads and reports to open', async ({
   page,
   request,
 }) => {
   const api = rest(request);
-  const project = await api.post('projects', { tag: 'outputs-project' });
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'outputs-pipe' });
-  const node = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'plotter' });
+  const { pipeline, nodes } = await api.newPipeline('outputs-project', 'outputs-pipe', ['plotter']);
+  const [node] = nodes;
   const { lab_path: labPath } = await api.get(`nodes/${node.id}`);
-  const saved = await request.put(`/api/contents/${labPath}/code/main.py`, {
-    data: { type: 'file', format: 'text', content: MAKE_OUTPUTS },
-  });
-  expect(saved.status()).toBeLessThan(300);
-  const run = await api.post(`pipelines/${pipeline.id}/runs`, {});
-  await expect
-    .poll(async () => (await api.get(`runs/${run.id}`)).status, { timeout: 60000 })
-    .toBe('completed');
+  await api.writeMain(labPath, MAKE_OUTPUTS);
+  await api.run(pipeline.id);
 
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
+  const errors = pageErrors(page);
   let listings = 0;
   page.on('request', (sent) => {
     // The lab adds a query to GET requests against caching.
@@ -79,12 +58,7 @@ test('the inspector lists outputs with thumbnails, heads and reports to open', a
       listings++;
     }
   });
-  await page.evaluate(
-    (pipelineId) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      (window as any).jupyterapp.commands.execute('fusionpipe:open-pipeline', { pipelineId }),
-    pipeline.id,
-  );
+  await openPipeline(page, pipeline.id);
   const view = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await view.getByTestId('fp-node').click();
   const inspector = view.getByTestId('fp-inspector');

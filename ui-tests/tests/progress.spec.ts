@@ -1,7 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
-import type { APIRequestContext, Page } from '@playwright/test';
 
-const API = '/fusionpipe/api';
+import { openPipeline, pageErrors, rest } from './fusionpipe';
+
 // Each run writes new data, so the children run again too (unchanged outputs would let them be).
 const SLOW = `import time
 from pathlib import Path
@@ -10,27 +10,6 @@ time.sleep(2)
 (Path(fusionpipe.data_dir()) / "stamp.txt").write_text(str(time.time()))
 `;
 
-function rest(request: APIRequestContext) {
-  const call = async (method: 'get' | 'post', path: string, data?: object) => {
-    const response = await request[method](`${API}/${path}`, { data });
-    expect(response.status(), await response.text()).toBeLessThan(300);
-    return response.status() === 204 ? {} : response.json();
-  };
-  return {
-    get: (path: string) => call('get', path),
-    post: (path: string, data: object) => call('post', path, data),
-  };
-}
-
-function openPipeline(page: Page, pipelineId: string): Promise<unknown> {
-  return page.evaluate(
-    (id) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      (window as any).jupyterapp.commands.execute('fusionpipe:open-pipeline', { pipelineId: id }),
-    pipelineId,
-  );
-}
-
 test('the toolbar shows run progress live in every browser, and the end is notified', async ({
   page,
   request,
@@ -38,30 +17,25 @@ test('the toolbar shows run progress live in every browser, and the end is notif
   baseURL,
 }) => {
   const api = rest(request);
-  const project = await api.post('projects', { tag: 'progress-project' });
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'progress-pipe' });
-  const ids: string[] = [];
-  for (const tag of ['one', 'two', 'three']) {
-    const node = await api.post(`pipelines/${pipeline.id}/nodes`, { tag });
-    const { lab_path: labPath } = await api.get(`nodes/${node.id}`);
-    const saved = await request.put(`/api/contents/${labPath}/code/main.py`, {
-      data: { type: 'file', format: 'text', content: SLOW },
-    });
-    expect(saved.status()).toBeLessThan(300);
-    if (ids.length) {
-      await api.post(`pipelines/${pipeline.id}/edges`, { source: ids.at(-1), target: node.id });
-    }
-    ids.push(node.id);
+  const { pipeline, nodes } = await api.newPipeline(
+    'progress-project',
+    'progress-pipe',
+    ['one', 'two', 'three'],
+    [
+      [0, 1],
+      [1, 2],
+    ],
+  );
+  const ids: string[] = nodes.map((node) => node.id);
+  for (const id of ids) {
+    const { lab_path: labPath } = await api.get(`nodes/${id}`);
+    await api.writeMain(labPath, SLOW);
   }
   // A first run gives the nodes durations to estimate the next run from.
-  const first = await api.post(`pipelines/${pipeline.id}/runs`, {});
-  await expect
-    .poll(async () => (await api.get(`runs/${first.id}`)).status, { timeout: 60000 })
-    .toBe('completed');
+  await api.run(pipeline.id);
   await api.post(`pipelines/${pipeline.id}/status`, { node_ids: [ids[0]], status: 'staledata' });
 
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
+  const errors = pageErrors(page);
   await openPipeline(page, pipeline.id);
   const view = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   const progress = view.getByTestId('fp-run-progress');

@@ -1,44 +1,23 @@
 import { expect, test } from '@jupyterlab/galata';
-import type { APIRequestContext } from '@playwright/test';
 
-const API = '/fusionpipe/api';
-
-function rest(request: APIRequestContext) {
-  const call = async (method: 'get' | 'post', path: string, data?: object) => {
-    const response = await request[method](`${API}/${path}`, { data });
-    expect(response.status(), await response.text()).toBeLessThan(300);
-    return response.status() === 204 ? {} : response.json();
-  };
-  return {
-    get: (path: string) => call('get', path),
-    post: (path: string, data: object) => call('post', path, data),
-  };
-}
+import { openPipeline, pageErrors, rest } from './fusionpipe';
 
 test('the Runs view pages through the history, filters failures and opens a run', async ({
   page,
   request,
 }) => {
   const api = rest(request);
-  const project = await api.post('projects', { tag: 'runs-project' });
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'runs-pipe' });
-  const load = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'load' });
-  const fit = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'fit' });
-  await api.post(`pipelines/${pipeline.id}/edges`, { source: load.id, target: fit.id });
+  const { pipeline, nodes } = await api.newPipeline(
+    'runs-project',
+    'runs-pipe',
+    ['load', 'fit'],
+    [[0, 1]],
+  );
+  const [load, fit] = nodes;
   const { lab_path: fitPath } = await api.get(`nodes/${fit.id}`);
-  const writeFit = async (content: string) => {
-    const saved = await request.put(`/api/contents/${fitPath}/code/main.py`, {
-      data: { type: 'file', format: 'text', content },
-    });
-    expect(saved.status()).toBeLessThan(300);
-  };
-  const runAndWait = async (): Promise<string> => {
-    const run = await api.post(`pipelines/${pipeline.id}/runs`, {});
-    await expect
-      .poll(async () => (await api.get(`runs/${run.id}`)).status, { timeout: 60000 })
-      .toMatch(/completed|failed/);
-    return run.id;
-  };
+  const writeFit = (content: string) => api.writeMain(fitPath, content);
+  const runAndWait = async (): Promise<string> =>
+    (await api.run(pipeline.id, /completed|failed/)).id;
   // Two failed runs (fit exits 3), then a good one, then 55 runs with nothing left to do.
   await writeFit('import sys\nprint("no convergence after 40 iterations")\nsys.exit(3)\n');
   const failed = await runAndWait();
@@ -49,14 +28,8 @@ test('the Runs view pages through the history, filters failures and opens a run'
     await runAndWait();
   }
 
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.evaluate(
-    (pipelineId) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      (window as any).jupyterapp.commands.execute('fusionpipe:open-pipeline', { pipelineId }),
-    pipeline.id,
-  );
+  const errors = pageErrors(page);
+  await openPipeline(page, pipeline.id);
   const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await canvas.getByTestId('fp-show-runs').click();
 
@@ -114,4 +87,56 @@ test('the Runs view pages through the history, filters failures and opens a run'
   await runAndWait();
   await expect(view.getByTestId('fp-runs-count')).toHaveText('1–3 of 3');
   expect(errors).toEqual([]);
+});
+
+test('a retried node shows its attempt of how many, and how each attempt ended', async ({
+  page,
+  request,
+}) => {
+  const api = rest(request);
+  const project = await api.post('projects', { tag: 'retries-project' });
+  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'retries-pipe' });
+  const flaky = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'flaky' });
+  const saved = await request.put(`${API}/nodes/${flaky.id}/parameters`, {
+    data: { content: 'retries: 2\n' },
+  });
+  expect(saved.status()).toBe(200);
+  const { lab_path: flakyPath } = await api.get(`nodes/${flaky.id}`);
+  // Fails twice, then succeeds: the count lives in data/, which a retry keeps.
+  const code = [
+    'from pathlib import Path',
+    'count = Path("../data/count")',
+    'n = int(count.read_text()) + 1 if count.exists() else 1',
+    'count.write_text(str(n))',
+    'raise SystemExit(0 if n == 3 else 7)',
+    '',
+  ].join('\n');
+  const written = await request.put(`/api/contents/${flakyPath}/code/main.py`, {
+    data: { type: 'file', format: 'text', content: code },
+  });
+  expect(written.status()).toBeLessThan(300);
+  const run = await api.post(`pipelines/${pipeline.id}/runs`, {});
+  await expect
+    .poll(async () => (await api.get(`runs/${run.id}`)).status, { timeout: 60000 })
+    .toBe('completed');
+
+  await page.evaluate(
+    (pipelineId) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      (window as any).jupyterapp.commands.execute('fusionpipe:open-pipeline', { pipelineId }),
+    pipeline.id,
+  );
+  const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
+  await canvas.getByTestId('fp-show-runs').click();
+  const view = page.locator(`#fusionpipe-runs-${pipeline.id}`);
+  await view.getByTestId('fp-runs-row').first().click();
+  const row = view.getByTestId('fp-run-details').locator(`[data-node="${flaky.id}"]`);
+  await expect(row).toHaveAttribute('data-status', 'completed');
+  const attempt = row.getByTestId('fp-run-node-attempt');
+  await expect(attempt).toHaveText('3 of 3');
+  await expect(attempt).toHaveAttribute(
+    'title',
+    /^attempt 1: exit code 7 \(\d+\.\d s\)\nattempt 2: exit code 7 \(\d+\.\d s\)\nattempt 3: completed \(\d+\.\d s\)$/,
+  );
+  await page.screenshot({ path: 'screenshots/runs-attempts.png' });
 });

@@ -1,30 +1,7 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { APIRequestContext, Locator } from '@playwright/test';
+import type { Locator } from '@playwright/test';
 
-const API = '/fusionpipe/api';
-
-/** The REST API, for setting up and for checking what the panel really did. */
-function rest(request: APIRequestContext) {
-  const call = async (method: string, path: string, data?: object) => {
-    const response = await request.fetch(`${API}/${path}`, { method, data });
-    const text = await response.text();
-    return { status: response.status(), body: text ? JSON.parse(text) : undefined };
-  };
-  const ok = async (method: string, path: string, data?: object) => {
-    const answer = await call(method, path, data);
-    expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
-    return answer.body;
-  };
-  return {
-    call,
-    get: (path: string) => ok('GET', path),
-    post: (path: string, data: object) => ok('POST', path, data),
-    patch: (path: string, data: object) => ok('PATCH', path, data),
-  };
-}
-
-/** Pipeline tags are unique across projects and the database lives for the whole run. */
-const unique = (name: string) => `${name}-${Date.now().toString(36)}`;
+import { expandProject, menuEntry, rest, unique } from './fusionpipe';
 
 async function openSidebar(page: IJupyterLabPageFixture): Promise<Locator> {
   await page.sidebar.openTab('fusionpipe-sidebar');
@@ -37,21 +14,6 @@ function projectIn(panel: Locator, id: string): Locator {
 
 function pipelineIn(panel: Locator, id: string): Locator {
   return panel.locator(`[data-testid="fp-pipeline"][data-id="${id}"]`);
-}
-
-async function expand(panel: Locator, projectId: string): Promise<void> {
-  const header = projectIn(panel, projectId).getByTestId('fp-project-header');
-  if ((await header.getAttribute('aria-expanded')) !== 'true') {
-    await header.click();
-  }
-  await expect(projectIn(panel, projectId).getByTestId('fp-pipeline-list')).toBeVisible();
-}
-
-async function menuEntry(page: IJupyterLabPageFixture, target: Locator, entry: string) {
-  await target.click({ button: 'right' });
-  const menu = page.getByTestId('fp-context-menu');
-  await expect(menu).toBeVisible();
-  return menu.getByTestId(`fp-menu-${entry}`);
 }
 
 test('search finds a pipeline by its name and by its id, in any project', async ({
@@ -128,7 +90,7 @@ test('the context menu follows the theme and closes on Escape or a click elsewhe
   const project = await api.post('projects', { tag: unique('menus') });
   const pipeline = await api.post('pipelines', { project_id: project.id, tag: unique('menu-pl') });
   const panel = await openSidebar(page);
-  await expand(panel, project.id);
+  await expandProject(projectIn(panel, project.id));
   const menu = page.getByTestId('fp-context-menu');
 
   await pipelineIn(panel, pipeline.id).click({ button: 'right' });
@@ -195,7 +157,7 @@ test('a pipeline moves to another project chosen from a list', async ({ page, re
   const to = await api.post('projects', { tag: unique('to') });
   const pipeline = await api.post('pipelines', { project_id: from.id, tag: unique('mover') });
   const panel = await openSidebar(page);
-  await expand(panel, from.id);
+  await expandProject(projectIn(panel, from.id));
 
   await (await menuEntry(page, pipelineIn(panel, pipeline.id), 'move')).click();
   const dialog = page.locator('.jp-Dialog');
@@ -205,7 +167,7 @@ test('a pipeline moves to another project chosen from a list', async ({ page, re
   await expect(projectIn(panel, from.id).getByTestId('fp-pipeline')).toHaveCount(0);
   await expect(page.locator('.jp-Notification-Toast-success')).toContainText(to.tag);
   expect((await api.get(`pipelines/${pipeline.id}`)).project_id).toBe(to.id);
-  await expand(panel, to.id);
+  await expandProject(projectIn(panel, to.id));
   await expect(pipelineIn(projectIn(panel, to.id), pipeline.id)).toBeVisible();
 });
 
@@ -218,7 +180,7 @@ test('duplicating a pipeline adds it to the list and to the lineage graph', asyn
   const original = await api.post('pipelines', { project_id: project.id, tag: unique('orig') });
   await api.post(`pipelines/${original.id}/nodes`, { tag: 'load' });
   const panel = await openSidebar(page);
-  await expand(panel, project.id);
+  await expandProject(projectIn(panel, project.id));
   const listed = projectIn(panel, project.id).getByTestId('fp-pipeline');
 
   await (await menuEntry(page, pipelineIn(panel, original.id), 'duplicate')).click();
@@ -264,7 +226,7 @@ test('locking a pipeline shows a lock and greys out what it refuses', async ({ p
   const project = await api.post('projects', { tag: unique('locks') });
   const pipeline = await api.post('pipelines', { project_id: project.id, tag: unique('vault') });
   const panel = await openSidebar(page);
-  await expand(panel, project.id);
+  await expandProject(projectIn(panel, project.id));
   const item = pipelineIn(panel, pipeline.id);
   await expect(item.getByTestId('fp-pipeline-locked')).toHaveCount(0);
 
@@ -305,7 +267,7 @@ test('pipelines merge from "Merge with…" and from a Ctrl-click selection', asy
   }
   const [left, right, third] = made;
   const panel = await openSidebar(page);
-  await expand(panel, project.id);
+  await expandProject(projectIn(panel, project.id));
   const listed = projectIn(panel, project.id).getByTestId('fp-pipeline');
 
   await (await menuEntry(page, pipelineIn(panel, left.id), 'merge')).click();
@@ -356,7 +318,7 @@ test('a pipeline is deleted only when its name is typed', async ({ page, request
   const tag = unique('doomed');
   const pipeline = await api.post('pipelines', { project_id: project.id, tag });
   const panel = await openSidebar(page);
-  await expand(panel, project.id);
+  await expandProject(projectIn(panel, project.id));
   const item = pipelineIn(panel, pipeline.id);
   const dialog = page.locator('.jp-Dialog');
 

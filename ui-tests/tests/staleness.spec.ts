@@ -1,44 +1,24 @@
 import { expect, test } from '@jupyterlab/galata';
-import type { APIRequestContext } from '@playwright/test';
 
-const API = '/fusionpipe/api';
-
-function rest(request: APIRequestContext) {
-  const call = async (method: 'get' | 'post', path: string, data?: object) => {
-    const response = await request[method](`${API}/${path}`, { data });
-    expect(response.status(), await response.text()).toBeLessThan(300);
-    return response.status() === 204 ? {} : response.json();
-  };
-  return {
-    get: (path: string) => call('get', path),
-    post: (path: string, data: object) => call('post', path, data),
-  };
-}
+import { openPipeline, pageErrors, rest } from './fusionpipe';
 
 test("editing main.py in the lab's editor turns the node stale with its reason, live", async ({
   page,
   request,
 }) => {
   const api = rest(request);
-  const project = await api.post('projects', { tag: 'stale-project' });
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'stale-pipe' });
-  const node = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'fit' });
-  const child = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'plot' });
-  await api.post(`pipelines/${pipeline.id}/edges`, { source: node.id, target: child.id });
-  const run = await api.post(`pipelines/${pipeline.id}/runs`, {});
-  await expect
-    .poll(async () => (await api.get(`runs/${run.id}`)).status, { timeout: 60000 })
-    .toBe('completed');
+  const { pipeline, nodes } = await api.newPipeline(
+    'stale-project',
+    'stale-pipe',
+    ['fit', 'plot'],
+    [[0, 1]],
+  );
+  const [node] = nodes;
+  const run = await api.run(pipeline.id);
   const { lab_path: labPath } = await api.get(`nodes/${node.id}`);
 
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.evaluate(
-    (pipelineId) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      (window as any).jupyterapp.commands.execute('fusionpipe:open-pipeline', { pipelineId }),
-    pipeline.id,
-  );
+  const errors = pageErrors(page);
+  await openPipeline(page, pipeline.id);
   const view = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   const fit = view.getByTestId('fp-node').filter({ hasText: 'fit' });
   const plot = view.getByTestId('fp-node').filter({ hasText: 'plot' });

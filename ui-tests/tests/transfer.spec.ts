@@ -1,40 +1,10 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { APIRequestContext, Locator } from '@playwright/test';
+import type { Locator } from '@playwright/test';
 
-const API = '/fusionpipe/api';
+import { expandProject, menuEntry, rest, unique, type RestGraph } from './fusionpipe';
 
 // Room for the canvas beside the sidebar.
 test.use({ viewport: { width: 1440, height: 900 } });
-
-interface RestGraph {
-  id: string;
-  tag: string;
-  nodes: { id: string; tag: string; kind: string; position: { x: number; y: number } }[];
-  edges: { source: string; target: string; slot: string }[];
-  groups: { tag: string; collapsed: boolean }[];
-}
-
-function rest(request: APIRequestContext) {
-  const call = async (method: string, path: string, data?: object) => {
-    const response = await request.fetch(`${API}/${path}`, { method, data });
-    const text = await response.text();
-    return { status: response.status(), body: text ? JSON.parse(text) : undefined };
-  };
-  const ok = async (method: string, path: string, data?: object) => {
-    const answer = await call(method, path, data);
-    expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
-    return answer.body;
-  };
-  return {
-    post: (path: string, data: object) => ok('POST', path, data),
-    patch: (path: string, data: object) => ok('PATCH', path, data),
-    graph: (id: string): Promise<RestGraph> => ok('GET', `pipelines/${id}`),
-    pipelines: async (projectId: string): Promise<{ id: string; tag: string }[]> =>
-      (await ok('GET', `pipelines?project_id=${projectId}`)).pipelines,
-  };
-}
-
-const unique = (name: string) => `${name}-${Date.now().toString(36)}`;
 
 /** The graph as a user sees it: tags, kinds, positions, slots and groups, never ids. */
 function shape(graph: RestGraph) {
@@ -56,49 +26,33 @@ async function projectItem(page: IJupyterLabPageFixture, id: string): Promise<Lo
   return page.locator('#fusionpipe-sidebar').locator(`[data-testid="fp-project"][data-id="${id}"]`);
 }
 
-async function expand(project: Locator): Promise<void> {
-  const header = project.getByTestId('fp-project-header');
-  if ((await header.getAttribute('aria-expanded')) !== 'true') {
-    await header.click();
-  }
-  await expect(project.getByTestId('fp-pipeline-list')).toBeVisible();
-}
-
-async function menuEntry(page: IJupyterLabPageFixture, target: Locator, entry: string) {
-  await target.click({ button: 'right' });
-  const menu = page.getByTestId('fp-context-menu');
-  await expect(menu).toBeVisible();
-  return menu.getByTestId(`fp-menu-${entry}`);
-}
-
 test('export a pipeline from the panel, import it into another project, same graph', async ({
   page,
   request,
 }, testInfo) => {
   const api = rest(request);
-  const source = await api.post('projects', { tag: unique('exporting') });
+  // load/raw feeds two nodes both tagged fit (a notebook and a shell), which feed plot.
+  const nodes = [
+    { tag: 'load/raw', kind: 'python', position: { x: 0, y: 0 } },
+    { tag: 'fit', kind: 'notebook', position: { x: -140, y: 160 } },
+    { tag: 'fit', kind: 'shell', position: { x: 140, y: 160 } },
+    { tag: 'plot', kind: 'python', position: { x: 0, y: 320 } },
+  ];
+  const edges: [number, number][] = [
+    [0, 1],
+    [0, 2],
+    [1, 3],
+    [2, 3],
+  ];
+  const made = await api.newPipeline(unique('exporting'), unique('survey'), nodes, edges);
+  const { project: source, pipeline } = made;
+  const [, fit, again] = made.nodes;
   const target = await api.post('projects', { tag: unique('importing') });
-  const pipeline = await api.post('pipelines', { project_id: source.id, tag: unique('survey') });
-  const url = `pipelines/${pipeline.id}`;
-  const add = (tag: string, kind: string, x: number, y: number) =>
-    api.post(`${url}/nodes`, { tag, kind, position: { x, y } });
-  const load = await add('load/raw', 'python', 0, 0);
-  const fit = await add('fit', 'notebook', -140, 160);
-  const again = await add('fit', 'shell', 140, 160);
-  const plot = await add('plot', 'python', 0, 320);
-  for (const [parent, child] of [
-    [load, fit],
-    [load, again],
-    [fit, plot],
-    [again, plot],
-  ]) {
-    await api.post(`${url}/edges`, { source: parent.id, target: child.id });
-  }
-  await api.post(`${url}/groups`, { node_ids: [fit.id, again.id], tag: 'fits' });
+  await api.post(`pipelines/${pipeline.id}/groups`, { node_ids: [fit.id, again.id], tag: 'fits' });
 
   // Export from the pipeline's menu in the sidebar: the browser downloads a zip.
   const project = await projectItem(page, source.id);
-  await expand(project);
+  await expandProject(project);
   const item = project.locator(`[data-testid="fp-pipeline"][data-id="${pipeline.id}"]`);
   const downloading = page.waitForEvent('download');
   await (await menuEntry(page, item, 'export')).click();
@@ -125,7 +79,7 @@ test('export a pipeline from the panel, import it into another project, same gra
   }
   await expect(canvas.getByTestId('fp-node').filter({ hasText: 'fit' })).toHaveCount(2);
   // The sidebar lists it under its project too.
-  await expand(other);
+  await expandProject(other);
   await expect(other.getByTestId('fp-pipeline')).toHaveCount(1);
   await expect(other.getByTestId('fp-pipeline')).toContainText(pipeline.tag);
   expect(shape(await api.graph(imported.id))).toEqual(shape(await api.graph(pipeline.id)));
@@ -134,13 +88,13 @@ test('export a pipeline from the panel, import it into another project, same gra
 
 test('a node of a locked pipeline says why a change is refused', async ({ page, request }) => {
   const api = rest(request);
-  const project = await api.post('projects', { tag: unique('frozen') });
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag: unique('paper') });
-  const node = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'figure' });
+  const made = await api.newPipeline(unique('frozen'), unique('paper'), ['figure']);
+  const { project, pipeline } = made;
+  const [node] = made.nodes;
   await api.patch(`pipelines/${pipeline.id}`, { locked: true });
 
   const item = await projectItem(page, project.id);
-  await expand(item);
+  await expandProject(item);
   await item.locator(`[data-testid="fp-pipeline"][data-id="${pipeline.id}"]`).click();
   const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   const drawn = canvas.locator(`.svelte-flow__node[data-id="${node.id}"]`);

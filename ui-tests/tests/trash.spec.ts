@@ -1,27 +1,7 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { APIRequestContext, Locator } from '@playwright/test';
+import type { Locator } from '@playwright/test';
 
-const API = '/fusionpipe/api';
-
-function rest(request: APIRequestContext) {
-  const call = async (method: string, path: string, data?: object) => {
-    const response = await request.fetch(`${API}/${path}`, { method, data });
-    const text = await response.text();
-    return { status: response.status(), body: text ? JSON.parse(text) : undefined };
-  };
-  const ok = async (method: string, path: string, data?: object) => {
-    const answer = await call(method, path, data);
-    expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
-    return answer.body;
-  };
-  return {
-    call,
-    get: (path: string) => ok('GET', path),
-    post: (p: string, d: object) => ok('POST', p, d),
-  };
-}
-
-const unique = (name: string) => `${name}-${Date.now().toString(36)}`;
+import { expandProject, menuEntry, pageErrors, rest, unique } from './fusionpipe';
 
 async function openSidebar(page: IJupyterLabPageFixture): Promise<Locator> {
   await page.sidebar.openTab('fusionpipe-sidebar');
@@ -32,22 +12,18 @@ test('a deleted pipeline waits in Recently deleted and comes back from there', a
   page,
   request,
 }) => {
+  const errors = pageErrors(page);
   const api = rest(request);
-  const project = await api.post('projects', { tag: unique('kept') });
   const tag = unique('precious');
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag });
-  await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'fit' });
-  await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'plot' });
+  const { project, pipeline } = await api.newPipeline(unique('kept'), tag, ['fit', 'plot']);
 
   const panel = await openSidebar(page);
-  const header = panel.locator(`[data-testid="fp-project"][data-id="${project.id}"]`);
-  await header.getByTestId('fp-project-header').click();
+  await expandProject(panel.locator(`[data-testid="fp-project"][data-id="${project.id}"]`));
   const item = panel.locator(`[data-testid="fp-pipeline"][data-id="${pipeline.id}"]`);
   await expect(item).toBeVisible();
 
   // Deleting says where it goes, then it leaves the list for Recently deleted.
-  await item.click({ button: 'right' });
-  await page.getByTestId('fp-menu-delete').click();
+  await (await menuEntry(page, item, 'delete')).click();
   const dialog = page.locator('.jp-Dialog');
   await expect(dialog).toContainText('Recently deleted');
   await dialog.getByTestId('fp-confirm-input').fill(tag);
@@ -69,8 +45,8 @@ test('a deleted pipeline waits in Recently deleted and comes back from there', a
   );
   await expect(entry).toHaveCount(0);
   await expect(item).toBeVisible();
-  const graph = await api.get(`pipelines/${pipeline.id}`);
-  expect(graph.nodes.map((n: { tag: string }) => n.tag).sort()).toEqual(['fit', 'plot']);
+  const graph = await api.graph(pipeline.id);
+  expect(graph.nodes.map((n) => n.tag).sort()).toEqual(['fit', 'plot']);
 
   // Deleted for good from there: gone from the trash, and no restore is possible.
   expect((await api.call('DELETE', `pipelines/${pipeline.id}`)).status).toBe(204);
@@ -82,13 +58,13 @@ test('a deleted pipeline waits in Recently deleted and comes back from there', a
   await expect(again).toHaveCount(0);
   const listed = await api.get('trash');
   expect(listed.items.filter((i: { tag: string }) => i.tag === tag)).toEqual([]);
+  expect(errors).toEqual([]);
 });
 
 test('a restore the server refuses says why', async ({ page, request }) => {
   const api = rest(request);
-  const project = await api.post('projects', { tag: unique('clash') });
   const tag = unique('taken');
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag });
+  const { project, pipeline } = await api.newPipeline(unique('clash'), tag);
   expect((await api.call('DELETE', `pipelines/${pipeline.id}`)).status).toBe(204);
   await api.post('pipelines', { project_id: project.id, tag });
 

@@ -1,5 +1,5 @@
 // How the Runs view words a run: pure functions of the data.
-import type { Run } from '../../api';
+import type { Run, RunNode } from '../../api';
 
 /** Seconds from start to end of a run; null while it has not both started and ended. */
 export function runDuration(run: Run): number | null {
@@ -22,4 +22,14 @@ export function pageLabel(offset: number, shown: number, total: number): string 
   }
   const count = (value: number) => value.toLocaleString('en');
   return `${count(offset + 1)}–${count(offset + shown)} of ${count(total)}`;
+}
+
+/** How each attempt of a node ended, one line each: "attempt 1: exit code 5 (0.4 s)". */
+export function attemptsText(node: RunNode): string {
+  return node.tries
+    .map((attempt) => {
+      const took = attempt.duration === null ? '' : ` (${attempt.duration.toFixed(1)} s)`;
+      return `attempt ${attempt.attempt}: ${attempt.reason || 'running'}${took}`;
+    })
+    .join('\n');
 }
