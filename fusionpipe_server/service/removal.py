@@ -95,6 +95,10 @@ async def keep_in_trash(
     if not keep:
         await trash_store.delete_item(unit.conn, item.id)
         unit.folders.finish.append(partial(purge_kept, settings.data_path, kept))
+    # Their stat cache goes first, before any node row is touched: a staleness check writes
+    # node_files and then nodes, and the cascade of a node's delete would take the same rows
+    # the other way round, which deadlocks with a check under way.
+    await node_store.forget_stat_entries(unit.conn, deletion.nodes)
     return item
 
 

@@ -103,6 +103,11 @@ async def delete_nodes(conn: AsyncConnection, node_ids: Sequence[str]) -> int:
     return cur.rowcount
 
 
+async def forget_stat_entries(conn: AsyncConnection, node_ids: Sequence[str]) -> None:
+    """Drop the stat cache (``node_files``) of nodes about to be deleted."""
+    await conn.execute("DELETE FROM node_files WHERE node_id = ANY(%s)", (list(node_ids),))
+
+
 async def members_of(conn: AsyncConnection, pipeline_ids: Sequence[str]) -> list[str]:
     """The nodes any of these pipelines hold, each once."""
     cur = await conn.execute(
