@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Float, Integer, Type, Unicode, default
+from traitlets import Bool, Enum, Float, Integer, List, Type, Unicode, default
 from traitlets.config import Configurable
 
 from .background import cancel
@@ -152,6 +152,27 @@ class FusionpipeApp(ExtensionApp):
         last-activity hook), so that JupyterHub's idle culler leaves it alone.""",
     ).tag(config=True)
 
+    admins = List(
+        Unicode(),
+        help="""User names that may delete, move, lock and unlock what others own, and see and
+        restore everyone's trash. Kept in the database too (its row-level security asks it): a
+        server that may write it there (the embedded database, or one connecting as the
+        database's owner) makes it so at start; on a shared database the administrator runs
+        `fusionpipe admin admins set NAME...`, and the database's list is the one enforced.""",
+    ).tag(config=True)
+
+    trash_days = Float(
+        30.0,
+        help="""Days deleted projects, pipelines and nodes stay in the trash, to be restored,
+        before they are purged for good (rows and folders). 0 purges them at the next
+        periodic purge.""",
+    ).tag(config=True)
+
+    trash_purge_interval = Float(
+        3600.0,
+        help="Seconds between two purges of what has been in the trash longer than trash_days.",
+    ).tag(config=True)
+
     def _make_runner(self) -> NodeRunner:
         """The runner of local nodes; ``Unavailable`` when the configured class is none."""
         runner_class: Any = self.runner_class
@@ -233,6 +254,7 @@ class FusionpipeApp(ExtensionApp):
         )
         self._service = Service(self._database, settings, runner)
         self._service.staleness.scan_interval = self.staleness_scan_interval
+        self._service.trash.purge_interval = self.trash_purge_interval
         self._watcher = ChangeWatcher(
             self._database,
             settings.data_path,
@@ -276,6 +298,8 @@ class FusionpipeApp(ExtensionApp):
             output_cache_bytes=self.output_cache_bytes,
             runs_outlive_server=self.runs_outlive_server,
             run_lease_seconds=self.run_lease_seconds,
+            admins=frozenset(self.admins),
+            trash_days=self.trash_days,
             local_gpus=tuple(
                 detect_gpus() if self.local_gpus is None else map(str, range(self.local_gpus))
             ),
@@ -296,9 +320,11 @@ class FusionpipeApp(ExtensionApp):
         assert self._database is not None and self._events is not None
         assert self._service is not None
         await self._database.open()
+        await self._service.rights.load(self._database, self.admins)
         await self._events.start()
         self._events.subscribe(self._service.runs.on_event)
         await self._service.staleness.start()
+        await self._service.trash.start()
         assert self._watcher is not None and self.serverapp is not None
         await self._watcher.start()
         if self.serverapp.event_logger is not None:
@@ -343,6 +369,7 @@ class FusionpipeApp(ExtensionApp):
             await self._stop_step("the runs", self._service.runs.shutdown())
             await self._stop_step("the staleness worker", self._service.staleness.stop())
             await self._stop_step("environment builds", self._service.environments.stop())
+            await self._stop_step("the trash purger", self._service.trash.stop())
         if self._events is not None:
             await self._stop_step("the events listener", self._events.stop())
             self._events = None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from . import admin
+from . import admin, trash_commands
 from .errors import FusionpipeError
 from .models import Pipeline, Project
 from .store import schema
@@ -206,6 +206,8 @@ def parser() -> argparse.ArgumentParser:
     gc.add_argument("--database-url", help=DATABASE_HELP)
     gc.add_argument("--data-path", help=DATA_HELP)
     gc.set_defaults(handler=_cache_gc)
+
+    trash_commands.add_commands(admin_commands)
 
     kill = commands.add_parser(
         "kill", help="kill a running node and its whole process tree, wherever it runs"

@@ -19,6 +19,12 @@ class Invalid(FusionpipeError):
     status_code = 400
 
 
+class Forbidden(FusionpipeError):
+    """Allowed to others, not to this user: the message names who may (the owner, an admin)."""
+
+    status_code = 403
+
+
 class NotFound(FusionpipeError):
     """An id that does not exist."""
 

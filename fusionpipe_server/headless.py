@@ -36,6 +36,9 @@ async def open_service(settings: FusionpipeApp, *, listen: bool = False) -> Asyn
     hub = EventHub(dsn) if listen else None
     try:
         service = Service(db, settings.service_settings())
+        # The admins PostgreSQL knows, as PostgreSQL enforces them (a command never changes
+        # them: `fusionpipe admin admins set` does, as the database's owner).
+        await service.rights.load(db)
         if hub is not None:
             await hub.start()
             hub.subscribe(service.runs.on_event)

@@ -44,6 +44,7 @@ ID_PREFIXES = {
     "group": "ng_",
     "edge": "e_",
     "run": "r_",
+    "trash": "t_",
 }
 
 
@@ -251,6 +252,27 @@ class Run:
         values = _jsonable({k: v for k, v in asdict(self).items() if k != "nodes"})
         values["nodes"] = [node.to_json() for node in self.nodes]
         return values
+
+
+@dataclass
+class TrashItem:
+    """A deleted project, pipeline or node, kept until ``expires_at`` to be restored."""
+
+    id: str
+    kind: str  # project, pipeline or node
+    item_id: str
+    tag: str
+    owner: str
+    deleted_by: str
+    deleted_at: datetime
+    expires_at: datetime
+    pipeline_id: str | None  # where a node was
+    project_id: str | None  # where a pipeline was
+    # How many of each it holds: {"pipelines": 1, "nodes": 3}.
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ export interface Project {
   owner: string;
   created_at: string;
   updated_at: string;
+  /** Whether you may delete it (the server's rule: its owner or an admin); absent: unknown. */
+  may_manage?: boolean;
 }
 
 export interface Pipeline {
@@ -19,6 +21,24 @@ export interface Pipeline {
   notes: string;
   owner: string;
   locked: boolean;
+  /** Whether you may delete, move, lock or unlock it; absent (a graph): unknown. */
+  may_manage?: boolean;
+}
+
+/** Something deleted, kept in the trash until `expires_at` to be restored. */
+export interface TrashItem {
+  id: string;
+  kind: 'project' | 'pipeline' | 'node';
+  item_id: string;
+  tag: string;
+  owner: string;
+  deleted_by: string;
+  deleted_at: string;
+  expires_at: string;
+  pipeline_id: string | null;
+  project_id: string | null;
+  /** How many pipelines and nodes it holds. */
+  counts: { pipelines: number; nodes: number };
 }
 
 export type NodeStatus = 'ready' | 'running' | 'completed' | 'failed' | 'staledata';
@@ -267,6 +287,20 @@ export class FusionpipeApi {
 
   projectGraph(projectId: string): Promise<ProjectGraph> {
     return this.request<ProjectGraph>('GET', `projects/${projectId}/graph`);
+  }
+
+  // The trash
+
+  async listTrash(): Promise<TrashItem[]> {
+    return (await this.request<{ items: TrashItem[] }>('GET', 'trash')).items;
+  }
+
+  restoreTrash(itemId: string): Promise<TrashItem> {
+    return this.request<TrashItem>('POST', `trash/${itemId}/restore`);
+  }
+
+  purgeTrash(itemId: string): Promise<void> {
+    return this.request<void>('DELETE', `trash/${itemId}`);
   }
 
   // Pipelines

@@ -13,6 +13,7 @@ import {
   type Project,
   type RunWithProgress,
   type Size,
+  type TrashItem,
   type XY,
 } from './api';
 import { EventStream, type FusionpipeEvent } from './events';
@@ -261,10 +262,60 @@ export class FusionpipeModel {
     await Promise.all([...new Set(projectIds)].map((id) => this.loadPipelines(id)));
   }
 
+  /** What you may restore from the trash, newest first, as last loaded by `loadTrash`. */
+  get trash(): readonly TrashItem[] {
+    return this._trash;
+  }
+
+  /** Loads the trash, and keeps it current from then on (until `forgetTrash`). */
+  async loadTrash(): Promise<void> {
+    this._trashShown = true;
+    const items = await attempt('list the recently deleted', () => this.api.listTrash());
+    if (items) {
+      this._trash = items;
+      this._changed.emit();
+    }
+  }
+
+  /** The list is no longer shown: stop reloading it on every deletion. */
+  forgetTrash(): void {
+    this._trashShown = false;
+  }
+
+  /** Puts a deleted project, pipeline or node back; the server says why when it cannot. */
+  async restore(item: TrashItem): Promise<boolean> {
+    const done = await attempt(`restore "${item.tag}"`, async () => {
+      await this.api.restoreTrash(item.id);
+      return true;
+    });
+    if (done) {
+      Notification.success(`Restored ${item.kind} "${item.tag}".`, { autoClose: 5000 });
+      await this.reload();
+      await this.loadTrash();
+    }
+    return done ?? false;
+  }
+
+  /** Deletes a trash item for good, folders included. */
+  async purge(item: TrashItem): Promise<boolean> {
+    const done = await attempt(`delete ${item.kind} "${item.tag}" for good`, async () => {
+      await this.api.purgeTrash(item.id);
+      return true;
+    });
+    if (done) {
+      await this.loadTrash();
+    }
+    return done ?? false;
+  }
+
   /** Projects and pipelines made, changed or deleted by anyone show up at once. */
   private onEvent(_: EventStream, event: FusionpipeEvent): void {
     if (event.event.startsWith('project.') || event.event === 'resync') {
       void this.refresh();
+    }
+    if ((event.event === 'trash.changed' || event.event === 'resync') && this._trashShown) {
+      window.clearTimeout(this._pendingTrash);
+      this._pendingTrash = window.setTimeout(() => void this.loadTrash(), 50);
     }
     if (['pipeline.created', 'pipeline.updated', 'pipeline.deleted'].includes(event.event)) {
       // A merge or a cascade delete sends several events at once: one reload for all of them.
@@ -277,6 +328,9 @@ export class FusionpipeModel {
   }
 
   private _projects: Project[] = [];
+  private _trash: TrashItem[] = [];
+  private _trashShown = false;
+  private _pendingTrash = 0;
   private _pending = 0;
   private _loadingAll: Promise<void> | null = null;
   private readonly _pipelines = new Map<string, Pipeline[]>();

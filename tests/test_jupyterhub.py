@@ -2,7 +2,9 @@
 local users, one PostgreSQL cluster (Debian's, peer authentication) and one shared data folder.
 
 User A creates a pipeline and runs it; user B sees it with A as owner and receives its status
-changes live; B's node runs as B.
+changes live; B's node runs as B. B may run A's pipeline but not delete or lock it (PostgreSQL,
+to which each connects as their own role, refuses it too); A deletes it and restores it from the
+trash.
 """
 
 from __future__ import annotations
@@ -199,6 +201,14 @@ class Hub:
         """A request to ``user``'s own server, with ``user``'s own token: as that user."""
         return self.call(method, f"/user/{user}/fusionpipe/api/{path}", body, self.tokens[user])
 
+    def refused(self, user, method, path, body=None):
+        """(status, message) of a request the server must refuse."""
+        try:
+            self.api(user, method, path, body)
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())["message"]
+        raise AssertionError(f"{method} {path} as {user} was not refused")
+
     def wait_ready(self, process):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -293,6 +303,39 @@ def test_two_users_share_pipelines_live_and_run_as_themselves(hub):
     assert wait_run(hub, bob, run["id"])["status"] == "completed"
     assert Path(mine["folder"], "data", "who").read_text() == bob
     assert Path(mine["folder"]).stat().st_uid == pwd.getpwnam(bob).pw_uid
+
+    # Per-owner rights: bob may run alice's pipeline but not delete, lock or move it; his
+    # server asks PostgreSQL as his own role, whose row-level security says the same.
+    url = f"pipelines/{pipeline['id']}"
+    status, message = hub.refused(bob, "DELETE", url)
+    assert status == 403
+    assert (
+        message
+        == f"only {alice} (the owner) or an admin may delete pipeline 'p' ({pipeline['id']})"
+    )
+    assert hub.refused(bob, "PATCH", url, {"locked": True})[0] == 403
+    run = hub.api(bob, "POST", f"{url}/runs", {})
+    assert wait_run(hub, bob, run["id"])["status"] == "completed"
+    assert hub.api(bob, "GET", url)["locked"] is False
+
+    # alice deletes it (bob's node in it too: hers is the pipeline), then restores it from
+    # the trash: rows and folders come back, outputs included.
+    hub.api(alice, "DELETE", url)
+    assert not Path(node["folder"]).exists() and not Path(mine["folder"]).exists()
+    (item,) = hub.api(alice, "GET", "trash")["items"]
+    assert (item["kind"], item["item_id"], item["deleted_by"]) == (
+        "pipeline",
+        pipeline["id"],
+        alice,
+    )
+    assert hub.api(bob, "GET", "trash")["items"] == [], "bob neither deleted nor owns it"
+    assert hub.refused(bob, "POST", f"trash/{item['id']}/restore")[0] == 403
+    hub.api(alice, "POST", f"trash/{item['id']}/restore")
+    graph = hub.api(bob, "GET", url)
+    assert sorted(n["tag"] for n in graph["nodes"]) == ["by-alice", "by-bob"]
+    assert Path(node["folder"], "data", "who").read_text() == alice
+    assert Path(mine["folder"], "data", "who").read_text() == bob
+    assert hub.api(alice, "GET", "trash")["items"] == []
 
 
 def test_a_lock_across_users_tells_the_truth(hub):

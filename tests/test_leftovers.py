@@ -44,6 +44,8 @@ def left_over(data_path):
         plant(data_path / "pr_1" / ".n_4.new-11112222", folder=True, age=time.time()),
         plant(node / "data" / ".results.csv.tmp-33334444"),  # the node's own output
         plant(node / "code" / ".notes.tmp"),  # not one of ours
+        # A deleted node's folder waiting in the trash, however old: the trash purges it.
+        plant(data_path / "pr_1" / ".n_5.deleted-t_0123456789abcdef", folder=True),
         node / "code" / "main.py",
     }
     return stale, kept

@@ -55,3 +55,8 @@ async def test_renaming_a_node_renames_its_kernel_and_deleting_it_removes_it(api
     assert (await kernelspecs(jp_fetch))[name]["spec"]["display_name"].startswith("fusionpipe: new")
     await api("DELETE", f"pipelines/{pipeline['id']}/nodes/{node['id']}")
     assert name not in await kernelspecs(jp_fetch)
+    # Restored from the trash, its kernel is offered again.
+    _, trash = await api("GET", "trash")
+    status, _ = await api("POST", f"trash/{trash['items'][0]['id']}/restore")
+    assert status == 200
+    assert name in await kernelspecs(jp_fetch)

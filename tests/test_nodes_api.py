@@ -112,17 +112,24 @@ async def test_tag_notes_and_lock(api):
     assert main.stat().st_mode & stat.S_IWUSR
 
 
-async def test_delete_node_removes_its_folder_and_stales_children(api, database_url):
+async def test_delete_node_moves_it_to_the_trash_and_stales_children(api, database_url):
     pipeline = await setup_pipeline(api)
     a, b = await add_node(api, pipeline, "a"), await add_node(api, pipeline, "b")
     await connect(api, pipeline, a, b)
     set_status_in_db(database_url, {a["id"]: "completed", b["id"]: "completed"})
     status, _ = await api("DELETE", f"pipelines/{pipeline['id']}/nodes/{a['id']}")
     assert status == 204
-    assert not Path(a["folder"]).exists()
+    # Out of its place, kept aside beside it (in the data folder) for the trash.
+    folder = Path(a["folder"])
+    assert not folder.exists()
+    (kept,) = folder.parent.glob(f".{a['id']}.deleted-t_*")
+    assert (kept / "code" / "main.py").is_file()
     _, graph = await api("GET", f"pipelines/{pipeline['id']}")
     assert graph["edges"] == []
     assert {n["tag"]: n["status"] for n in graph["nodes"]} == {"b": "staledata"}
+    assert (await api("GET", f"nodes/{a['id']}"))[0] == 404
+    _, trash = await api("GET", "trash")
+    assert [(i["kind"], i["item_id"]) for i in trash["items"]] == [("node", a["id"])]
     status, _ = await api("DELETE", f"pipelines/{pipeline['id']}/nodes/{a['id']}")
     assert status == 404
 
@@ -301,13 +308,18 @@ async def test_positions_are_saved_in_one_request(api):
     }
 
 
-async def test_deleting_a_pipeline_removes_its_nodes_and_folders(api):
+async def test_deleting_a_pipeline_moves_it_and_its_nodes_to_the_trash(api):
     pipeline = await setup_pipeline(api)
     node = await add_node(api, pipeline, "a")
     status, _ = await api("DELETE", f"pipelines/{pipeline['id']}")
     assert status == 204
     assert not Path(node["folder"]).exists()
+    assert len(list(Path(node["folder"]).parent.glob(f".{node['id']}.deleted-t_*"))) == 1
     assert (await api("GET", f"nodes/{node['id']}"))[0] == 404
+    _, trash = await api("GET", "trash")
+    assert [(i["kind"], i["item_id"], i["counts"]) for i in trash["items"]] == [
+        ("pipeline", pipeline["id"], {"pipelines": 1, "nodes": 1})
+    ]
 
 
 async def test_graph_fetch_costs_the_same_queries_whatever_the_size(api, monkeypatch):

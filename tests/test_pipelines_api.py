@@ -107,6 +107,11 @@ async def test_project_delete_refuses_while_it_holds_pipelines_unless_cascade(ap
     assert status == 204
     assert (await api("GET", f"projects/{project['id']}"))[0] == 404
     assert (await api("GET", f"pipelines/{pipeline['id']}"))[0] == 404
+    # Both in one trash item, to be restored together.
+    _, trash = await api("GET", "trash")
+    assert [(i["kind"], i["item_id"], i["counts"]) for i in trash["items"]] == [
+        ("project", project["id"], {"pipelines": 1, "nodes": 0})
+    ]
 
 
 async def test_empty_project_deletes_without_cascade(api):

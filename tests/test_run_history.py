@@ -101,7 +101,7 @@ async def test_a_running_run_reports_progress_and_time_left_from_earlier_runs(ap
     first = await run(api, pipeline)
     assert first["status"] == "completed"
     # The panel tells whoever started a run when it ends: it asks who it is the same way.
-    assert (await api("GET", "whoami"))[1] == {"username": first["requested_by"]}
+    assert (await api("GET", "whoami"))[1] == {"username": first["requested_by"], "admin": False}
     _, finished = await api("GET", f"runs/{first['id']}")
     assert finished["progress"]["done"] == finished["progress"]["total"] == 1
     assert finished["progress"]["eta_s"] == 0

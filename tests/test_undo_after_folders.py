@@ -57,3 +57,4 @@ async def test_a_delete_that_fails_at_commit_puts_the_folder_back(api, database_
     assert tree(data_path) == before
     assert (Path(node["folder"]) / "data" / "out.txt").read_text() == "kept"
     assert (await api("GET", f"nodes/{node['id']}"))[0] == 200
+    assert (await api("GET", "trash"))[1]["items"] == [], "nothing half-made in the trash"

@@ -40,6 +40,7 @@ from .runs import (
     RunHandler,
 )
 from .transfer import ExportHandler, ImportHandler
+from .trash import RestoreHandler, TrashHandler, TrashItemHandler
 from .whoami import WhoAmIHandler
 
 API = "/fusionpipe/api"
@@ -83,6 +84,9 @@ ROUTES: list[tuple[str, type]] = [
     ("/runs/{run_id}", RunHandler),
     ("/runs/{run_id}/cancel", CancelRunHandler),
     ("/examples", ExamplesHandler),
+    ("/trash", TrashHandler),
+    ("/trash/{trash_id}", TrashItemHandler),
+    ("/trash/{trash_id}/restore", RestoreHandler),
 ]
 
 _SEGMENT = openapi.ID_PATTERN.strip("^$")

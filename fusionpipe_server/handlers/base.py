@@ -14,6 +14,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from ..errors import FusionpipeError, Invalid
+from ..models import Pipeline, Project
 from ..service import Service
 from . import openapi, validation
 
@@ -89,6 +90,15 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
             if parameter["name"] == name:
                 return validation.query_value(raw, parameter["schema"], name)
         raise AssertionError(f"query argument {name} is not documented for {self.api_path}")
+
+    def with_rights(self, item: Project | Pipeline | dict[str, Any]) -> dict[str, Any]:
+        """A project or pipeline as JSON, with ``may_manage``: whether this user may delete,
+        move, lock or unlock it (the panel greys out what the server would refuse)."""
+        values = item if isinstance(item, dict) else item.to_json()
+        return {
+            **values,
+            "may_manage": self.service.rights.may_manage(self.username, values["owner"]),
+        }
 
     def reply(self, value: Any, status: int = 200) -> None:
         self.set_status(status)

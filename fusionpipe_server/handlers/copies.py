@@ -49,7 +49,7 @@ class BranchHandler(FusionpipeHandler):
     async def post(self, pipeline_id: str) -> None:
         body = self.body()
         branch = await self.service.copies.branch(self.username, pipeline_id, body["node_id"])
-        self.reply(branch.to_json(), status=201)
+        self.reply(self.with_rights(branch), status=201)
 
 
 class DuplicatePipelineHandler(FusionpipeHandler):
@@ -60,7 +60,7 @@ class DuplicatePipelineHandler(FusionpipeHandler):
         copy = await self.service.copies.duplicate_pipeline(
             self.username, pipeline_id, with_data=bool(body.get("with_data"))
         )
-        self.reply(copy.to_json(), status=201)
+        self.reply(self.with_rights(copy), status=201)
 
 
 class MergeHandler(FusionpipeHandler):
@@ -69,4 +69,4 @@ class MergeHandler(FusionpipeHandler):
     async def post(self) -> None:
         body = self.body()
         merged = await self.service.copies.merge(self.username, unique(body["pipeline_ids"]))
-        self.reply(merged.to_json(), status=201)
+        self.reply(self.with_rights(merged), status=201)

@@ -14,4 +14,4 @@ class ExamplesHandler(FusionpipeHandler):
     async def post(self) -> None:
         """A new example pipeline, in a project of its own."""
         pipeline = await self.service.examples.create(self.username)
-        self.reply(pipeline.to_json(), status=201)
+        self.reply(self.with_rights(pipeline), status=201)

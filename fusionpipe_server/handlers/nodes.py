@@ -42,7 +42,7 @@ class PipelineNodeHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("write")
     async def delete(self, pipeline_id: str, node_id: str) -> None:
-        await self.service.nodes.delete(pipeline_id, node_id)
+        await self.service.nodes.delete(self.username, pipeline_id, node_id)
         self.no_content()
 
 

@@ -54,7 +54,9 @@ _TAIL = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
 _ERRORS = {
     "400": "bad input: the message names the field",
     "401": "no credentials: log in or send Authorization: token <token>",
-    "403": "not authorized for this action, or a browser write without the XSRF token",
+    "403": "not allowed: only the owner or an admin may delete, move or lock it (the "
+    "message names them); or not authorized for this action; or a browser write without the "
+    "XSRF token",
     "404": "unknown id",
     "409": "conflict: cycle, locked, referenced, duplicate tag, already running",
     "503": "the database cannot be reached right now",
@@ -352,6 +354,27 @@ _PATHS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/examples": {
         "post": _op("Create the example pipeline (make data, fit, plot, report)", "201"),
+    },
+    "/trash": {
+        "get": _op(
+            "What you deleted or owned and can restore, newest first (admins: everything)", "200"
+        ),
+        "delete": _op(
+            "Empty your trash for good, rows and folders (older_than_days: only what was "
+            "deleted longer ago)",
+            "200",
+            query={"older_than_days": {"type": "integer", "minimum": 0, "maximum": 100_000}},
+        ),
+    },
+    "/trash/{trash_id}": {
+        "delete": _op("Purge one item for good, rows and folders", "204"),
+    },
+    "/trash/{trash_id}/restore": {
+        "post": _op(
+            "Put an item back exactly, rows and folders (409 with the reason when it cannot "
+            "be: a tag now taken, its pipeline or project itself in the trash...)",
+            "200",
+        ),
     },
     "/openapi.json": {
         "get": _op("This document", "200"),

@@ -13,7 +13,7 @@ class PipelinesHandler(FusionpipeHandler):
     @authorized("read")
     async def get(self) -> None:
         pipelines = await self.service.pipelines.list(self.query("project_id"))
-        self.reply({"pipelines": [p.to_json() for p in pipelines]})
+        self.reply({"pipelines": [self.with_rights(p) for p in pipelines]})
 
     @web.authenticated
     @authorized("write")
@@ -25,7 +25,7 @@ class PipelinesHandler(FusionpipeHandler):
             tag=body.get("tag"),
             notes=body.get("notes") or "",
         )
-        self.created(pipeline.to_json())
+        self.created(self.with_rights(pipeline))
 
 
 class PipelineHandler(FusionpipeHandler):
@@ -39,18 +39,19 @@ class PipelineHandler(FusionpipeHandler):
     async def patch(self, pipeline_id: str) -> None:
         body = self.body()
         pipeline = await self.service.pipelines.update(
+            self.username,
             pipeline_id,
             tag=body.get("tag"),
             notes=body.get("notes"),
             project_id=body.get("project_id"),
             locked=body.get("locked"),
         )
-        self.reply(pipeline)
+        self.reply(self.with_rights(pipeline))
 
     @web.authenticated
     @authorized("write")
     async def delete(self, pipeline_id: str) -> None:
-        await self.service.pipelines.delete(pipeline_id)
+        await self.service.pipelines.delete(self.username, pipeline_id)
         self.no_content()
 
 

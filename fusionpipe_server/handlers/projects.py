@@ -13,7 +13,7 @@ class ProjectsHandler(FusionpipeHandler):
     @authorized("read")
     async def get(self) -> None:
         projects = await self.service.projects.list()
-        self.reply({"projects": [p.to_json() for p in projects]})
+        self.reply({"projects": [self.with_rights(p) for p in projects]})
 
     @web.authenticated
     @authorized("write")
@@ -22,7 +22,7 @@ class ProjectsHandler(FusionpipeHandler):
         project = await self.service.projects.create(
             owner=self.username, tag=body.get("tag"), notes=body.get("notes") or ""
         )
-        self.created(project.to_json())
+        self.created(self.with_rights(project))
 
 
 class ProjectHandler(FusionpipeHandler):
@@ -30,7 +30,7 @@ class ProjectHandler(FusionpipeHandler):
     @authorized("read")
     async def get(self, project_id: str) -> None:
         project = await self.service.projects.get(project_id)
-        self.reply(project.to_json())
+        self.reply(self.with_rights(project))
 
     @web.authenticated
     @authorized("write")
@@ -39,12 +39,14 @@ class ProjectHandler(FusionpipeHandler):
         project = await self.service.projects.update(
             project_id, tag=body.get("tag"), notes=body.get("notes")
         )
-        self.reply(project.to_json())
+        self.reply(self.with_rights(project))
 
     @web.authenticated
     @authorized("write")
     async def delete(self, project_id: str) -> None:
-        await self.service.projects.delete(project_id, cascade=self.query("cascade", False))
+        await self.service.projects.delete(
+            self.username, project_id, cascade=self.query("cascade", False)
+        )
         self.no_content()
 
 

@@ -34,4 +34,4 @@ class ImportHandler(FusionpipeHandler):
         self.set_header(
             "Location", url_path_join(self.base_url, "fusionpipe/api/pipelines", pipeline.id)
         )
-        self.reply(pipeline.to_json(), status=201)
+        self.reply(self.with_rights(pipeline), status=201)

@@ -12,4 +12,6 @@ class WhoAmIHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("read")
     async def get(self) -> None:
-        self.reply({"username": self.username})
+        self.reply(
+            {"username": self.username, "admin": self.service.rights.is_admin(self.username)}
+        )

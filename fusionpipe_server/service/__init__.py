@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..runners.base import NodeRunner
 from ..store.database import Database
-from .common import Settings
+from .common import ServiceBase, Settings
 from .copies import CopyService
 from .edges import EdgeService, GroupService
 from .environments import EnvironmentService
@@ -16,11 +16,13 @@ from .outputs import OutputService
 from .pipelines import PipelineService
 from .projects import ProjectService
 from .provenance import ProvenanceService
+from .rights import Rights
 from .runs import RunService
 from .staleness import StalenessService
 from .transfer import TransferService
+from .trash import TrashService
 
-__all__ = ["Service", "Settings"]
+__all__ = ["Rights", "Service", "Settings"]
 
 
 class Service:
@@ -51,9 +53,16 @@ class Service:
             nodes=self.nodes,
             edges=self.edges,
         )
+        self.trash = TrashService(db, settings)
         self.pipelines.on_fetch = self.staleness.fetched
         for service in (self.pipelines, self.nodes, self.edges, self.groups, self.copies):
             service.recheck = self._recheck
+        self.trash.recheck = self._recheck
+        # One rule, one list of admins (loaded from the database at start, see rights.py).
+        self.rights = Rights(settings.admins)
+        for part in vars(self).values():
+            if isinstance(part, ServiceBase):
+                part.rights = self.rights
 
     def _recheck(self, node_ids: set[str]) -> None:
         self.staleness.request(nodes=node_ids)

@@ -16,6 +16,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..models import Pipeline
 from ..store import pipelines as pipeline_store
 from ..store.database import Database
+from .rights import Rights
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,10 @@ class Settings:
     run_lease_seconds: float = 60.0
     # The GPUs local runs hand out (CUDA_VISIBLE_DEVICES entries): see runners/gpus.py.
     local_gpus: tuple[str, ...] = ()
+    # Who may delete, move and lock what others own (see rights.py).
+    admins: frozenset[str] = frozenset()
+    # How long deleted projects, pipelines and nodes stay in the trash.
+    trash_days: float = 30.0
 
 
 def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:
@@ -98,6 +103,8 @@ class ServiceBase:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        # Set by Service: one Rights for every service, with the admins the database knows.
+        self.rights = Rights(settings.admins)
         # Set by Service: asks for a staleness check of these nodes (and what is below them).
         self.recheck: Callable[[set[str]], None] = lambda node_ids: None
 

@@ -21,6 +21,7 @@ from ..store import nodes as node_store
 from ..store import pipelines as pipeline_store
 from .common import ServiceBase, Unit
 from .graph import load_graph, refresh_identities, require_unlocked, sync_read_only
+from .removal import refused
 
 # Where a copy lands when it shares a canvas with its original.
 _OFFSET = 40.0
@@ -225,6 +226,16 @@ class CopyService(ServiceBase):
                 new_id=lambda: new_id("node"),
             )
             originals = [graph.nodes[old] for old in plan.copy.id_map]
+            # The shared originals leave this pipeline: deleting them here, in rights' terms.
+            for original in originals:
+                if original.referenced:
+                    self.rights.require_node(
+                        owner,
+                        original.owner,
+                        pipeline.owner,
+                        f"detach node {original.tag!r} ({original.id}) from pipeline "
+                        f"{pipeline.tag!r}",
+                    )
             old_edges = {(e.source, e.target): e.id for e in graph.edges}
             removed = [old_edges[pair] for pair in plan.removed_edges]
             await edge_store.delete_edges(unit.conn, removed)
@@ -232,7 +243,8 @@ class CopyService(ServiceBase):
                 unit, owner, pipeline, originals, plan.copy, with_data=True, status=None
             )
             for old in plan.copy.id_map:
-                await node_store.remove_member(unit.conn, pipeline_id, old)
+                if not await node_store.remove_member(unit.conn, pipeline_id, old):
+                    raise refused(f"node {old} from pipeline {pipeline.tag!r}")
             await sync_read_only(unit, self.settings.data_path, list(plan.copy.id_map))
             rewired = {child for _, child, _ in plan.copy.edges}
             await refresh_identities(unit, self.settings.data_path, rewired)

@@ -114,7 +114,7 @@ class ExampleService(ServiceBase):
                 for parent in node.parents:
                     await self._edges.connect(pipeline.id, ids[parent], ids[node.tag])
         except BaseException:
-            await self._projects.delete(project.id, cascade=True)
+            await self._projects.delete(owner, project.id, cascade=True, keep=False)
             raise
         return pipeline
 

@@ -9,7 +9,7 @@ from typing import Any
 from .. import dag, layout
 from ..errors import Conflict, Invalid, NotFound
 from ..fingerprint import hashing
-from ..models import NodeKind, Status, new_id
+from ..models import NodeKind, Status, TrashItem, new_id
 from ..nodes import folders, kernels, lab_paths, parameters
 from ..store import edges as edge_store
 from ..store import events
@@ -28,7 +28,7 @@ from .graph import (
     require_writable,
     sync_read_only,
 )
-from .removal import drop_orphans
+from .removal import Deletion, delete_node_rows, keep_in_trash, refused
 from .staleness import StalenessService
 
 
@@ -161,14 +161,21 @@ class NodeService(ServiceBase):
         assert updated is not None
         return with_warnings(updated.to_json(str(self.settings.data_path)), unit)
 
-    async def delete(self, pipeline_id: str, node_id: str) -> None:
-        """Remove a node from a pipeline; its row and folder go only when no pipeline holds it.
-        Its children here lose that parent, which makes their outputs stale."""
+    async def delete(self, username: str, pipeline_id: str, node_id: str) -> TrashItem:
+        """Remove a node from a pipeline, into the trash; its row and folder go only when no
+        other pipeline holds it. Its children here lose that parent, which makes their outputs
+        stale."""
         async with self.unit() as unit:
-            await self.pipeline(unit.conn, pipeline_id, editable=True)
+            pipeline = await self.pipeline(unit.conn, pipeline_id)
             graph = await load_graph(unit, pipeline_id)
             node = graph.member(node_id, pipeline_id)
+            self.rights.require_node(
+                username, node.owner, pipeline.owner, f"delete node {node.tag!r} ({node.id})"
+            )
+            await self.pipeline(unit.conn, pipeline_id, editable=True)
             require_unlocked(node, "remove it")
+            if node.status == Status.RUNNING.value:
+                raise Conflict(f"node {node.tag!r} ({node.id}) is running: kill it first")
             outgoing = [edge for edge in graph.edges if edge.source == node_id]
             shared = [graph.nodes[e.target] for e in outgoing if graph.nodes[e.target].referenced]
             if shared:
@@ -177,18 +184,36 @@ class NodeService(ServiceBase):
                     f"node {node.tag!r} feeds nodes shared with other pipelines ({names}): "
                     f"remove or detach those first"
                 )
-            if not node.referenced:
-                # Its parent edges go with it (nothing else can use them); its children's do too.
-                incoming = [edge.id for edge in graph.edges if edge.target == node_id]
-                await edge_store.delete_edges(unit.conn, incoming)
-            await edge_store.delete_edges(unit.conn, [edge.id for edge in outgoing])
+            # A node held by this pipeline only goes whole (its parent edges too: nothing else
+            # can use them); a shared one leaves this pipeline and the edges to its children here.
+            removed = [edge.id for edge in outgoing]
+            deletion = Deletion(
+                "node",
+                node.id,
+                node.tag,
+                node.owner,
+                pipeline_id=pipeline_id,
+                project_id=pipeline.project_id,
+                edges=removed,
+            )
+            if node.referenced:
+                deletion.memberships = [(pipeline_id, node_id)]
+            else:
+                deletion.nodes = [node_id]
+            item = await keep_in_trash(unit, self.settings, username, deletion)
+            await edge_store.delete_edges(unit.conn, removed)
             children = [edge.target for edge in outgoing]
             await invalidate_inputs(unit, children)
-            await node_store.remove_member(unit.conn, pipeline_id, node_id)
-            if not await drop_orphans(unit, self.settings.data_path, [node_id]):
+            if node.referenced:
+                if not await node_store.remove_member(unit.conn, pipeline_id, node_id):
+                    raise refused(f"node {node.tag!r} ({node.id}) from this pipeline")
                 await sync_read_only(unit, self.settings.data_path, [node_id])
+            else:
+                await delete_node_rows(unit, [node_id])
             await refresh_identities(unit, self.settings.data_path, children)
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
+            await events.announce(unit.conn, "trash.changed")
+        return item
 
     async def get_parameters(self, node_id: str) -> str:
         async with self.db.transaction() as conn:

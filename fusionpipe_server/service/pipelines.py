@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from ..errors import Conflict, NotFound
-from ..models import Pipeline, Status, new_id
+from ..models import Pipeline, Status, TrashItem, new_id
 from ..store import events
 from ..store import graph as graph_store
 from ..store import nodes as node_store
@@ -17,7 +17,7 @@ from ..store import pipelines as pipeline_store
 from ..store import projects as project_store
 from .common import ServiceBase, clean_tag, with_warnings
 from .graph import sync_read_only
-from .removal import remove_pipeline
+from .removal import trash_pipelines
 
 
 async def ensure_tag_free(conn: AsyncConnection, tag: str, pipeline_id: str | None = None) -> None:
@@ -75,6 +75,7 @@ class PipelineService(ServiceBase):
 
     async def update(
         self,
+        username: str,
         pipeline_id: str,
         *,
         tag: str | None = None,
@@ -94,6 +95,12 @@ class PipelineService(ServiceBase):
             if pipeline is None:
                 raise NotFound(f"no pipeline with id {pipeline_id!r}")
             lock_changes = locked is not None and locked != pipeline.locked
+            moves = project_id is not None and project_id != pipeline.project_id
+            if lock_changes or moves:
+                verb = "move" if moves else ("lock" if locked else "unlock")
+                self.rights.require(
+                    username, pipeline.owner, f"{verb} pipeline {pipeline.tag!r} ({pipeline.id})"
+                )
             members = await node_store.members(conn, pipeline_id) if lock_changes else []
             running = [n for n in members if n.status == Status.RUNNING.value]
             if locked and running:
@@ -127,11 +134,17 @@ class PipelineService(ServiceBase):
             await events.announce(conn, "pipeline.updated", pipeline_id=pipeline_id)
         return with_warnings(updated.to_json(), unit)
 
-    async def delete(self, pipeline_id: str) -> None:
-        """Delete a pipeline; nodes no other pipeline holds go with it, folders included."""
+    async def delete(self, username: str, pipeline_id: str) -> TrashItem:
+        """Delete a pipeline into the trash, with the nodes no other pipeline holds."""
         async with self.unit() as unit:
-            pipeline = await self.pipeline(unit.conn, pipeline_id, editable=True)
-            await remove_pipeline(unit, self.settings.data_path, pipeline)
+            pipeline = await pipeline_store.get_pipeline(unit.conn, pipeline_id, for_update=True)
+            if pipeline is None:
+                raise NotFound(f"no pipeline with id {pipeline_id!r}")
+            self.rights.require(
+                username, pipeline.owner, f"delete pipeline {pipeline.tag!r} ({pipeline.id})"
+            )
+            await self.pipeline(unit.conn, pipeline_id, editable=True)
+            return await trash_pipelines(unit, self.settings, username, [pipeline])
 
     async def move_nodes(self, pipeline_id: str, positions: dict[str, tuple[float, float]]) -> None:
         """Save positions after a drag, all in one statement. Layout is not the graph, so a

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Conflict, NotFound
-from ..models import Project, new_id
+from ..models import Project, TrashItem, new_id
 from ..store import events
 from ..store import pipelines as pipeline_store
 from ..store import projects as project_store
 from .common import ServiceBase, clean_tag
-from .removal import remove_pipeline
+from .removal import trash_pipelines
 
 
 class ProjectService(ServiceBase):
@@ -49,10 +49,16 @@ class ProjectService(ServiceBase):
             await events.announce(conn, "project.updated", project_id=project_id)
         return project
 
-    async def delete(self, project_id: str, *, cascade: bool = False) -> None:
-        """Delete a project; its pipelines go with it only when ``cascade`` is asked for."""
+    async def delete(
+        self, username: str, project_id: str, *, cascade: bool = False, keep: bool = True
+    ) -> TrashItem:
+        """Delete a project into the trash; its pipelines go with it only when ``cascade`` is
+        asked for, and only if ``username`` may delete each of them too. ``keep`` False: for
+        good, not into the trash."""
         async with self.unit() as unit:
-            await self._project(unit.conn, project_id, for_update=True)
+            project = await self._project(unit.conn, project_id, for_update=True)
+            what = f"project {project.tag!r} ({project.id})"
+            self.rights.require(username, project.owner, f"delete {what}")
             pipelines = await pipeline_store.list_pipelines(unit.conn, project_id)
             if pipelines and not cascade:
                 raise Conflict(
@@ -60,10 +66,14 @@ class ProjectService(ServiceBase):
                     f"them first, or ask for cascade=true"
                 )
             for pipeline in pipelines:
-                await remove_pipeline(unit, self.settings.data_path, pipeline)
-            await project_store.rehome_nodes(unit.conn, project_id)
-            await project_store.delete_project(unit.conn, project_id)
-            await events.announce(unit.conn, "project.deleted", project_id=project_id)
+                self.rights.require(
+                    username,
+                    pipeline.owner,
+                    f"delete pipeline {pipeline.tag!r} ({pipeline.id}), which {what} holds",
+                )
+            return await trash_pipelines(
+                unit, self.settings, username, pipelines, project, keep=keep
+            )
 
     async def graph(self, project_id: str) -> dict[str, Any]:
         """The project's pipelines as nodes, their lineage (branch, duplicate, merge) as edges."""

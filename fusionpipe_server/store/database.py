@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from ..errors import Conflict, Unavailable
+from ..errors import Conflict, Forbidden, Unavailable
 from . import schema
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,11 @@ class Database:
         except psycopg.errors.UniqueViolation as err:
             constraint = err.diag.constraint_name or ""
             raise Conflict(_UNIQUE.get(constraint, f"already exists ({constraint})")) from err
+        except psycopg.errors.InsufficientPrivilege as err:
+            # Row-level security or an owner-only change refused by PostgreSQL itself (see
+            # migration 0006): the service asks first, so this is a script's or a stale admin
+            # list's case.
+            raise Forbidden(f"the database refused: {err.diag.message_primary}") from err
         except PoolTimeout as err:
             self._lost(err)
             raise Unavailable(_UNAVAILABLE) from err

@@ -81,11 +81,13 @@ async def add_members(
         )
 
 
-async def remove_member(conn: AsyncConnection, pipeline_id: str, node_id: str) -> None:
-    await conn.execute(
+async def remove_member(conn: AsyncConnection, pipeline_id: str, node_id: str) -> bool:
+    """False when nothing was removed (no such member, or row-level security refused)."""
+    cur = await conn.execute(
         "DELETE FROM pipeline_nodes WHERE pipeline_id = %s AND node_id = %s",
         (pipeline_id, node_id),
     )
+    return cur.rowcount == 1
 
 
 async def pipelines_holding(conn: AsyncConnection, node_id: str) -> list[str]:
@@ -95,8 +97,46 @@ async def pipelines_holding(conn: AsyncConnection, node_id: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-async def delete_nodes(conn: AsyncConnection, node_ids: Sequence[str]) -> None:
-    await conn.execute("DELETE FROM nodes WHERE id = ANY(%s)", (list(node_ids),))
+async def delete_nodes(conn: AsyncConnection, node_ids: Sequence[str]) -> int:
+    """How many rows went: fewer than asked when row-level security refused some."""
+    cur = await conn.execute("DELETE FROM nodes WHERE id = ANY(%s)", (list(node_ids),))
+    return cur.rowcount
+
+
+async def forget_stat_entries(conn: AsyncConnection, node_ids: Sequence[str]) -> None:
+    """Drop the stat cache (``node_files``) of nodes about to be deleted."""
+    await conn.execute("DELETE FROM node_files WHERE node_id = ANY(%s)", (list(node_ids),))
+
+
+async def members_of(conn: AsyncConnection, pipeline_ids: Sequence[str]) -> list[str]:
+    """The nodes any of these pipelines hold, each once."""
+    cur = await conn.execute(
+        "SELECT DISTINCT node_id FROM pipeline_nodes WHERE pipeline_id = ANY(%s) ORDER BY 1",
+        (list(pipeline_ids),),
+    )
+    return [row[0] for row in await cur.fetchall()]
+
+
+async def running_among(conn: AsyncConnection, node_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(id, tag) of those of ``node_ids`` that are running."""
+    cur = await conn.execute(
+        "SELECT id, tag FROM nodes WHERE id = ANY(%s) AND status = 'running' ORDER BY tag, id",
+        (list(node_ids),),
+    )
+    return [(row[0], row[1]) for row in await cur.fetchall()]
+
+
+async def held_only_by(
+    conn: AsyncConnection, node_ids: Sequence[str], pipeline_ids: Sequence[str]
+) -> list[str]:
+    """Those of ``node_ids`` that no pipeline but these holds."""
+    cur = await conn.execute(
+        "SELECT n.id FROM nodes n WHERE n.id = ANY(%s) AND NOT EXISTS "
+        "(SELECT 1 FROM pipeline_nodes m WHERE m.node_id = n.id "
+        " AND NOT m.pipeline_id = ANY(%s)) ORDER BY n.id",
+        (list(node_ids), list(pipeline_ids)),
+    )
+    return [row[0] for row in await cur.fetchall()]
 
 
 async def orphans(conn: AsyncConnection, node_ids: Sequence[str]) -> list[str]:

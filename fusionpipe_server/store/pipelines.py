@@ -83,8 +83,10 @@ async def update_pipeline(
         return row
 
 
-async def delete_pipeline(conn: AsyncConnection, pipeline_id: str) -> None:
-    await conn.execute("DELETE FROM pipelines WHERE id = %s", (pipeline_id,))
+async def delete_pipeline(conn: AsyncConnection, pipeline_id: str) -> bool:
+    """False when nothing went (no such pipeline, or row-level security refused)."""
+    cur = await conn.execute("DELETE FROM pipelines WHERE id = %s", (pipeline_id,))
+    return cur.rowcount == 1
 
 
 async def add_lineage(

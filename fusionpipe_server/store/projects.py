@@ -68,5 +68,7 @@ async def rehome_nodes(conn: AsyncConnection, project_id: str) -> None:
     )
 
 
-async def delete_project(conn: AsyncConnection, project_id: str) -> None:
-    await conn.execute("DELETE FROM projects WHERE id = %s", (project_id,))
+async def delete_project(conn: AsyncConnection, project_id: str) -> bool:
+    """False when nothing went (no such project, or row-level security refused)."""
+    cur = await conn.execute("DELETE FROM projects WHERE id = %s", (project_id,))
+    return cur.rowcount == 1

@@ -46,8 +46,10 @@ def grant_row_rights(conn: psycopg.Connection, users_role: str) -> None:
         sql.SQL(
             "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}"
         ).format(role),
-        # The schema version is the administrator's to change.
+        # The schema version and the admins are the administrator's to change (the admins
+        # table's row-level security refuses users' writes as well).
         sql.SQL("REVOKE INSERT, UPDATE, DELETE ON fusionpipe_schema FROM {}").format(role),
+        sql.SQL("REVOKE INSERT, UPDATE, DELETE ON fusionpipe_admins FROM {}").format(role),
     ]
     for statement in statements:
         conn.execute(statement)

@@ -123,7 +123,8 @@ export class CanvasActions {
         `Delete ${what}?`,
         [
           `Nodes: ${tags.join(', ')}.`,
-          'A node folder is removed when no other pipeline uses the node.',
+          'A node folder is removed when no other pipeline uses the node; deleted nodes wait ' +
+            'in Recently deleted (the sidebar) to be restored.',
         ],
         doomed.length === 1 ? [tags[0], 'delete'] : ['delete'],
       );

@@ -32,7 +32,34 @@ export async function renameProject(host: SidebarHost, project: Project): Promis
   }
 }
 
+/**
+ * Why you may not delete, move or lock it, as the server answered with the listing
+ * (`may_manage`: its owner or an admin may); undefined when you may, or when it is not known.
+ */
+export function notYours(item: Project | Pipeline): string | undefined {
+  return item.may_manage === false
+    ? `only ${item.owner} (the owner) or an admin may do this`
+    : undefined;
+}
+
+/** The Delete key reaches what is not yours too: say why nothing happens. */
+function refuseNotYours(item: Project | Pipeline, kind: string): boolean {
+  const refused = item.may_manage === false;
+  if (refused) {
+    Notification.warning(
+      `Only ${item.owner} (the owner) or an admin may delete ${kind} "${item.tag}".`,
+      { autoClose: 5000 },
+    );
+  }
+  return refused;
+}
+
+const RESTORABLE = 'It goes to Recently deleted, at the bottom of this panel, to be restored.';
+
 export async function deleteProject(host: SidebarHost, project: Project): Promise<void> {
+  if (refuseNotYours(project, 'project')) {
+    return;
+  }
   // Count from the server, not from a list that may be stale or not loaded yet.
   await host.model.loadPipelines(project.id);
   const count = host.model.pipelinesOf(project.id)?.length ?? 0;
@@ -40,7 +67,7 @@ export async function deleteProject(host: SidebarHost, project: Project): Promis
     ? `Project "${project.tag}" holds ${plural(count, 'pipeline')}: they are deleted with it, ` +
       'and so are their nodes that no other pipeline uses.'
     : `Project "${project.tag}" is empty.`;
-  if (await confirmTyped('Delete project', [message], [project.tag])) {
+  if (await confirmTyped('Delete project', [message, RESTORABLE], [project.tag])) {
     await host.model.deleteProject(project.id, count > 0);
   }
 }
@@ -125,6 +152,7 @@ export function projectMenu(host: SidebarHost, project: Project): MenuItem[] {
       label: 'Delete…',
       shortcut: 'Del',
       danger: true,
+      disabled: notYours(project),
       run: () => deleteProject(host, project),
     },
   ];
@@ -151,13 +179,13 @@ export async function renamePipeline(host: SidebarHost, pipeline: Pipeline): Pro
 }
 
 export async function deletePipeline(host: SidebarHost, pipeline: Pipeline): Promise<void> {
-  if (refuseLocked(pipeline)) {
+  if (refuseNotYours(pipeline, 'pipeline') || refuseLocked(pipeline)) {
     return;
   }
   const message =
     `Pipeline "${pipeline.tag}" is deleted, with its nodes that no other pipeline uses ` +
     '(their folders and data too).';
-  if (await confirmTyped('Delete pipeline', [message], [pipeline.tag])) {
+  if (await confirmTyped('Delete pipeline', [message, RESTORABLE], [pipeline.tag])) {
     await host.model.deletePipeline(pipeline);
   }
 }
@@ -181,6 +209,8 @@ export function pipelineMenu(host: SidebarHost, pipeline: Pipeline): MenuItem[] 
   const { model } = host;
   // A locked pipeline accepts nothing but being unlocked: say so instead of letting it fail.
   const locked = pipeline.locked ? 'unlock it first' : undefined;
+  // Deleting, moving and locking are for its owner and admins: the server said which you are.
+  const owners = notYours(pipeline);
   return [
     { id: 'open', label: 'Open', run: () => host.openPipeline(pipeline.id) },
     {
@@ -204,7 +234,7 @@ export function pipelineMenu(host: SidebarHost, pipeline: Pipeline): MenuItem[] 
     {
       id: 'move',
       label: 'Move to project…',
-      disabled: locked ?? (model.projects.length < 2 ? 'no other project' : undefined),
+      disabled: owners ?? locked ?? (model.projects.length < 2 ? 'no other project' : undefined),
       run: async () => {
         const targets = model.projects
           .filter((p) => p.id !== pipeline.project_id)
@@ -233,6 +263,7 @@ export function pipelineMenu(host: SidebarHost, pipeline: Pipeline): MenuItem[] 
     {
       id: 'lock',
       label: pipeline.locked ? 'Unlock' : 'Lock',
+      disabled: owners,
       run: () => model.updatePipeline(pipeline, { locked: !pipeline.locked }),
     },
     {
@@ -257,7 +288,7 @@ export function pipelineMenu(host: SidebarHost, pipeline: Pipeline): MenuItem[] 
       label: 'Delete…',
       shortcut: 'Del',
       danger: true,
-      disabled: locked,
+      disabled: owners ?? locked,
       run: () => deletePipeline(host, pipeline),
     },
   ];
