@@ -16,6 +16,9 @@ install: $(STAMP) labextension/package.json
 $(STAMP): pyproject.toml package.json yarn.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# A previous install put install.json into labextension/ through the `develop` link; left
+	# there, the wheel would hold it twice and pip refuses to build it.
+	rm -f labextension/install.json
 	$(BIN)/python -m pip install --quiet --editable ".[test,dev]"
 	$(BIN)/jupyter labextension develop --overwrite .
 	$(BIN)/jupyter server extension enable --sys-prefix fusionpipe_server
