@@ -23,7 +23,9 @@ def make_nodes(server: Server, pipeline: str, count: int, *, chain: bool, mode: 
     ids: list[str] = []
     for index in range(count):
         node = server.call("POST", f"pipelines/{pipeline}/nodes", {"tag": f"n{index}"})
-        (Path(node["folder"]) / "code" / "main.py").write_text("")
+        # Code of its own: identical no-op nodes would share a fingerprint, and all but the
+        # first would be restored from the output cache instead of run.
+        (Path(node["folder"]) / "code" / "main.py").write_text(f"# {node['id']}\n")
         if mode != "local":
             server.call("PUT", f"nodes/{node['id']}/parameters", {"content": f"run_mode: {mode}\n"})
         if chain and ids:

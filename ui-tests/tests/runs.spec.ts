@@ -94,38 +94,28 @@ test('a retried node shows its attempt of how many, and how each attempt ended',
   request,
 }) => {
   const api = rest(request);
-  const project = await api.post('projects', { tag: 'retries-project' });
-  const pipeline = await api.post('pipelines', { project_id: project.id, tag: 'retries-pipe' });
-  const flaky = await api.post(`pipelines/${pipeline.id}/nodes`, { tag: 'flaky' });
-  const saved = await request.put(`${API}/nodes/${flaky.id}/parameters`, {
-    data: { content: 'retries: 2\n' },
-  });
-  expect(saved.status()).toBe(200);
+  const {
+    pipeline,
+    nodes: [flaky],
+  } = await api.newPipeline('retries-project', 'retries-pipe', ['flaky']);
+  const saved = await api.call('PUT', `nodes/${flaky.id}/parameters`, { content: 'retries: 2\n' });
+  expect(saved.status).toBe(200);
   const { lab_path: flakyPath } = await api.get(`nodes/${flaky.id}`);
   // Fails twice, then succeeds: the count lives in data/, which a retry keeps.
-  const code = [
-    'from pathlib import Path',
-    'count = Path("../data/count")',
-    'n = int(count.read_text()) + 1 if count.exists() else 1',
-    'count.write_text(str(n))',
-    'raise SystemExit(0 if n == 3 else 7)',
-    '',
-  ].join('\n');
-  const written = await request.put(`/api/contents/${flakyPath}/code/main.py`, {
-    data: { type: 'file', format: 'text', content: code },
-  });
-  expect(written.status()).toBeLessThan(300);
-  const run = await api.post(`pipelines/${pipeline.id}/runs`, {});
-  await expect
-    .poll(async () => (await api.get(`runs/${run.id}`)).status, { timeout: 60000 })
-    .toBe('completed');
-
-  await page.evaluate(
-    (pipelineId) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      (window as any).jupyterapp.commands.execute('fusionpipe:open-pipeline', { pipelineId }),
-    pipeline.id,
+  await api.writeMain(
+    flakyPath,
+    [
+      'from pathlib import Path',
+      'count = Path("../data/count")',
+      'n = int(count.read_text()) + 1 if count.exists() else 1',
+      'count.write_text(str(n))',
+      'raise SystemExit(0 if n == 3 else 7)',
+      '',
+    ].join('\n'),
   );
+  await api.run(pipeline.id);
+
+  await openPipeline(page, pipeline.id);
   const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await canvas.getByTestId('fp-show-runs').click();
   const view = page.locator(`#fusionpipe-runs-${pipeline.id}`);
