@@ -13,25 +13,13 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from . import admin, trash_commands
+from .command_help import DATA_HELP, DATABASE_HELP, EXTERNAL_DATABASE_HELP
 from .errors import FusionpipeError
 from .models import Pipeline, Project
 from .store import schema
 
 if TYPE_CHECKING:
     from .app import FusionpipeApp
-
-DATABASE_HELP = (
-    "libpq DSN or URI (default: the server's database_url: its Jupyter config, else "
-    "$DATABASE_URL, else the embedded database)"
-)
-# The schema commands act on an external database only.
-EXTERNAL_DATABASE_HELP = (
-    "libpq DSN or URI (default: the server's database_url: its Jupyter config, else $DATABASE_URL)"
-)
-DATA_HELP = (
-    "the data folder (default: the server's data_path: its Jupyter config, else "
-    "$FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)"
-)
 
 
 def _settings(args: argparse.Namespace) -> FusionpipeApp:

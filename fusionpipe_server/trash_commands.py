@@ -12,24 +12,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import psycopg
 
+from .command_help import DATA_HELP, DATABASE_HELP, EXTERNAL_DATABASE_HELP
 from .models import TrashItem
 from .store import admins as admin_store
 
 if TYPE_CHECKING:
     from .app import FusionpipeApp
-
-# The same words as the other commands' options (cli.py imports this module: not the reverse).
-DATABASE_HELP = (
-    "libpq DSN or URI (default: the server's database_url: its Jupyter config, else "
-    "$DATABASE_URL, else the embedded database)"
-)
-EXTERNAL_DATABASE_HELP = (
-    "libpq DSN or URI (default: the server's database_url: its Jupyter config, else $DATABASE_URL)"
-)
-DATA_HELP = (
-    "the data folder (default: the server's data_path: its Jupyter config, else "
-    "$FUSIONPIPE_DATA_PATH, else ./fusionpipe-data)"
-)
 
 
 def add_commands(admin_commands: Any) -> None:

@@ -47,6 +47,37 @@ def wait_run(server, run_id, timeout):
     raise AssertionError(f"run {run_id} did not finish")
 
 
+def kill_a_sleeping_node(server, pipeline, tmp_path, *, timeout):
+    """Start a Ray node that sleeps with a child of its own, kill it: the whole tree ends."""
+    pidfile = tmp_path / "grandchild.pid"
+    sleeper = ray_node(
+        server,
+        pipeline,
+        "sleeper",
+        f"""
+        import subprocess, time
+        child = subprocess.Popen(["sleep", "60"])
+        open({str(pidfile)!r}, "w").write(str(child.pid))
+        time.sleep(60)
+    """,
+    )
+    started = server.request(
+        "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [sleeper["id"]]}
+    )
+    deadline = time.monotonic() + timeout
+    while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grandchild = int(pidfile.read_text())
+    server.request("POST", f"pipelines/{pipeline['id']}/nodes/{sleeper['id']}/kill")
+    finished = wait_run(server, started["id"], timeout=timeout)
+    assert finished["nodes"][0]["status"] == "failed"
+    assert finished["nodes"][0]["reason"].startswith("killed by")
+    deadline = time.monotonic() + 5
+    while running(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(grandchild), "the node's child survived the kill on Ray"
+
+
 def test_a_chain_runs_on_ray_and_a_kill_ends_the_whole_tree(server, tmp_path):
     project = server.request("POST", "projects", {"tag": "ray"})
     pipeline = server.request("POST", "pipelines", {"project_id": project["id"], "tag": "p"})
@@ -82,33 +113,7 @@ def test_a_chain_runs_on_ray_and_a_kill_ends_the_whole_tree(server, tmp_path):
     assert (Path(b["folder"]) / "data" / "x.txt").read_text() == "42"
     assert "on ray" in server.request("GET", f"nodes/{a['id']}/log")["content"]
 
-    pidfile = tmp_path / "grandchild.pid"
-    sleeper = ray_node(
-        server,
-        pipeline,
-        "sleeper",
-        f"""
-        import subprocess, time
-        child = subprocess.Popen(["sleep", "60"])
-        open({str(pidfile)!r}, "w").write(str(child.pid))
-        time.sleep(60)
-    """,
-    )
-    started = server.request(
-        "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [sleeper["id"]]}
-    )
-    deadline = time.monotonic() + 60
-    while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    grandchild = int(pidfile.read_text())
-    server.request("POST", f"pipelines/{pipeline['id']}/nodes/{sleeper['id']}/kill")
-    finished = wait_run(server, started["id"], timeout=60)
-    assert finished["nodes"][0]["status"] == "failed"
-    assert finished["nodes"][0]["reason"].startswith("killed by")
-    deadline = time.monotonic() + 5
-    while running(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not running(grandchild), "the node's child survived the kill on Ray"
+    kill_a_sleeping_node(server, pipeline, tmp_path, timeout=60)
 
 
 def test_resources_reach_ray_a_timeout_ends_the_tree_and_an_impossible_gpu_fails_at_once(

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from jupyter_process import JupyterProcess
 from ray_cluster import CLIENT_ON_LOOPBACK, LOOPBACK, RayCluster
-from test_ray import ray_node, wait_run
-from test_runs_api import running
+from test_ray import kill_a_sleeping_node, ray_node, wait_run
 
 from fusionpipe_server.errors import Unavailable
 from fusionpipe_server.runners import ray_task
@@ -111,33 +109,7 @@ def test_a_chain_runs_on_the_cluster_and_a_kill_ends_the_whole_tree(cluster, ser
     shipped = [str(cluster.temp_dir(name)) for name in ("head", "worker")]
     assert where["fusionpipe"].startswith(tuple(shipped)), where
 
-    pidfile = tmp_path / "grandchild.pid"
-    sleeper = ray_node(
-        server,
-        pipeline,
-        "sleeper",
-        f"""
-        import subprocess, time
-        child = subprocess.Popen(["sleep", "60"])
-        open({str(pidfile)!r}, "w").write(str(child.pid))
-        time.sleep(60)
-        """,
-    )
-    started = server.request(
-        "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [sleeper["id"]]}
-    )
-    deadline = time.monotonic() + 30
-    while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    grandchild = int(pidfile.read_text())
-    server.request("POST", f"pipelines/{pipeline['id']}/nodes/{sleeper['id']}/kill")
-    finished = wait_run(server, started["id"], timeout=30)
-    assert finished["nodes"][0]["status"] == "failed"
-    assert finished["nodes"][0]["reason"].startswith("killed by")
-    deadline = time.monotonic() + 5
-    while running(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not running(grandchild), "the node's child survived the kill on the cluster"
+    kill_a_sleeping_node(server, pipeline, tmp_path, timeout=30)
 
 
 def test_the_token_setting_turns_token_authentication_on(tmp_path):
