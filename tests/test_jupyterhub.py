@@ -174,10 +174,18 @@ c.Spawner.http_timeout = 120
         yield hub
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(60)
-        log.close()
-        cluster.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        try:
+            # A single-user server can take the spawner's whole interrupt, terminate and kill
+            # sequence to exit (a worker thread left at interpreter exit): nearly a minute.
+            process.wait(120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        finally:
+            log.close()
+            cluster.stop()
+            shutil.rmtree(base, ignore_errors=True)
 
 
 class Hub:
