@@ -32,7 +32,8 @@ png = (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width,
 (Path(reports) / "summary.html").write_text("<h1>Summary of the fit</h1>")
 (Path(reports) / "analysis.ipynb").write_text(json.dumps({
     "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Report notebook"]}],
-    "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5}))
 many = Path(data) / "many"
 many.mkdir(exist_ok=True)
 for index in range(230):
