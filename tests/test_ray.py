@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from jupyter_process import JupyterProcess
 from test_runs_api import running
+from test_runs_outlive_server import wait_run
 
 pytestmark = pytest.mark.ray
 
@@ -35,16 +36,6 @@ def ray_node(server, pipeline, tag, code):
     server.request("PUT", f"nodes/{node['id']}/parameters", {"content": "run_mode: ray\n"})
     (Path(node["folder"]) / "code" / "main.py").write_text(textwrap.dedent(code))
     return node
-
-
-def wait_run(server, run_id, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = server.request("GET", f"runs/{run_id}")
-        if run["status"] in ("completed", "failed", "cancelled"):
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish")
 
 
 def kill_a_sleeping_node(server, pipeline, tmp_path, *, timeout):

@@ -25,9 +25,9 @@ class ProvenanceService(ServiceBase):
                 raise NotFound(f"no node with id {node_id!r}")
             steps: list[dict[str, Any]] = []
             seen: set[tuple[str, str]] = set()
-            todo = [(node_id, start)] if start else []
-            while todo and len(steps) < MAX_STEPS:
-                node, run = todo.pop(0)
+            to_visit = [(node_id, start)] if start else []
+            while to_visit and len(steps) < MAX_STEPS:
+                node, run = to_visit.pop(0)
                 if (node, run) in seen:
                     continue
                 seen.add((node, run))
@@ -37,5 +37,5 @@ class ProvenanceService(ServiceBase):
                 steps.append(step)
                 for parent in (step.get("inputs") or {}).values():
                     if parent.get("run_id"):
-                        todo.append((parent["node_id"], parent["run_id"]))
+                        to_visit.append((parent["node_id"], parent["run_id"]))
         return {"node_id": node_id, "made_by_run": start or None, "steps": steps}
