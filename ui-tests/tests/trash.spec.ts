@@ -37,6 +37,8 @@ test('a deleted pipeline waits in Recently deleted and comes back from there', a
   await expect(entry).toContainText('pipeline');
   await expect(entry).toContainText('with 2 nodes');
   await expect(entry).toContainText('deleted by');
+  // In view, so that the screenshot shows the entry and not just the section's heading.
+  await entry.scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'screenshots/sidebar-recently-deleted.png' });
 
   await entry.getByTestId('fp-trash-restore').click();
