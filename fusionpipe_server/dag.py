@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from graphlib import TopologicalSorter
 
 from .errors import Conflict, Invalid
 from .models import Status
@@ -82,18 +81,28 @@ def find_cycle(edges: Iterable[Pair], new_edge: Pair) -> list[str] | None:
 
 
 def topological_order(nodes: Sequence[str], edges: Iterable[Pair]) -> list[str]:
-    """Parents before children; among nodes free at the same time, the given order wins."""
+    """Parents before children, in waves: every node free at the same time comes before the
+    next wave, and within a wave the given order wins. ``ValueError`` on a cycle."""
     rank = {node: index for index, node in enumerate(nodes)}
-    sorter: TopologicalSorter[str] = TopologicalSorter({node: () for node in nodes})
+    children: dict[str, list[str]] = defaultdict(list)
+    waiting = dict.fromkeys(nodes, 0)  # parents not yet placed
     for parent, child in edges:
         if parent in rank and child in rank:
-            sorter.add(child, parent)
-    sorter.prepare()
+            children[parent].append(child)
+            waiting[child] += 1
+    wave = [node for node in nodes if not waiting[node]]
     order: list[str] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=rank.__getitem__)
-        order.extend(ready)
-        sorter.done(*ready)
+    while wave:
+        order += wave
+        freed = []
+        for node in wave:
+            for child in children.get(node, ()):
+                waiting[child] -= 1
+                if not waiting[child]:
+                    freed.append(child)
+        wave = sorted(freed, key=rank.__getitem__)
+    if len(order) < len(rank):
+        raise ValueError(f"a cycle among {sorted(n for n in rank if waiting[n])}")
     return order
 
 

@@ -42,6 +42,18 @@ def test_topological_order_is_deterministic_and_respects_edges():
     edges = [("b", "a"), ("c", "a")]
     assert dag.topological_order(["a", "b", "c"], edges) == ["b", "c", "a"]
     assert dag.topological_order(["a", "c", "b"], edges) == ["c", "b", "a"]
+    # In waves: everything free at once comes before what it frees, whatever the given order.
+    chains = [("a1", "a2"), ("a2", "a3"), ("b1", "b2")]
+    assert dag.topological_order(["a3", "a2", "a1", "b2", "b1"], chains) == [
+        "a1",
+        "b1",
+        "a2",
+        "b2",
+        "a3",
+    ]
+    assert dag.topological_order(["x", "y"], [("x", "y"), ("x", "y")]) == ["x", "y"]
+    with pytest.raises(ValueError, match="cycle"):
+        dag.topological_order(["x", "y", "z"], [("x", "y"), ("y", "x")])
 
 
 def test_next_slot_counts_past_the_highest_and_past_99():

@@ -132,6 +132,30 @@ def test_paths_leaving_the_data_folder_are_refused(tmp_path, relative):
         folders.node_path(tmp_path / "data", relative)
 
 
+@pytest.mark.parametrize(
+    "relative", ["../outside", "/etc", "/tmp/pr_1/n_1", "pr_1/../../x", "pr_1/../..", "", "."]
+)
+def test_many_paths_at_once_refuse_what_one_path_refuses(tmp_path, relative):
+    (tmp_path / "data" / "pr_1").mkdir(parents=True)
+    with pytest.raises(Conflict, match="not inside the data folder"):
+        folders.node_paths(tmp_path / "data", ["pr_1/n_ok", relative])
+
+
+def test_many_paths_at_once_check_a_node_folder_that_is_a_link(tmp_path):
+    data = tmp_path / "data"
+    (data / "pr_1" / "n_real").mkdir(parents=True)
+    (data / "pr_1" / "n_in").symlink_to(data / "pr_1" / "n_real")
+    (data / "pr_1" / "n_out").symlink_to(tmp_path)
+    found = folders.node_paths(data, ["pr_1/n_real", "pr_1/n_in", "pr_1/n_missing"])
+    assert found == {
+        relative: str(folders.node_path(data, relative))
+        for relative in ["pr_1/n_real", "pr_1/n_in", "pr_1/n_missing"]
+    }
+    assert found["pr_1/n_in"] == str((data / "pr_1" / "n_real").resolve())
+    with pytest.raises(Conflict):
+        folders.node_paths(data, ["pr_1/n_real", "pr_1/n_out"])
+
+
 def test_a_link_pointing_out_is_refused_and_one_inside_is_followed(tmp_path):
     data = tmp_path / "data"
     (data / "pr_real").mkdir(parents=True)

@@ -12,7 +12,6 @@ import os
 import stat
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import xxhash
@@ -59,7 +58,7 @@ class StatCache:
         self.covered: set[str] = set()  # folders ("code/", "data/") this pass walked whole
         self.hashed: list[str] = []  # files whose content was read in this pass
 
-    def hash(self, relative: str, path: Path, st: os.stat_result, hasher: Any) -> str:
+    def hash(self, relative: str, path: str, st: os.stat_result, hasher: Any) -> str:
         self.seen.add(relative)
         entry = self.entries.get(relative)
         if entry is not None and entry.matches(st):
@@ -88,27 +87,28 @@ class StatCache:
         self.hashed.clear()
 
 
-def file_hash(path: Path, st: os.stat_result) -> str:
+def file_hash(path: str, st: os.stat_result) -> str:
     """The hash of a file's bytes; a link hashes as where it points, never followed."""
     if stat.S_ISLNK(st.st_mode):
         return "link:" + digest_text(os.readlink(path))
     hasher = xxhash.xxh3_128()
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):
             hasher.update(chunk)
     return hasher.hexdigest()
 
 
-def stat_hash(path: Path, st: os.stat_result) -> str:
+def stat_hash(path: str, st: os.stat_result) -> str:
     """For outputs a node asked not to hash (``fingerprint: stat``): size and mtime only."""
     return f"stat:{st.st_size}:{st.st_mtime_ns}"
 
 
-def notebook_hash(path: Path, st: os.stat_result) -> str:
+def notebook_hash(path: str, st: os.stat_result) -> str:
     """A notebook counts by its code cells' source and tags and its kernel's language, so
     opening, executing or re-saving it changes nothing."""
     try:
-        notebook = json.loads(path.read_bytes())
+        with open(path, "rb") as handle:
+            notebook = json.loads(handle.read())
         cells = [
             {
                 "source": "".join(cell.get("source", "")),
@@ -138,10 +138,11 @@ def parameter_values(text: str) -> dict[str, Any] | None:
     return None if values is None else counted(values)
 
 
-def parameters_hash(path: Path, st: os.stat_result) -> str:
+def parameters_hash(path: str, st: os.stat_result) -> str:
     """The digest of the parsed parameters, followed by the options the scan needs from the
     file (``;s`` outputs by stat, ``;n`` no cache), so an unchanged file is never parsed."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
     values = node_parameters.parse_parameters_or_none(text)
     if values is None:
         return "invalid:" + digest_text(text) + ";"

@@ -144,6 +144,8 @@ def _input_changes(before: dict[str, Input], after: dict[str, Input]) -> list[di
 def differences(recorded: Parts, current: Parts) -> list[dict[str, str]]:
     """Why ``current`` no longer matches ``recorded``: empty when the fingerprints agree.
     ``current.parameter_values`` must be filled when the parameters differ."""
+    if recorded == current:  # the common case, and much cheaper than comparing part by part
+        return []
     found: list[dict[str, str]] = []
     found += _file_changes("code", recorded.code, current.code)
     if recorded.parameters != current.parameters:

@@ -30,12 +30,12 @@ class FolderScan:
     outputs: str | None = None  # digest of data/, when asked for
 
 
-def scan_code(folder: Path, cache: StatCache) -> FolderScan:
+def scan_code(folder: Path | str, cache: StatCache) -> FolderScan:
     scan = FolderScan()
-    code = folder / "code"
+    code = f"{folder}/code"
     cache.covered.add(CODE)
     for counted, st in code_files(code):
-        path = code / counted.relative
+        path = f"{code}/{counted.relative}"
         key = CODE + counted.relative
         if counted.role == "parameters":
             value = cache.hash(key, path, st, hashing.parameters_hash)
@@ -45,24 +45,25 @@ def scan_code(folder: Path, cache: StatCache) -> FolderScan:
         elif counted.role == "environment":
             scan.environment[counted.relative] = cache.hash(key, path, st, hashing.file_hash)
         else:
-            hasher = hashing.notebook_hash if path.suffix == ".ipynb" else hashing.file_hash
+            hasher = hashing.notebook_hash if path.endswith(".ipynb") else hashing.file_hash
             scan.code[counted.relative] = cache.hash(key, path, st, hasher)
     return scan
 
 
-def outputs_digest(folder: Path, cache: StatCache, *, by_stat: bool) -> str:
+def outputs_digest(folder: Path | str, cache: StatCache, *, by_stat: bool) -> str:
     """One digest of ``data/``: relative paths, sizes and content hashes (or mtimes)."""
-    data = folder / "data"
     cache.covered.add(DATA)
     hasher = hashing.stat_hash if by_stat else hashing.file_hash
     listing = sorted(
-        (relative, st.st_size, cache.hash(DATA + relative, data / relative, st, hasher))
-        for relative, st in output_files(data)
+        (relative, st.st_size, cache.hash(DATA + relative, path, st, hasher))
+        for relative, path, st in output_files(f"{folder}/data")
     )
+    if not listing:
+        return EMPTY_OUTPUTS
     return digest_text(canonical(listing))
 
 
-def scan_folder(folder: Path, cache: StatCache, *, outputs: bool) -> FolderScan:
+def scan_folder(folder: Path | str, cache: StatCache, *, outputs: bool) -> FolderScan:
     scan = scan_code(folder, cache)
     if outputs:
         scan.outputs = outputs_digest(folder, cache, by_stat=scan.outputs_by_stat)

@@ -142,21 +142,24 @@ class StalenessService(ServiceBase):
     # -- checking ----------------------------------------------------------------------------
 
     async def check_pipeline(self, pipeline_id: str) -> dict[str, planning.Assessment]:
-        async with self.db.transaction() as conn:
-            members = await fp_store.members(conn, pipeline_id)
-        return await self.check(members)
+        return await self._check(pipeline_id=pipeline_id)
 
     async def check(self, node_ids: Sequence[str]) -> dict[str, planning.Assessment]:
         """Assess these nodes and everything downstream of them against their files now; write
         and announce what changed. Returns every assessment."""
         if not node_ids:
             return {}
+        return await self._check(node_ids=node_ids)
+
+    async def _check(
+        self, *, node_ids: Sequence[str] = (), pipeline_id: str | None = None
+    ) -> dict[str, planning.Assessment]:
         async with self._checking:
             async with self.db.transaction() as conn:
-                scope, readers = await fp_store.closure(conn, node_ids)
-                rows = await fp_store.rows(conn, [*scope, *readers])
+                scope, readers, rows = await fp_store.closure(
+                    conn, node_ids=node_ids, pipeline_id=pipeline_id
+                )
                 await self._load_stat_entries(conn, scope)
-            scope = [n for n in scope if n in rows]
             assessed = [n for n in scope if _assessable(rows[n])]
             now, caches = await asyncio.to_thread(self._scan, rows, assessed)
             seen = {n: rows[n].outputs_seen for n in rows}
@@ -242,8 +245,9 @@ class StalenessService(ServiceBase):
         """In a worker thread: every node's files, then its parts (a child's inputs are its
         parents' outputs, read in the same pass)."""
         scans, caches = {}, {}
+        paths = folders.node_paths(self.settings.data_path, [rows[n].folder for n in node_ids])
         for node_id in node_ids:
-            folder = folders.node_path(self.settings.data_path, rows[node_id].folder)
+            folder = paths[rows[node_id].folder]
             caches[node_id] = StatCache(self._stat.setdefault(node_id, {}))
             scans[node_id] = scan_folder(folder, caches[node_id], outputs=True)
         return {n: self._now(rows, n, scans) for n in node_ids}, caches
@@ -257,13 +261,13 @@ class StalenessService(ServiceBase):
             digest = scans[parent].outputs if parent in scans else rows[parent].outputs_seen
             inputs[slot] = Input(parent, rows[parent].tag if parent in rows else parent, digest)
         parts = Parts(row.kind, scan.code, scan.parameters, scan.environment, inputs)
-        recorded = row.fingerprint_parts
-        if recorded is None or recorded.get("parameters") != scan.parameters:
+        recorded = row.recorded
+        if recorded is None or recorded.parameters != scan.parameters:
             # Only now is the parameters file worth reading: to name what changed.
             folder = folders.node_path(self.settings.data_path, row.folder)
             parts.parameter_values = _read_values(folder)
         else:
-            parts.parameter_values = recorded.get("parameter_values")
+            parts.parameter_values = recorded.parameter_values
         return NodeNow(parts, scan)
 
     async def _write(
@@ -329,7 +333,7 @@ def _state(row: FingerprintRow) -> planning.NodeState:
         id=row.id,
         tag=row.tag,
         status=Status(row.status),
-        recorded=Parts.from_json(row.fingerprint_parts) if row.fingerprint_parts else None,
+        recorded=row.recorded,
         manual=row.stale_manual,
         outputs_recorded=row.outputs_recorded,
         parents=[p for _, p in row.parents],

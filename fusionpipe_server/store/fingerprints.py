@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +12,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from ..fingerprint.hashing import StatEntry
+from ..fingerprint.parts import Parts
 
 
 @dataclass
@@ -20,7 +23,7 @@ class FingerprintRow:
     folder: str
     status: str
     fingerprint: str | None
-    fingerprint_parts: dict[str, Any] | None
+    recorded: Parts | None  # the parts of the recorded fingerprint
     outputs_recorded: str | None
     outputs_seen: str | None
     stale_reasons: list[dict[str, str]]
@@ -30,46 +33,77 @@ class FingerprintRow:
     parents: list[tuple[str, str]]
 
 
-_FIELDS = [f for f in FingerprintRow.__dataclass_fields__ if f != "parents"]
-_ROWS = """
-SELECT n.id, n.tag, n.kind, n.folder, n.status, n.fingerprint, n.fingerprint_parts,
-       n.outputs_recorded, n.outputs_seen, n.stale_reasons, n.stale_manual, n.made_by_run,
+# The JSON columns come as text and are parsed through a cache: a check of an unchanged
+# pipeline loads the same recorded parts again and again.
+_COLUMNS = """n.id, n.tag, n.kind, n.folder, n.status, n.fingerprint, n.fingerprint_parts::text,
+       n.outputs_recorded, n.outputs_seen, n.stale_reasons::text, n.stale_manual, n.made_by_run,
        coalesce((SELECT array_agg(ARRAY[e.slot, e.parent_id] ORDER BY e.slot)
-                 FROM edges e WHERE e.child_id = n.id), '{}')
-FROM nodes n WHERE n.id = ANY(%s)
-"""
+                 FROM edges e WHERE e.child_id = n.id), '{}')"""
+
+
+@functools.lru_cache(maxsize=4096)
+def _recorded(text: str) -> Parts:
+    return Parts.from_json(json.loads(text))
+
+
+def _reasons(text: str) -> list[dict[str, str]]:
+    return [] if text == "[]" else json.loads(text)
+
+
+def _row(values: Sequence[Any]) -> FingerprintRow:
+    (id_, tag, kind, folder, status, fingerprint, parts, recorded, seen, reasons, manual, made,
+     parents) = values  # fmt: skip
+    return FingerprintRow(
+        id_,
+        tag,
+        kind,
+        folder,
+        status,
+        fingerprint,
+        _recorded(parts) if parts else None,
+        recorded,
+        seen,
+        _reasons(reasons),
+        manual,
+        made,
+        [(p[0], p[1]) for p in parents],
+    )
 
 
 async def rows(conn: AsyncConnection, node_ids: Sequence[str]) -> dict[str, FingerprintRow]:
-    cur = await conn.execute(_ROWS, (list(node_ids),))
-    found = {}
+    cur = await conn.execute(
+        f"SELECT {_COLUMNS} FROM nodes n WHERE n.id = ANY(%s)", (list(node_ids),)
+    )
+    return {row[0]: _row(row) for row in await cur.fetchall()}
+
+
+_SEED_NODES = "SELECT unnest(%(seed)s::text[])"
+_SEED_PIPELINE = "SELECT node_id FROM pipeline_nodes WHERE pipeline_id = %(seed)s"
+
+
+async def closure(
+    conn: AsyncConnection, *, node_ids: Sequence[str] = (), pipeline_id: str | None = None
+) -> tuple[list[str], list[str], dict[str, FingerprintRow]]:
+    """The nodes (or a pipeline's members) plus every descendant: what must be assessed
+    together; their parents that are not among them: what they read without assessing; and
+    the rows of both, in one query."""
+    seed = _SEED_PIPELINE if pipeline_id is not None else _SEED_NODES
+    cur = await conn.execute(
+        "WITH RECURSIVE down(id) AS (" + seed + " UNION SELECT c.child_id FROM down d CROSS JOIN "
+        "  LATERAL (SELECT e.child_id FROM edges e WHERE e.parent_id = d.id OFFSET 0) c),"
+        " wanted(id, reader) AS (SELECT id, false FROM down UNION "
+        "  SELECT DISTINCT e.parent_id, true FROM edges e JOIN down d ON d.id = e.child_id "
+        "  WHERE e.parent_id NOT IN (SELECT id FROM down)) "
+        f"SELECT w.reader, {_COLUMNS} FROM wanted w JOIN nodes n ON n.id = w.id",
+        {"seed": pipeline_id if pipeline_id is not None else list(node_ids)},
+    )
+    scope: list[str] = []
+    readers: list[str] = []
+    found: dict[str, FingerprintRow] = {}
     for row in await cur.fetchall():
-        values = dict(zip(_FIELDS, row[:12], strict=True))
-        found[row[0]] = FingerprintRow(**values, parents=[(p[0], p[1]) for p in row[12]])
-    return found
-
-
-async def closure(conn: AsyncConnection, node_ids: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(the nodes plus every descendant, their parents that are not among them): what must be
-    assessed together, and what they read without assessing."""
-    cur = await conn.execute(
-        "WITH RECURSIVE down(id) AS (SELECT unnest(%(ids)s::text[]) "
-        "  UNION SELECT c.child_id FROM down d CROSS JOIN LATERAL"
-        "    (SELECT e.child_id FROM edges e WHERE e.parent_id = d.id OFFSET 0) c) "
-        "SELECT id, false FROM down UNION "
-        "SELECT DISTINCT e.parent_id, true FROM edges e JOIN down d ON d.id = e.child_id "
-        "WHERE e.parent_id NOT IN (SELECT id FROM down)",
-        {"ids": list(node_ids)},
-    )
-    found = await cur.fetchall()
-    return [r[0] for r in found if not r[1]], [r[0] for r in found if r[1]]
-
-
-async def members(conn: AsyncConnection, pipeline_id: str) -> list[str]:
-    cur = await conn.execute(
-        "SELECT node_id FROM pipeline_nodes WHERE pipeline_id = %s", (pipeline_id,)
-    )
-    return [row[0] for row in await cur.fetchall()]
+        (readers if row[0] else scope).append(row[1])
+        found[row[1]] = _row(row[1:])
+    return scope, readers, found
 
 
 async def node_by_folder(conn: AsyncConnection, folder: str) -> str | None:
