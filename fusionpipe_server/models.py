@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -211,8 +211,8 @@ class RunNode:
     tries: list[NodeAttempt] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        values = _jsonable(asdict(self))
-        del values["host"], values["pid"], values["fingerprint_parts"], values["inputs_from"]
+        hidden = ("host", "pid", "fingerprint_parts", "inputs_from", "tries")
+        values = _jsonable(_shallow(self, hidden))
         values["tries"] = [attempt.to_json() for attempt in self.tries]
         values["duration"] = (
             (self.finished_at - self.started_at).total_seconds()
@@ -249,7 +249,7 @@ class Run:
     nodes: list[RunNode] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        values = _jsonable({k: v for k, v in asdict(self).items() if k != "nodes"})
+        values = _jsonable(_shallow(self, ("nodes",)))
         values["nodes"] = [node.to_json() for node in self.nodes]
         return values
 
@@ -273,6 +273,12 @@ class TrashItem:
 
     def to_json(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
+
+
+def _shallow(value: Any, without: tuple[str, ...]) -> dict[str, Any]:
+    """A dataclass's fields but ``without`` some, not copied: ``asdict`` would deep-copy a
+    run's every node (and their recorded parts) only for them to be thrown away."""
+    return {f.name: getattr(value, f.name) for f in fields(value) if f.name not in without}
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

@@ -387,6 +387,28 @@ def test_a_refused_parameters_write_changes_nothing(tmp_path):
     assert parameters.read_parameters_or_empty(folder) == {}
 
 
+def test_a_text_parsed_again_gives_its_own_values_and_the_same_refusal():
+    text = "lr: 0.1\nlayers: [1, 2]\n"
+    first = parameters.parse_parameters(text)
+    first["layers"].append(3)
+    assert parameters.parse_parameters(text) == {"lr": 0.1, "layers": [1, 2]}
+    for _ in range(2):
+        with pytest.raises(Invalid, match="line 2, column 5"):
+            parameters.parse_parameters("a: 1\nb: c: d\n")
+
+
+def test_an_unchanged_identity_is_not_rewritten(tmp_path):
+    folder = make(tmp_path)
+    identity.write_identity(folder, {"node_id": "n_1", "parents": []})
+    path = folder / identity.IDENTITY_FILE
+    inode = path.stat().st_ino
+    identity.write_identity(folder, {"node_id": "n_1", "parents": []})
+    assert path.stat().st_ino == inode, "same content: the file is left as it is"
+    identity.write_identity(folder, {"node_id": "n_1", "parents": ["n_0"]})
+    assert path.stat().st_ino != inode
+    assert json.loads(path.read_text())["parents"] == ["n_0"]
+
+
 def test_identity_bytes_put_the_format_first():
     content = json.loads(identity.identity_bytes({"node_id": "n_1", "parents": []}))
     assert list(content) == ["format", "node_id", "parents"]

@@ -32,3 +32,14 @@ def write_atomically(path: Path, content: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def holds(path: Path, content: bytes) -> bool:
+    """Whether ``path`` already holds exactly ``content``: a rewrite can be spared (a run
+    refreshes every node's identity file, which rarely changes)."""
+    try:
+        if path.stat().st_size != len(content):
+            return False
+        return path.read_bytes() == content
+    except OSError:
+        return False

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_atomically
+from .atomic import holds, write_atomically
 
 IDENTITY_FILE = ".fusionpipe-node.json"
 IDENTITY_FORMAT = 1
@@ -42,12 +42,15 @@ def identity_bytes(identity: Mapping[str, Any]) -> bytes:
 def write_identity(folder: Path, identity: Mapping[str, Any]) -> None:
     """Write ``folder``'s identity file atomically (readers never see half of it), also when
     the folder is locked: its owner's write bit is lent for the rename and taken back."""
+    content = identity_bytes(identity)
+    if holds(folder / IDENTITY_FILE, content):
+        return
     mode = folder.stat().st_mode
     lend = not os.access(folder, os.W_OK)
     if lend:
         folder.chmod(stat.S_IMODE(mode) | stat.S_IWUSR)
     try:
-        write_atomically(folder / IDENTITY_FILE, identity_bytes(identity))
+        write_atomically(folder / IDENTITY_FILE, content)
     finally:
         if lend:
             folder.chmod(stat.S_IMODE(mode))

@@ -10,6 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from .atomic import holds
 from .folders import hidden_sibling
 
 PREFIX = "fusionpipe-"
@@ -38,9 +39,12 @@ def write_kernelspec(data_path: Path, node_id: str, tag: str, folder: Path) -> P
         "metadata": {"fusionpipe": {"node_id": node_id}, "debugger": True},
     }
     target = kernels_dir(data_path) / kernel_name(node_id)
+    content = json.dumps(spec, indent=1).encode()
+    if holds(target / "kernel.json", content):
+        return target
     target.mkdir(parents=True, exist_ok=True)
     temporary = hidden_sibling(target / "kernel.json", "tmp")
-    temporary.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    temporary.write_bytes(content)
     temporary.replace(target / "kernel.json")
     return target
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +134,33 @@ def parse_parameters(text: str) -> dict[str, Any]:
     (``!!set``, ``!!binary``; dates become ISO text), a document that is not a mapping of
     names, or a ``run_mode`` other than local/ray is ``Invalid``. An empty document is ``{}``.
 
-    Pure CPU work of bounded cost: call it from a thread when on the event loop."""
+    Pure CPU work of bounded cost: call it from a thread when on the event loop. A text seen
+    lately is not parsed again (a run reads each node's file more than once)."""
+    if len(text) > _MEMO_CHARS:
+        return _parse(text)
+    found = _memo(text)
+    if isinstance(found, str):
+        raise Invalid(found)
+    return copy.deepcopy(found)
+
+
+# Parsed texts kept, and up to which size: small files are the common case and PyYAML's pure
+# Python parser is slow.
+_MEMO_SIZE = 256
+_MEMO_CHARS = 8192
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _memo(text: str) -> dict[str, Any] | str:
+    """The parsed values, or the message of the ``Invalid`` they raise (never the exception
+    itself: raised again and again, it would gather tracebacks)."""
+    try:
+        return _parse(text)
+    except Invalid as err:
+        return err.message
+
+
+def _parse(text: str) -> dict[str, Any]:
     values = _load(text)
     if values is None:
         return {}
