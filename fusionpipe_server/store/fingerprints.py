@@ -88,13 +88,17 @@ async def closure(
     together; their parents that are not among them: what they read without assessing; and
     the rows of both, in one query."""
     seed = _SEED_PIPELINE if pipeline_id is not None else _SEED_NODES
+    # Index lookups by arrays of ids throughout: the planner cannot estimate a recursive
+    # query's size, and joined to it would scan every node and edge of the database.
     cur = await conn.execute(
         "WITH RECURSIVE down(id) AS (" + seed + " UNION SELECT c.child_id FROM down d CROSS JOIN "
-        "  LATERAL (SELECT e.child_id FROM edges e WHERE e.parent_id = d.id OFFSET 0) c),"
-        " wanted(id, reader) AS (SELECT id, false FROM down UNION "
-        "  SELECT DISTINCT e.parent_id, true FROM edges e JOIN down d ON d.id = e.child_id "
-        "  WHERE e.parent_id NOT IN (SELECT id FROM down)) "
-        f"SELECT w.reader, {_COLUMNS} FROM wanted w JOIN nodes n ON n.id = w.id",
+        "  LATERAL (SELECT e.child_id FROM edges e WHERE e.parent_id = d.id OFFSET 0) c), "
+        " readers AS (SELECT DISTINCT e.parent_id AS id FROM edges e "
+        "  WHERE e.child_id = ANY(ARRAY(SELECT id FROM down)) "
+        "  AND NOT EXISTS (SELECT 1 FROM down o WHERE o.id = e.parent_id)) "
+        f"SELECT false, {_COLUMNS} FROM nodes n WHERE n.id = ANY(ARRAY(SELECT id FROM down)) "
+        f"UNION ALL SELECT true, {_COLUMNS} FROM nodes n "
+        "WHERE n.id = ANY(ARRAY(SELECT id FROM readers))",
         {"seed": pipeline_id if pipeline_id is not None else list(node_ids)},
     )
     scope: list[str] = []
