@@ -304,6 +304,33 @@ async def test_an_edit_in_a_terminal_shows_without_any_request(api):
     assert found == [("code", "code/main.py changed")]
 
 
+async def test_with_nothing_to_watch_the_watcher_waits_for_another_pipeline(api):
+    """An open pipeline with no folder to watch is walked once, not every second (an idle
+    server with a large pipeline whose folders are elsewhere spent a core on that)."""
+    watcher = api.server.web_app.settings["fusionpipe_watcher"]
+    walks = []  # the open pipelines of each walk
+    folders = watcher._folders
+
+    async def counted(pipelines):
+        walks.append(tuple(pipelines))
+        return await folders(pipelines)
+
+    watcher._folders = counted
+    empty = await setup_pipeline(api)
+    await api("GET", f"pipelines/{empty['id']}")
+
+    async def walked(pipelines):
+        return pipelines in walks
+
+    await wait_for(lambda: walked((empty["id"],)), what="a walk of the open pipeline")
+    await asyncio.sleep(2.5)
+    assert walks.count((empty["id"],)) == 1, "nothing found: no walk again until a change"
+    other = await setup_pipeline(api, tag="q")
+    await api("GET", f"pipelines/{other['id']}")
+    both = tuple(sorted([empty["id"], other["id"]]))
+    await wait_for(lambda: walked(both), what="a walk once another pipeline opens")
+
+
 async def watching_node(api, node):
     watcher = api.server.web_app.settings["fusionpipe_watcher"]
     return Path(node["folder"]) / "code" in watcher.watched

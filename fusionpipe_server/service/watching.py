@@ -95,10 +95,12 @@ class ChangeWatcher:
             active = sorted(self.staleness.active_pipelines())
             try:
                 self.watched = await self._folders(active)
-                if not self.watched:
-                    await asyncio.sleep(REFRESH_SECONDS)
-                    continue
-                await self._watch_until_changed(active)
+                if self.watched:
+                    await self._watch_until_changed(active)
+                else:
+                    # Nothing to watch (no pipeline open, or no folder of theirs here): walk
+                    # again when that changes, not every second.
+                    await self._pipelines_changed(active)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -136,8 +138,7 @@ class ChangeWatcher:
         stop = asyncio.Event()
 
         async def stop_when_pipelines_change() -> None:
-            while sorted(self.staleness.active_pipelines()) == active:
-                await asyncio.sleep(REFRESH_SECONDS)
+            await self._pipelines_changed(active)
             stop.set()
 
         watcher = asyncio.create_task(stop_when_pipelines_change())
@@ -155,6 +156,11 @@ class ChangeWatcher:
                         self._changed(node_id, Path(path))
         finally:
             watcher.cancel()
+
+    async def _pipelines_changed(self, active: list[str]) -> None:
+        """Return once the set of open pipelines is no longer ``active``."""
+        while sorted(self.staleness.active_pipelines()) == active:
+            await asyncio.sleep(REFRESH_SECONDS)
 
     def _changed(self, node_id: str, path: Path) -> None:
         """A file of the node changed: check it (many requests make one check), and rebuild
