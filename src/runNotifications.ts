@@ -6,6 +6,15 @@ import type { FusionpipeEvent } from './events';
 import type { FusionpipeModel } from './model';
 
 const ENDED = ['completed', 'failed', 'cancelled'];
+// How long a run's toast shows; a later run of the pipeline ending meanwhile joins it.
+const SHOWN_MS = 10000;
+// The toast of several runs takes the colour of the worst of them.
+const SEVERITY = ['completed', 'cancelled', 'failed'];
+const TYPES: Record<string, 'success' | 'warning' | 'error'> = {
+  completed: 'success',
+  cancelled: 'warning',
+  failed: 'error',
+};
 
 export class RunNotifier {
   constructor(private readonly model: FusionpipeModel) {
@@ -48,19 +57,37 @@ export class RunNotifier {
       return;
     }
     const name = this.model.findPipeline(pipelineId)?.tag ?? (await this.nameOf(pipelineId));
-    const message = `fusionpipe: the run ${runId} of ${name} ${status === 'cancelled' ? 'was cancelled' : status}`;
+    const said = status === 'cancelled' ? 'was cancelled' : status;
+    // Runs of one pipeline that end while its toast still shows share that toast: a script
+    // that starts a hundred runs gets one notification that counts them, not a hundred.
+    const now = Date.now();
+    const previous = this._toasts.get(pipelineId);
+    const group =
+      previous && now - previous.shownAt < SHOWN_MS
+        ? previous
+        : { id: '', shownAt: now, ended: 0, failed: 0, worst: status };
+    let message = `fusionpipe: the run ${runId} of ${name} ${said}`;
+    if (group.ended > 0) {
+      const runs = group.ended === 1 ? 'run' : 'runs';
+      const failed = group.failed ? `, ${group.failed} failed` : '';
+      message += ` (and ${group.ended} earlier ${runs} ended${failed})`;
+    }
+    group.ended += 1;
+    group.failed += status === 'failed' ? 1 : 0;
+    if (SEVERITY.indexOf(status) > SEVERITY.indexOf(group.worst)) {
+      group.worst = status;
+    }
     const shown = pipelineId;
     const options = {
-      autoClose: 10000,
+      autoClose: SHOWN_MS,
       actions: [{ label: 'Show run', callback: () => this.model.showRuns(shown, runId) }],
     };
-    if (status === 'completed') {
-      Notification.success(message, options);
-    } else if (status === 'failed') {
-      Notification.error(message, options);
-    } else {
-      Notification.warning(message, options);
+    const type = TYPES[group.worst] ?? 'warning';
+    if (!group.id || !Notification.update({ id: group.id, message, type, ...options })) {
+      group.id = Notification.emit(message, type, options);
     }
+    group.shownAt = now;
+    this._toasts.set(pipelineId, group);
   }
 
   /** The name of a pipeline the sidebar has not loaded (asked once); its id if it is gone. */
@@ -77,5 +104,9 @@ export class RunNotifier {
   }
 
   private readonly _names = new Map<string, Promise<string>>();
+  private readonly _toasts = new Map<
+    string,
+    { id: string; shownAt: number; ended: number; failed: number; worst: string }
+  >();
   private _me: Promise<string> | null = null;
 }

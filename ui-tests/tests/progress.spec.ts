@@ -1,6 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { openPipeline, pageErrors, rest } from './fusionpipe';
+import { openPipeline, pageErrors, rest, unique } from './fusionpipe';
 
 // Each run writes new data, so the children run again too (unchanged outputs would let them be).
 const SLOW = `import time
@@ -104,4 +104,25 @@ test('the toolbar shows run progress live in every browser, and the end is notif
   await expect(runs.getByTestId('fp-run-details')).toHaveAttribute('data-run', last.id);
   await expect(runs.getByTestId('fp-runs-row').first()).toHaveAttribute('data-run', last.id);
   expect(errors).toEqual([]);
+});
+
+test('runs of one pipeline that end together share one notification', async ({ page, request }) => {
+  const api = rest(request);
+  const tag = unique('toasts-pipe');
+  const { pipeline } = await api.newPipeline(unique('toasts-project'), tag, ['only']);
+  // A script's sweep: four runs back to back (after the first, the node is up to date).
+  await api.run(pipeline.id);
+  const runs = [];
+  for (let index = 0; index < 3; index++) {
+    runs.push(await api.post(`pipelines/${pipeline.id}/runs`, {}));
+  }
+  for (const run of runs) {
+    await api.finished(run.id);
+  }
+  const toasts = page.locator('.Toastify__toast').filter({ hasText: `of ${tag}` });
+  await expect(toasts).toContainText('(and 3 earlier runs ended)');
+  await expect(toasts).toHaveCount(1);
+  await expect(toasts).toContainText(`the run ${runs[2].id} of ${tag} completed`);
+  await expect(toasts).toBeInViewport({ ratio: 1 }); // slid in, as a person sees it
+  await page.screenshot({ path: 'screenshots/progress-notifications-shared.png' });
 });
