@@ -25,10 +25,11 @@ KILL_GRACE_SECONDS = 3.0
 POLL_SECONDS = 0.05
 
 # A constant script: the exit file and the node's command come in as arguments, never as text.
+# The code is written in place, with the shell's own printf: it is read only once the shell
+# has ended, and a few bytes go in one write (no temporary file and no `mv` process: a node
+# costs one process start less).
 _RECORD_EXIT = (
-    'exit_file="$1"; shift; "$@"; code=$?; '
-    'printf "%s\\n" "$code" > "$exit_file.tmp" && mv -f "$exit_file.tmp" "$exit_file"; '
-    'exit "$code"'
+    'exit_file="$1"; shift; "$@"; code=$?; printf "%s\\n" "$code" > "$exit_file"; exit "$code"'
 )
 
 

@@ -231,11 +231,11 @@ class RunEngine(ServiceBase):
                     return False
                 try:
                     if cached is not None:
-                        return await self._restore(run_id, pipeline_id, row, now, cached)
+                        return await self._restore(run_id, pipeline_id, row, now, cached, folder)
                     if plan.problem is not None:
                         return await self._refuse(run_id, pipeline_id, row.id, folder, plan)
                     return await self._execute_node(
-                        run_id, pipeline_id, row, previous, now, plan, gpus
+                        run_id, pipeline_id, row, previous, now, folder, plan, gpus
                     )
                 except TakenOver:
                     raise
@@ -335,9 +335,14 @@ class RunEngine(ServiceBase):
         return previous
 
     async def _restore(
-        self, run_id: str, pipeline_id: str, row: FingerprintRow, now: NodeNow, cached: Any
+        self,
+        run_id: str,
+        pipeline_id: str,
+        row: FingerprintRow,
+        now: NodeNow,
+        cached: Any,
+        folder: Path,
     ) -> bool:
-        folder = folders.node_path(self.settings.data_path, row.folder)
         await self.cache.restore(cached, folder)
         why = f"restored from run {cached.run_id}"
         append_log(folder / "logs" / f"{run_id}.log", f"fusionpipe: {why}, nothing to run\n")
@@ -366,12 +371,12 @@ class RunEngine(ServiceBase):
         row: FingerprintRow,
         previous: str,
         now: NodeNow,
+        folder: Path,
         plan: NodePlan,
         gpus: list[str],
     ) -> bool:
         """Run the node, again after a failure as often as its ``retries`` allow; ``data/``
         stays as the failed attempt left it (checkpoints live there)."""
-        folder = folders.node_path(self.settings.data_path, row.folder)
         log_path = folder / "logs" / f"{run_id}.log"
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         append_log(log_path, f"fusionpipe: run {run_id}, node {row.id} ({row.kind}), {stamp}\n")
