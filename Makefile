@@ -56,11 +56,12 @@ test-python: install
 test-ui: install $(UI_STAMP)
 	cd ui-tests && $(BIN)/jlpm test
 
-lint: install
+lint: install $(UI_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/jlpm lint:check
+	cd ui-tests && $(BIN)/jlpm typecheck
 
 format: install
 	$(BIN)/ruff check --fix .
