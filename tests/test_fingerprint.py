@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 from fusionpipe_server import planning
@@ -71,6 +72,30 @@ def test_what_counts_under_code(tmp_path):
         "requirements.txt": "environment",
         ".python-version": "environment",
     }
+
+
+def test_ignore_rules_are_read_again_when_their_file_changes(tmp_path):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "a.py").write_text("x")
+    (code / "b.py").write_text("y")
+    ignore = code / ".gitignore"
+
+    def counted():
+        return sorted(f.relative for f, _ in code_files(code))
+
+    ignore.write_text("a.py\n")
+    assert counted() == ["b.py"]
+    ignore.write_text("b.py\n")  # same size, same clock tick: never trusted from a cache
+    assert counted() == ["a.py"]
+    aged = time.time() - 10
+    os.utime(ignore, (aged, aged))
+    assert counted() == ["a.py"] == counted()
+    ignore.write_text("*.py\n")
+    os.utime(ignore, (aged, aged))  # same mtime, but the write changed size and ctime
+    assert counted() == []
+    ignore.unlink()
+    assert counted() == ["a.py", "b.py"]
 
 
 def test_parameters_count_by_value_and_notebooks_by_code_cells(tmp_path):

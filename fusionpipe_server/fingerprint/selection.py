@@ -10,11 +10,14 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pathspec
+
+from .hashing import RACY_NS
 
 PARAMETERS = "node_parameters.yaml"
 # What a node's environment is built from (see nodes/environments.py).
@@ -34,17 +37,39 @@ class CodeFile(NamedTuple):
     role: str  # "code" | "parameters" | "environment"
 
 
-def _ignore_spec(code: str, names: set[str]) -> pathspec.PathSpec | None:
+# Ignore rules by code folder, with the stat of the files they were read from: a check of an
+# unchanged folder neither reads nor compiles them again. A file written within the clock tick
+# before it was read is not trusted (git's racy rule), so its rules are read again next time.
+_IGNORE_RULES: dict[str, tuple[tuple[tuple[int, ...], ...], pathspec.PathSpec | None]] = {}
+
+
+def _ignore_spec(code: str, top: list[os.DirEntry[str]]) -> pathspec.PathSpec | None:
+    found = [entry for entry in top if entry.name in IGNORE_FILES]
+    if not found:
+        _IGNORE_RULES.pop(code, None)
+        return None
+    try:
+        stamp = tuple(
+            (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            for st in (entry.stat(follow_symlinks=False) for entry in found)
+        )
+    except OSError:
+        stamp = ()
+    cached = _IGNORE_RULES.get(code)
+    if stamp and cached is not None and cached[0] == stamp:
+        return cached[1]
     lines: list[str] = []
-    for name in IGNORE_FILES:
-        if name not in names:
-            continue
+    for entry in sorted(found, key=lambda entry: IGNORE_FILES.index(entry.name)):
         try:
-            with open(os.path.join(code, name), encoding="utf-8", errors="replace") as handle:
+            with open(entry.path, encoding="utf-8", errors="replace") as handle:
                 lines += handle.read().splitlines()
         except OSError:
             continue
-    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+    spec = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+    settled = time.time_ns() - RACY_NS
+    if stamp and all(mtime < settled for _, _, mtime, _ in stamp):
+        _IGNORE_RULES[code] = (stamp, spec)
+    return spec
 
 
 def skipped_dir(name: str) -> bool:
@@ -70,7 +95,7 @@ def code_files(code: Path | str) -> Iterator[tuple[CodeFile, os.stat_result]]:
     """Every counted file under ``code/`` with its ``lstat``, in no particular order."""
     root = os.fspath(code)
     top = _listing(root)
-    spec = _ignore_spec(root, {entry.name for entry in top})
+    spec = _ignore_spec(root, top)
     stack: list[tuple[str, list[os.DirEntry[str]]]] = [("", top)]
     while stack:
         prefix, entries = stack.pop()
