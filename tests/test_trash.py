@@ -357,3 +357,31 @@ async def test_nothing_running_goes_to_the_trash(api, tmp_path):
     await alice("POST", f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill")
     assert (await wait_run(api, run["id"]))["status"] == "failed"
     assert (await alice("DELETE", f"pipelines/{pipeline['id']}"))[0] == 204
+
+
+async def test_two_restores_of_one_item_at_once_restore_it_once(api, database_url, data_path):
+    _, pipeline, (a, _, _) = await a_pipeline_that_ran(api)
+    alice = as_user(api, "alice")
+    await settled(api)
+    before = rows(database_url)
+    assert (await alice("DELETE", f"pipelines/{pipeline['id']}"))[0] == 204
+    (item,) = (await alice("GET", "trash"))[1]["items"]
+    restore = f"trash/{item['id']}/restore"
+    answers = await asyncio.gather(alice("POST", restore), alice("POST", restore))
+    assert sorted(status for status, _ in answers) == [200, 409], answers
+    refused = next(answer for status, answer in answers if status == 409)
+    assert "restored or purged meanwhile" in refused["message"]
+    await settled(api)
+    assert rows(database_url) == before
+    assert Path(a["folder"], "data", "out.txt").read_text() == "made"
+    assert (await alice("GET", "trash"))[1]["items"] == []
+    # A purge racing a restore: one of them wins, whole, and the other says so.
+    assert (await alice("DELETE", f"pipelines/{pipeline['id']}"))[0] == 204
+    (item,) = (await alice("GET", "trash"))[1]["items"]
+    restored, purged = await asyncio.gather(
+        alice("POST", f"trash/{item['id']}/restore"), alice("DELETE", f"trash/{item['id']}")
+    )
+    assert sorted([restored[0], purged[0]]) in ([200, 409], [204, 409]), (restored, purged)
+    exists = Path(a["folder"]).exists()
+    assert exists == (restored[0] == 200)
+    assert (await alice("GET", "trash"))[1]["items"] == []
