@@ -331,6 +331,15 @@ async def test_with_nothing_to_watch_the_watcher_waits_for_another_pipeline(api)
     await wait_for(lambda: walked(both), what="a walk once another pipeline opens")
 
 
+async def test_a_node_added_to_an_open_pipeline_is_watched_at_once(api):
+    """Its edits must show live once it has run, as those of the nodes there at the fetch."""
+    pipeline, a, _ = await chain(api)
+    await api("GET", f"pipelines/{pipeline['id']}")
+    await wait_for(lambda: watching_node(api, a), what="watching the pipeline")
+    c = await add_node(api, pipeline, "c")
+    await wait_for(lambda: watching_node(api, c), timeout=3.0, what="watching the new node")
+
+
 async def watching_node(api, node):
     watcher = api.server.web_app.settings["fusionpipe_watcher"]
     return Path(node["folder"]) / "code" in watcher.watched

@@ -94,23 +94,25 @@ class ChangeWatcher:
         while True:
             active = sorted(self.staleness.active_pipelines())
             try:
-                self.watched = await self._folders(active)
+                self.watched, members = await self._folders(active)
                 if self.watched:
-                    await self._watch_until_changed(active)
+                    await self._watch_until_changed(active, members)
                 else:
                     # Nothing to watch (no pipeline open, or no folder of theirs here): walk
                     # again when that changes, not every second.
-                    await self._pipelines_changed(active)
+                    await self._open_nodes_changed(active, members)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("fusionpipe: watching node folders failed; retrying")
                 await asyncio.sleep(5)
 
-    async def _folders(self, pipelines: list[str]) -> dict[Path, str]:
+    async def _folders(self, pipelines: list[str]) -> tuple[dict[Path, str], tuple[int, int]]:
+        """The folders to watch, and the signature of the nodes they were found for."""
         async with self.db.transaction() as conn:
             nodes = await fp_store.folders_of_pipelines(conn, pipelines)
-        return await asyncio.to_thread(self._walk, nodes)
+            members = await fp_store.members_signature(conn, pipelines)
+        return await asyncio.to_thread(self._walk, nodes), members
 
     def _walk(self, nodes: list[tuple[str, str]]) -> dict[Path, str]:
         """The folders to watch, within the budget: each node's data/, code/ and code's
@@ -134,11 +136,11 @@ class ChangeWatcher:
                     return dict(list(found.items())[: self.max_folders])
         return found
 
-    async def _watch_until_changed(self, active: list[str]) -> None:
+    async def _watch_until_changed(self, active: list[str], members: tuple[int, int]) -> None:
         stop = asyncio.Event()
 
         async def stop_when_pipelines_change() -> None:
-            await self._pipelines_changed(active)
+            await self._open_nodes_changed(active, members)
             stop.set()
 
         watcher = asyncio.create_task(stop_when_pipelines_change())
@@ -157,10 +159,17 @@ class ChangeWatcher:
         finally:
             watcher.cancel()
 
-    async def _pipelines_changed(self, active: list[str]) -> None:
-        """Return once the set of open pipelines is no longer ``active``."""
-        while sorted(self.staleness.active_pipelines()) == active:
+    async def _open_nodes_changed(self, active: list[str], members: tuple[int, int]) -> None:
+        """Return once the set of open pipelines is no longer ``active``, or their nodes are
+        no longer those of ``members`` (a node added, by any server, is watched at once)."""
+        while True:
             await asyncio.sleep(REFRESH_SECONDS)
+            if sorted(self.staleness.active_pipelines()) != active:
+                return
+            if active:
+                async with self.db.transaction() as conn:
+                    if await fp_store.members_signature(conn, active) != members:
+                        return
 
     def _changed(self, node_id: str, path: Path) -> None:
         """A file of the node changed: check it (many requests make one check), and rebuild

@@ -282,6 +282,19 @@ async def parent_runs(conn: AsyncConnection, node_id: str) -> dict[str, dict[str
     }
 
 
+async def members_signature(conn: AsyncConnection, pipeline_ids: Sequence[str]) -> tuple[int, int]:
+    """How many nodes these pipelines hold, and a sum of their ids' hashes: cheap to ask every
+    second, and different as soon as a node comes or goes."""
+    cur = await conn.execute(
+        "SELECT count(*), coalesce(sum(hashtextextended(node_id, 0)), 0) "
+        "FROM (SELECT DISTINCT node_id FROM pipeline_nodes WHERE pipeline_id = ANY(%s)) m",
+        (list(pipeline_ids),),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 async def folders_of_pipelines(
     conn: AsyncConnection, pipeline_ids: Sequence[str]
 ) -> list[tuple[str, str]]:
