@@ -96,6 +96,14 @@ def test_ignore_rules_are_read_again_when_their_file_changes(tmp_path):
     assert counted() == []
     ignore.unlink()
     assert counted() == ["a.py", "b.py"]
+    shared = tmp_path / "shared-ignore"  # a link: its own stat says nothing of its target
+    shared.write_text("a.py\n")
+    os.utime(shared, (aged, aged))
+    ignore.symlink_to(shared)
+    assert counted() == ["b.py"]
+    shared.write_text("b.py\n")
+    os.utime(shared, (aged, aged))
+    assert counted() == ["a.py"]
 
 
 def test_parameters_count_by_value_and_notebooks_by_code_cells(tmp_path):

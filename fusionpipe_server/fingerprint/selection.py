@@ -66,8 +66,11 @@ def _ignore_spec(code: str, top: list[os.DirEntry[str]]) -> pathspec.PathSpec | 
         except OSError:
             continue
     spec = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+    # Kept only when settled, and never through a link (whose own stat says nothing of what
+    # it points to).
     settled = time.time_ns() - RACY_NS
-    if stamp and all(mtime < settled for _, _, mtime, _ in stamp):
+    linked = any(entry.is_symlink() for entry in found)
+    if stamp and not linked and all(mtime < settled for _, _, mtime, _ in stamp):
         _IGNORE_RULES[code] = (stamp, spec)
     return spec
 
