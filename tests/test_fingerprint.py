@@ -100,6 +100,7 @@ def test_ignore_rules_are_read_again_when_their_file_changes(tmp_path):
     shared.write_text("a.py\n")
     os.utime(shared, (aged, aged))
     ignore.symlink_to(shared)
+    os.utime(ignore, (aged, aged), follow_symlinks=False)
     assert counted() == ["b.py"]
     shared.write_text("b.py\n")
     os.utime(shared, (aged, aged))
