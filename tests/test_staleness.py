@@ -340,6 +340,27 @@ async def test_a_node_added_to_an_open_pipeline_is_watched_at_once(api):
     await wait_for(lambda: watching_node(api, c), timeout=3.0, what="watching the new node")
 
 
+async def test_periodic_scans_keep_to_their_share_of_the_time(api):
+    """However large the open pipelines, the fallback scan takes at most PERIODIC_SHARE of the
+    time: a scan that takes 50 ms comes once a second, not every 0.1 s asked for here."""
+    staleness = api.service.staleness
+    pipeline = await setup_pipeline(api)
+    scans = []
+
+    async def slow_scan(pipeline_id):
+        scans.append(time.monotonic())
+        await asyncio.sleep(0.05)
+        return {}
+
+    staleness.check_pipeline = slow_scan
+    staleness.scan_interval = 0.1
+    staleness.fetched(pipeline["id"])
+    await asyncio.sleep(3.0)
+    # One asked for by the fetch, then one about every second (0.05 s / 0.05); without the
+    # budget, one every 0.2 s: about fifteen.
+    assert 2 <= len(scans) <= 5, scans
+
+
 async def watching_node(api, node):
     watcher = api.server.web_app.settings["fusionpipe_watcher"]
     return Path(node["folder"]) / "code" in watcher.watched
