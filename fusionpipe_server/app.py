@@ -128,7 +128,8 @@ class FusionpipeApp(ExtensionApp):
     staleness_scan_interval = Float(
         10.0,
         help="""Seconds between periodic staleness scans of open pipelines: they catch what
-        watching cannot see, such as writes from other hosts on a network file system.""",
+        watching cannot see, such as writes from other hosts on a network file system. A scan
+        waits at least twenty times what the last one took (5% of the server's time).""",
     ).tag(config=True)
 
     runs_outlive_server = Bool(
