@@ -340,6 +340,28 @@ async def test_a_node_added_to_an_open_pipeline_is_watched_at_once(api):
     await wait_for(lambda: watching_node(api, c), timeout=3.0, what="watching the new node")
 
 
+async def test_a_folder_made_in_a_nodes_code_is_watched_too(api):
+    pipeline, a, _ = await chain(api)
+    await api("GET", f"pipelines/{pipeline['id']}")
+    await wait_for(lambda: watching_node(api, a), what="watching the node")
+    watcher = api.server.web_app.settings["fusionpipe_watcher"]
+    library = code(a).parent / "lib"
+    library.mkdir()
+
+    async def watching_library():
+        return library in watcher.watched
+
+    await wait_for(watching_library, timeout=3.0, what="watching the new folder")
+    (library / "util.py").write_text("x = 1\n")
+
+    async def stale():
+        node = await node_json(api, a)
+        return node["status"] == "staledata" and reasons(node)
+
+    found = await wait_for(stale, timeout=3.0, what="the node turning stale")
+    assert ("code", "code/lib/util.py added") in found
+
+
 async def test_periodic_scans_keep_to_their_share_of_the_time(api):
     """However large the open pipelines, the fallback scan takes at most PERIODIC_SHARE of the
     time: a scan that takes 50 ms comes once a second, not every 0.1 s asked for here."""

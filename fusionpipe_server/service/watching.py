@@ -152,12 +152,21 @@ class ChangeWatcher:
                 step=50,
                 stop_event=stop,
             ):
-                for _, path in changes:
+                for change, path in changes:
                     node_id = self._owner(Path(path))
                     if node_id is not None:
                         self._changed(node_id, Path(path))
+                        if change == watchfiles.Change.added and self._new_code_folder(Path(path)):
+                            stop.set()  # walk again, to watch inside it too
         finally:
             watcher.cancel()
+
+    def _new_code_folder(self, path: Path) -> bool:
+        """A folder made in a watched folder of a node's code (not in the top of its data/,
+        whose sub-folders are never watched)."""
+        parent = path.parent
+        data_top = parent.name == "data" and parent.parent / "code" in self.watched
+        return not data_top and not skipped_dir(path.name) and path.is_dir()
 
     async def _open_nodes_changed(self, active: list[str], members: tuple[int, int]) -> None:
         """Return once the set of open pipelines is no longer ``active``, or their nodes are
