@@ -175,10 +175,18 @@ class ChangeWatcher:
             await asyncio.sleep(REFRESH_SECONDS)
             if sorted(self.staleness.active_pipelines()) != active:
                 return
-            if active:
-                async with self.db.transaction() as conn:
-                    if await fp_store.members_signature(conn, active) != members:
-                        return
+            if active and await self._members_now(active) not in (None, members):
+                return
+
+    async def _members_now(self, active: list[str]) -> tuple[int, int] | None:
+        """The signature of the open pipelines' nodes; None when the database cannot say (an
+        outage: what is watched stays watched meanwhile)."""
+        try:
+            async with self.db.transaction() as conn:
+                return await fp_store.members_signature(conn, active)
+        except Exception as err:
+            log.debug("fusionpipe: could not compare the open pipelines' nodes: %s", err)
+            return None
 
     def _changed(self, node_id: str, path: Path) -> None:
         """A file of the node changed: check it (many requests make one check), and rebuild
