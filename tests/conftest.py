@@ -9,16 +9,22 @@ import secrets
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from fusionpipe_server.runners.base import NodeRunner
+from fusionpipe_server.service import Service, Settings
 from fusionpipe_server.store import schema
+from fusionpipe_server.store.database import Database
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+if TYPE_CHECKING:
+    from engine import Engine
 
 
 def database_dsn(admin_dsn: str, name: str) -> str:
@@ -155,3 +161,46 @@ def api(fp_server: Any, jp_fetch: Any) -> Api:
     call.server = fp_server  # type: ignore[attr-defined]
     call.service = fp_server.web_app.settings["fusionpipe_service"]  # type: ignore[attr-defined]
     return call
+
+
+@pytest.fixture
+def engine_settings() -> dict[str, Any]:
+    """``Settings`` of the ``engine`` fixture beyond its data folder; a module overrides this
+    fixture to change them, as HTTP tests override ``jp_server_config``."""
+    return {}
+
+
+@pytest.fixture
+def engine_runner() -> NodeRunner | None:
+    """The runner of local nodes the ``engine`` fixture injects; None: the real LocalRunner."""
+    return None
+
+
+@pytest.fixture
+def engine(
+    database_url: str,
+    data_path: Path,
+    engine_settings: dict[str, Any],
+    engine_runner: NodeRunner | None,
+    jp_asyncio_loop: Any,
+) -> Iterator[Engine]:
+    """The run engine without Jupyter (see engine.py): the services on this test's database
+    with ``engine_runner``, as the server builds them (app.py) minus HTTP and the watcher.
+
+    Runs do not outlive the test: it ends by cancelling what still runs."""
+    from engine import Engine
+
+    settings = Settings(
+        data_path=data_path.resolve(), **{"runs_outlive_server": False, **engine_settings}
+    )
+    db = Database(database_url, max_size=4)
+    service = Service(db, settings, engine_runner)
+    run = jp_asyncio_loop.run_until_complete
+    run(db.open())
+    try:
+        run(service.rights.load(db))
+        yield Engine(service)
+        run(service.runs.shutdown())
+        run(service.environments.stop())
+    finally:
+        run(db.close())

@@ -1,4 +1,5 @@
-"""Runs with real node processes: ordering, parallelism, failures, kill, cancel, logs, recovery."""
+"""Runs through the REST API with real node processes: kill, cancel, history, logs, and each
+kind of node. Ordering, skipping, parallelism and failures are in test_run_engine.py."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import textwrap
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
-from test_nodes_api import add_node, connect, set_status_in_db, setup_pipeline
+from test_nodes_api import add_node, connect, setup_pipeline
 
 
 @pytest.fixture
@@ -57,107 +57,6 @@ def outcome(finished):
 async def graph_nodes(api, pipeline):
     _, graph = await api("GET", f"pipelines/{pipeline['id']}")
     return {node["tag"]: node for node in graph["nodes"]}
-
-
-async def statuses(api, pipeline):
-    return {tag: node["status"] for tag, node in (await graph_nodes(api, pipeline)).items()}
-
-
-async def test_a_pipeline_runs_in_dag_order_and_children_read_parent_outputs(api):
-    pipeline = await setup_pipeline(api)
-    a, b = await add_node(api, pipeline, "a"), await add_node(api, pipeline, "b")
-    await connect(api, pipeline, a, b)
-    write_code(
-        a,
-        """
-        from pathlib import Path
-        print("hello from a")
-        Path("../data/value.txt").write_text("41")
-    """,
-    )
-    write_code(
-        b,
-        f"""
-        from pathlib import Path
-        value = int(Path({str(Path(a["folder"]) / "data" / "value.txt")!r}).read_text())
-        Path("../data/value.txt").write_text(str(value + 1))
-    """,
-    )
-    finished = await run(api, pipeline)
-    assert finished["status"] == "completed"
-    assert outcome(finished) == {a["id"]: "completed", b["id"]: "completed"}
-    assert (Path(b["folder"]) / "data" / "value.txt").read_text() == "42"
-    assert await statuses(api, pipeline) == {"a": "completed", "b": "completed"}
-    nodes = {n["node_id"]: n for n in finished["nodes"]}
-    assert nodes[a["id"]]["finished_at"] <= nodes[b["id"]]["started_at"]
-    assert nodes[a["id"]]["exit_code"] == 0 and nodes[a["id"]]["duration"] >= 0
-
-    status, log = await api("GET", f"nodes/{a['id']}/log")
-    assert status == 200 and "hello from a" in log["content"]
-    assert log["run_id"] == finished["id"]
-
-    again = await run(api, pipeline)
-    assert outcome(again) == {a["id"]: "skipped", b["id"]: "skipped"}, "completed nodes don't rerun"
-
-
-async def test_a_failure_stops_its_descendants_but_not_independent_branches(api):
-    pipeline = await setup_pipeline(api)
-    bad, child, other = [await add_node(api, pipeline, t) for t in ("bad", "child", "other")]
-    await connect(api, pipeline, bad, child)
-    write_code(bad, "raise SystemExit(3)\n")
-    finished = await run(api, pipeline)
-    assert finished["status"] == "failed"
-    result = outcome(finished)
-    assert result[bad["id"]] == "failed" and result[other["id"]] == "completed"
-    assert result[child["id"]] == "cancelled"
-    assert await statuses(api, pipeline) == {
-        "bad": "failed",
-        "child": "ready",
-        "other": "completed",
-    }
-    failed = next(n for n in finished["nodes"] if n["node_id"] == bad["id"])
-    assert (failed["exit_code"], failed["reason"]) == (3, "exit code 3")
-
-
-async def test_until_runs_a_node_and_its_ancestors_only(api):
-    pipeline = await setup_pipeline(api)
-    a, b, c = [await add_node(api, pipeline, t) for t in "abc"]
-    await connect(api, pipeline, a, b)
-    await connect(api, pipeline, b, c)
-    finished = await run(api, pipeline, until=b["id"])
-    assert set(outcome(finished)) == {a["id"], b["id"]}
-    assert await statuses(api, pipeline) == {"a": "completed", "b": "completed", "c": "ready"}
-
-
-async def test_selected_nodes_wait_for_parents_outside_the_selection(api):
-    pipeline = await setup_pipeline(api)
-    a, b = await add_node(api, pipeline, "a"), await add_node(api, pipeline, "b")
-    await connect(api, pipeline, a, b)
-    finished = await run(api, pipeline, node_ids=[b["id"]])
-    node = finished["nodes"][0]
-    assert node["status"] == "skipped" and "'a'" not in node["reason"] and "a" in node["reason"]
-    assert await statuses(api, pipeline) == {"a": "ready", "b": "ready"}
-
-
-async def test_independent_nodes_run_in_parallel(api):
-    pipeline = await setup_pipeline(api)
-    nodes = [await add_node(api, pipeline, f"n{i}") for i in range(2)]
-    for node in nodes:
-        write_code(node, "import time\ntime.sleep(1.0)\n")
-    finished = await run(api, pipeline)
-    first, second = sorted(finished["nodes"], key=lambda n: n["started_at"])
-    assert second["started_at"] < first["finished_at"], "the two sleeps overlapped"
-
-
-async def test_stale_and_failed_nodes_rerun_on_an_emptied_data_folder(api, database_url):
-    pipeline = await setup_pipeline(api)
-    a = await add_node(api, pipeline, "a")
-    (Path(a["folder"]) / "data" / "old.txt").write_text("old")
-    write_code(a, "import os\nprint(sorted(os.listdir('../data')))\n")
-    set_status_in_db(database_url, {a["id"]: "staledata"})
-    await run(api, pipeline)
-    _, log = await api("GET", f"nodes/{a['id']}/log")
-    assert "[]" in log["content"]
 
 
 async def test_kill_ends_the_whole_process_tree(api, tmp_path):
@@ -249,36 +148,6 @@ async def test_shell_and_octave_nodes_run(api):
         Path(shell["folder"]) / "data" / "out.txt"
     ).read_text().strip() == f"shell says {shell['id']}"
     assert (Path(octave["folder"]) / "data" / "out.txt").read_text() == "42"
-
-
-async def test_nodes_left_running_by_a_dead_process_are_failed_on_start(
-    api, fp_server, database_url
-):
-    pipeline = await setup_pipeline(api)
-    a, b = await add_node(api, pipeline, "a"), await add_node(api, pipeline, "b")
-    service = fp_server.web_app.settings["fusionpipe_service"]
-    dead = 2**22 + 4321
-    with psycopg.connect(database_url) as conn:
-        conn.execute(
-            "UPDATE nodes SET status = 'running' WHERE id = ANY(%s)", ([a["id"], b["id"]],)
-        )
-        conn.execute(
-            "INSERT INTO runs (id, pipeline_id, requested_by, scope, status, executor) "
-            "VALUES ('r_old', %s, 'x', 'pipeline', 'running', %s)",
-            (pipeline["id"], f"{service.runs.executor.split(':')[0]}:{dead}"),
-        )
-        conn.execute(
-            "INSERT INTO run_nodes (run_id, node_id, status, host, pid) "
-            "VALUES ('r_old', %s, 'running', %s, %s)",
-            (a["id"], service.runs.executor.split(":")[0], dead),
-        )
-    failed = await service.runs.reconcile()
-    assert set(failed) == {a["id"], b["id"]}
-    assert await statuses(api, pipeline) == {"a": "failed", "b": "failed"}
-    logs = list((Path(a["folder"]) / "logs").glob("*.log"))
-    assert logs and "is gone" in logs[0].read_text()
-    _, old = await api("GET", "runs/r_old")
-    assert old["status"] == "failed"
 
 
 async def test_notebook_nodes_run_headless_with_parameters_injected(api):
