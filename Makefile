@@ -1,4 +1,5 @@
-# The README's commands: `make lab` (install + open JupyterLab), `make test` (install + every test).
+# The README's commands: `make lab` (install + open JupyterLab), `make test` (install + every test),
+# `make test-fast` (the Python tests that start no servers of their own, in about a minute).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(abspath $(VENV))/bin
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.fusionpipe-installed
 UI_STAMP := ui-tests/node_modules/.fusionpipe-installed
 FRONTEND := $(shell find src style -type f 2>/dev/null) package.json tsconfig.json webpack.config.js yarn.lock
 
-.PHONY: install lab dist test test-python test-ui lint format bench system-deps clean
+.PHONY: install lab dist test test-python test-fast test-ui lint format bench system-deps clean
 
 install: $(STAMP) labextension/package.json
 
@@ -50,8 +51,18 @@ $(UI_STAMP): ui-tests/package.json ui-tests/yarn.lock
 
 test: install system-deps $(UI_STAMP) test-python test-ui
 
+# pytest-xdist workers: most tests wait on processes (servers, nodes, PostgreSQL), so more
+# workers than the 2 cores of a CI runner pay (see the README's measures). `--dist loadgroup`
+# keeps each xdist_group of tests/conftest.py (Ray, the hub, the wheel) on one worker.
+PYTEST_WORKERS ?= 4
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+
 test-python: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+# The fast tier: everything but the system tests (own servers, Ray, hub, wheel; conftest.py).
+test-fast: install
+	$(BIN)/python -m pytest -m "not system" $(PYTEST_PARALLEL)
 
 test-ui: install $(UI_STAMP)
 	cd ui-tests && $(BIN)/jlpm test

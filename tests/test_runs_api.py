@@ -43,10 +43,18 @@ async def wait_run(api, run_id, timeout=60.0):
     raise AssertionError(f"run {run_id} did not finish: {run}")
 
 
+def nothing_to_run(started):
+    """A run may have ended by the time its start is answered only when it had nothing to
+    execute: every node skipped, decided while it was planned."""
+    return started["status"] == "completed" and all(
+        node["status"] == "skipped" for node in started["nodes"]
+    )
+
+
 async def run(api, pipeline, **body):
     status, started = await api("POST", f"pipelines/{pipeline['id']}/runs", body)
     assert status == 202, started
-    assert started["status"] in ("queued", "running")
+    assert started["status"] in ("queued", "running") or nothing_to_run(started), started
     return await wait_run(api, started["id"])
 
 
