@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fusionpipe_server.errors import NotFound
 from fusionpipe_server.runners.base import NodeJob
 from fusionpipe_server.service import Service
 
@@ -99,7 +100,10 @@ class Engine:
 
     async def log_text(self, node: dict[str, Any]) -> str:
         """The node's latest log, "" while it has none (the API's 404)."""
-        return str((await self.log(node))["content"])
+        try:
+            return str((await self.log(node))["content"])
+        except NotFound:
+            return ""
 
     async def kill(self, pipeline: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
         return await self.service.runs.kill(self.user, pipeline["id"], node["id"])
