@@ -51,10 +51,10 @@ $(UI_STAMP): ui-tests/package.json ui-tests/yarn.lock
 
 test: install system-deps $(UI_STAMP) test-python test-ui
 
-# pytest-xdist workers: most tests wait on processes (servers, nodes, PostgreSQL), so more
-# workers than the 2 cores of a CI runner pay (see the README's measures). `--dist loadgroup`
-# keeps each xdist_group of tests/conftest.py (Ray, the hub, the wheel) on one worker.
-PYTEST_WORKERS ?= 4
+# pytest-xdist workers: 2 on the 2-core machines measured (3 and 4 were slower: the tests are
+# CPU-bound once the databases are made ahead; see the README). `--dist loadgroup` keeps each
+# xdist_group of tests/conftest.py (Ray, the hub, the wheel) on one worker.
+PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 
 test-python: install

@@ -79,9 +79,27 @@ XDIST_GROUPS = {
 }
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` with the groups of XDIST_GROUPS. pytest-xdist 3.8 finds a test's
+    xdist_group by appending it to the test's node id (``item._nodeid``), which pytest 9 no
+    longer reads: its own loadgroup then groups nothing, silently. Here the scheduler reads
+    the table itself."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class TableGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+            return XDIST_GROUPS.get(module, nodeid)
+
+    return TableGroups(config, log)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # tryfirst: pytest-xdist reads the xdist_group marks in this same hook.
+    # tryfirst: pytest-xdist reads the xdist_group marks in this same hook (they say what the
+    # scheduler above does, for an xdist that reads them again).
     for item in items:
         name = item.path.name
         test = getattr(item, "originalname", item.name)
