@@ -22,6 +22,18 @@ time.sleep({seconds})
 Path("../data/done.txt").write_text("slept")
 """
 
+# A node that runs until the test lets it end (a file appears): a node that slept a fixed time
+# could end before the second server, starting on a busy machine, had seen it running.
+GATED = """
+import time
+from pathlib import Path
+go = Path({go!r})
+deadline = time.monotonic() + 120
+while not go.exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
+Path("../data/done.txt").write_text("slept")
+"""
+
 
 @pytest.fixture
 def start_server(tmp_path, database_url, data_path):
@@ -44,11 +56,12 @@ def start_server(tmp_path, database_url, data_path):
             server.stop()
 
 
-def start_sleeping_run(server, seconds):
+def start_sleeping_run(server, seconds=None, code=None):
     project = server.request("POST", "projects", {"tag": "long"})
     pipeline = server.request("POST", "pipelines", {"project_id": project["id"], "tag": "p"})
     node = server.request("POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "sleeper"})
-    (Path(node["folder"]) / "code" / "main.py").write_text(SLEEPER.format(seconds=seconds))
+    code = code if code is not None else SLEEPER.format(seconds=seconds)
+    (Path(node["folder"]) / "code" / "main.py").write_text(code)
     run = server.request("POST", f"pipelines/{pipeline['id']}/runs", {})
     return node, run
 
@@ -77,9 +90,12 @@ def wait_run(server, run_id, timeout):
 
 
 @pytest.mark.parametrize("how", ["sigkill", "stop"])
-def test_a_run_goes_on_without_its_server_and_is_taken_back(start_server, database_url, how):
+def test_a_run_goes_on_without_its_server_and_is_taken_back(
+    start_server, database_url, tmp_path, how
+):
+    go = tmp_path / "go"
     first = start_server()
-    node, run = start_sleeping_run(first, seconds=4)
+    node, run = start_sleeping_run(first, code=GATED.format(go=str(go)))
     pid = node_pid(database_url, run["id"])
     if how == "sigkill":
         first.kill()
@@ -88,6 +104,7 @@ def test_a_run_goes_on_without_its_server_and_is_taken_back(start_server, databa
     assert running(pid), "the node outlived its server"
     second = start_server()
     assert second.request("GET", f"nodes/{node['id']}")["status"] == "running"
+    go.touch()
     finished = wait_run(second, run["id"], timeout=60)
     assert finished["status"] == "completed", finished
     (entry,) = finished["nodes"]
