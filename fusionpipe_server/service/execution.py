@@ -2,8 +2,10 @@
 finished: skipped when up to date, restored from the output cache when an earlier run with the
 same fingerprint left its outputs there, otherwise run.
 
-A node executes once per fingerprint, whatever number of runs ask for it: a run that finds it
-already running waits for that execution and takes its result. Any error after a node is
+A node executes once per fingerprint, whatever number of runs ask for it and in whatever order
+they reach it: a run that finds it running waits for that execution, and a run that finds it
+executed by another run since it was asked for takes that result (completed, or failed with its
+reason) instead of executing it again; the claim decides that under the node's row lock. Any error after a node is
 claimed ends it ``failed`` with the reason in its log; nothing is left ``running``.
 """
 
@@ -37,7 +39,7 @@ from ..store import nodes as node_store
 from ..store import runs as run_store
 from ..store.database import Database
 from ..store.fingerprints import FingerprintRow
-from ..store.runs import LeftRunning
+from ..store.runs import LeftRunning, SharedResult
 from .attempts import NodePlan, RetryPause, failure, plan_node, wait_within
 from .common import ServiceBase, Settings
 from .environments import EnvironmentService
@@ -203,10 +205,13 @@ class RunEngine(ServiceBase):
                 await self._record(run_id, node_id, "skipped", why)
                 return False
             if row.status == Status.RUNNING.value:
-                outcome = await self._wait_for_other(run_id, node_id, now.fingerprint)
-                if outcome is None:
-                    continue  # it ended some other way: decide again
-                return outcome
+                if not await self._wait_while_running(run_id, node_id):
+                    return False  # this run was cancelled meanwhile
+                async with self.db.transaction() as conn:
+                    taken = await run_store.shared_result(conn, run_id, node_id, now.fingerprint)
+                if taken is not None:
+                    return await self._take(run_id, node_id, taken)
+                continue  # it ended some other way: decide again
             cached = None
             if now.scan.cache_outputs and not row.stale_manual and not assessment.up_to_date:
                 cached = await self.cache.find(now.fingerprint, node_id)
@@ -221,6 +226,8 @@ class RunEngine(ServiceBase):
                 if run_id in self.cancelled:
                     return False
                 previous = await self._claim(run_id, pipeline_id, node_id, now)
+                if isinstance(previous, SharedResult):
+                    return await self._take(run_id, node_id, previous)
                 if previous is None:
                     async with self.db.transaction() as conn:
                         status = await node_store.status_of(conn, node_id)
@@ -245,31 +252,30 @@ class RunEngine(ServiceBase):
                     return False
         return False
 
-    async def _wait_for_other(self, run_id: str, node_id: str, fingerprint: str) -> bool | None:
-        """Another run executes the node: wait for its end and take its result when it ran
-        what this run would (same fingerprint). None: decide again."""
-        async with self.db.transaction() as conn:
-            other = await run_store.running_execution(conn, node_id)
+    async def _wait_while_running(self, run_id: str, node_id: str) -> bool:
+        """Another run executes the node: wait for it to end. False when this run was
+        cancelled meanwhile."""
         while run_id not in self.cancelled:
             async with self.db.transaction() as conn:
                 status = await node_store.status_of(conn, node_id)
             if status != Status.RUNNING.value:
-                break
+                return True
             await asyncio.sleep(WAIT_POLL_SECONDS)
-        else:
-            return False
-        if other is None:
-            return None
-        async with self.db.transaction() as conn:
-            result = await run_store.execution_result(conn, other, node_id)
-        if result is None or result[1] != fingerprint:
-            return None
-        status, _, exit_code = result
-        if status == "completed":
-            await self._record(run_id, node_id, "skipped", f"up to date: made by run {other}")
+        return False
+
+    async def _take(self, run_id: str, node_id: str, taken: SharedResult) -> bool:
+        """Take another run's result for the node instead of executing it again."""
+        if taken.status == "completed":
+            await self._record(
+                run_id, node_id, "skipped", f"up to date: made by run {taken.run_id}"
+            )
             return True
-        why = f"failed in run {other}" + (f" (exit code {exit_code})" if exit_code else "")
-        await self._record(run_id, node_id, "failed", why, exit_code=exit_code)
+        why = (
+            f"failed in run {taken.run_id}: {taken.reason}"
+            if taken.reason
+            else (f"failed in run {taken.run_id}")
+        )
+        await self._record(run_id, node_id, "failed", why, exit_code=taken.exit_code)
         return False
 
     async def _up_to_date(
@@ -304,13 +310,16 @@ class RunEngine(ServiceBase):
                     pipeline_id=pipeline_id,
                 )
 
-    async def _claim(self, run_id: str, pipeline_id: str, node_id: str, now: NodeNow) -> str | None:
+    async def _claim(
+        self, run_id: str, pipeline_id: str, node_id: str, now: NodeNow
+    ) -> str | SharedResult | None:
         """Atomically mark the node running and record what this execution starts from; its
-        previous status, or None when it may not start (another run got it first)."""
+        previous status, another run's result to take instead, or None when it may not start
+        (another run got it first)."""
         async with self.leases.fenced(run_id) as conn:
-            previous = await run_store.claim_node(conn, node_id)
-            if previous is None:
-                return None
+            previous = await run_store.claim_node(conn, node_id, run_id, now.fingerprint)
+            if previous is None or isinstance(previous, SharedResult):
+                return previous
             inputs = await fp_store.parent_runs(conn, node_id)
             identities = await node_store.identities(conn, [node_id])
             await run_store.node_claimed(
