@@ -5,8 +5,10 @@ same fingerprint left its outputs there, otherwise run.
 A node executes once per fingerprint, whatever number of runs ask for it and in whatever order
 they reach it: a run that finds it running waits for that execution, and a run that finds it
 executed by another run since it was asked for takes that result (completed, or failed with its
-reason) instead of executing it again; the claim decides that under the node's row lock. Any error after a node is
-claimed ends it ``failed`` with the reason in its log; nothing is left ``running``.
+reason) instead of executing it again; the claim decides that under the node's row lock.
+
+Any error after a node is claimed ends it ``failed`` with the reason in its log; nothing is left
+``running``.
 """
 
 from __future__ import annotations
