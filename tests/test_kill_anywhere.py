@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 
@@ -42,6 +43,39 @@ async def test_a_headless_run_obeys_a_kill_from_the_lab(api, database_url, data_
     output, _ = await asyncio.to_thread(headless.communicate, timeout=30)
     assert headless.returncode == 1, output
     assert "FAIL sleeper" in output and "killed by" in output
+
+
+async def test_a_kill_the_running_server_has_not_obeyed_in_time_says_so(
+    api, database_url, data_path, monkeypatch
+):
+    monkeypatch.setattr("fusionpipe_server.service.runs.REMOTE_KILL_SECONDS", 1.0)
+    pipeline = await setup_pipeline(api, "stuck")
+    node = await add_node(api, pipeline, "sleeper")
+    write_code(node, SLEEPER)
+    headless = cli(database_url, data_path, "run", "stuck")
+
+    async def node_running():
+        _, body = await api("GET", f"nodes/{node['id']}")
+        return body["status"] == "running"
+
+    await wait_for(node_running, timeout=30, what="the headless run starting the node")
+    # The process running the node is stopped: it cannot hear the kill for now.
+    os.kill(headless.pid, signal.SIGSTOP)
+    try:
+        kill = f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill"
+        status, body = await api("POST", kill)
+        assert status == 202, body
+        assert body == {
+            "node_id": node["id"],
+            "killed": False,
+            "message": "asked the server running it; the node has not ended yet",
+        }
+        assert await node_running(), "the reply says what is true: it still runs"
+    finally:
+        os.kill(headless.pid, signal.SIGCONT)
+    # Once it listens again, it obeys the kill it was sent.
+    output, _ = await asyncio.to_thread(headless.communicate, timeout=30)
+    assert headless.returncode == 1 and "killed by" in output, output
 
 
 async def test_the_kill_command_ends_a_node_the_lab_runs(api, database_url, data_path):

@@ -48,10 +48,8 @@ class TrashService(ServiceBase):
         (nothing changed) when that is not possible any more: a tag now taken, its pipeline or
         project itself in the trash, a place now occupied..."""
         async with self.unit() as unit:
-            item, rows, kept = await self._item(unit.conn, trash_id)
+            item, rows, kept = await self._locked(unit.conn, username, trash_id, "restore")
             what = f"{item.kind} {item.tag!r} ({item.item_id})"
-            self.rights.require_restore(username, item.deleted_by, item.owner, f"restore {what}")
-            await self._lock(unit.conn, item, f"restore {what}")
             await self._check_restorable(unit, item, rows)
             # Folders first: a place taken refuses the restore before any row is written.
             for entry in kept:
@@ -81,10 +79,7 @@ class TrashService(ServiceBase):
     async def purge(self, username: str, trash_id: str) -> TrashItem:
         """Delete an item for good, folders included."""
         async with self.unit() as unit:
-            item, _, kept = await self._item(unit.conn, trash_id)
-            what = f"{item.kind} {item.tag!r} ({item.item_id})"
-            self.rights.require_restore(username, item.deleted_by, item.owner, f"purge {what}")
-            await self._lock(unit.conn, item, f"purge {what}")
+            item, _, kept = await self._locked(unit.conn, username, trash_id, "purge")
             await self._forget(unit, item, kept)
         return item
 
@@ -141,21 +136,31 @@ class TrashService(ServiceBase):
     ) -> tuple[TrashItem, dict[str, list[dict[str, Any]]], list[dict[str, str]]]:
         found = await trash_store.get_item(conn, trash_id)
         if found is None:
-            raise NotFound(f"nothing in the trash with id {trash_id!r}")
+            raise NotFound(
+                f"nothing in the trash with id {trash_id!r}: it was restored or purged, "
+                f"or never there"
+            )
         return found
 
-    @staticmethod
-    async def _lock(conn: AsyncConnection, item: TrashItem, action: str) -> None:
-        """One restore or purge of an item at a time. Trash rows never change, so what was
-        read before the lock still holds once it is taken."""
-        if await trash_store.lock_item(conn, item.id):
-            return
-        if await trash_store.get_item(conn, item.id) is not None:
+    async def _locked(
+        self, conn: AsyncConnection, username: str, trash_id: str, verb: str
+    ) -> tuple[TrashItem, dict[str, list[dict[str, Any]]], list[dict[str, str]]]:
+        """The item, locked for this transaction: one restore or purge of it at a time.
+
+        The lock comes before the first read, so a request that loses a race to another
+        restore or purge always reads the item gone: 404, the same answer as for an id that
+        never was (trash rows never change, so what is read after the lock holds)."""
+        locked = await trash_store.lock_item(conn, trash_id)
+        item, rows, kept = await self._item(conn, trash_id)
+        what = f"{verb} {item.kind} {item.tag!r} ({item.item_id})"
+        self.rights.require_restore(username, item.deleted_by, item.owner, what)
+        if not locked:
+            # Visible but not lockable: row-level security refused this role.
             raise Forbidden(
-                f"the database refused to let you {action}: only who deleted it, its owner or "
+                f"the database refused to let you {what}: only who deleted it, its owner or "
                 f"an admin may, and the database's list of admins is the one that counts"
             )
-        raise Conflict(f"cannot {action}: it was restored or purged meanwhile")
+        return item, rows, kept
 
     async def _forget(self, unit: Unit, item: TrashItem, kept: list[dict[str, str]]) -> None:
         if not await trash_store.delete_item(unit.conn, item.id):
