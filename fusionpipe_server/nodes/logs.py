@@ -1,7 +1,9 @@
-"""A node's run logs (``logs/<run_id>.log``): found safely by run id, tails read from the end."""
+"""A node's run logs (``logs/<run_id>.log``): found safely by run id, tails read from the end,
+fusionpipe's own lines added off the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
@@ -54,3 +56,15 @@ def read_tail(path: Path, lines: int | None) -> str:
     if wanted < 0:
         return text
     return "".join(text.splitlines(keepends=True)[-wanted:]) if wanted else ""
+
+
+def append(path: Path, text: str) -> None:
+    """Add a line of fusionpipe's own to a run's log. Blocking: see ``note``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+async def note(path: Path, text: str) -> None:
+    """``append`` from a thread: a slow disk must not stall every run of the server."""
+    await asyncio.to_thread(append, path, text)

@@ -96,6 +96,16 @@ class RayRunner:
         self._ray: Any = None
         self._lock = asyncio.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> RayRunner:
+        """As the server is configured: ``ray_address``, its token, and as many CPUs for a
+        local Ray as the server runs nodes at once."""
+        return cls(
+            settings.ray_address,
+            settings.max_parallel_nodes,
+            auth_token_path=settings.ray_auth_token_path,
+        )
+
     async def _connect(self) -> None:
         async with self._lock:
             if self._remote is not None:

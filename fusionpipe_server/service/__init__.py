@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..runners.base import NodeRunner
+from ..runners.registry import Runners
 from ..store.database import Database
 from .common import ServiceBase, Settings
 from .copies import CopyService
@@ -28,8 +28,8 @@ __all__ = ["Rights", "Service", "Settings"]
 class Service:
     """Every operation the REST API, the CLI and the runners perform, by aggregate."""
 
-    def __init__(self, db: Database, settings: Settings, runner: NodeRunner | None = None) -> None:
-        """``runner``: the runner of ``run_mode: local`` nodes (default: ``LocalRunner``)."""
+    def __init__(self, db: Database, settings: Settings, runners: Runners | None = None) -> None:
+        """``runners``: the runner of each run mode (default: local processes and Ray)."""
         self.settings = settings
         self.staleness = StalenessService(db, settings)
         self.cache = OutputCache(db, settings)
@@ -40,7 +40,14 @@ class Service:
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
         self.environments = EnvironmentService(db, settings)
-        self.runs = RunService(db, settings, self.staleness, self.cache, self.environments, runner)
+        self.runs = RunService(
+            db,
+            settings,
+            self.staleness,
+            self.cache,
+            self.environments,
+            runners or Runners.default(settings),
+        )
         self.history = HistoryService(db, settings)
         self.outputs = OutputService(db, settings)
         self.provenance = ProvenanceService(db, settings)

@@ -14,8 +14,8 @@ from ..nodes import environments, kernels
 from ..runners.base import NodeJob
 from ..runners.commands import node_command
 from ..runners.node_environment import node_environment
-from .attempts import NodePlan
 from .common import Settings
+from .node_plan import NodePlan
 
 
 def node_job(

@@ -17,13 +17,17 @@ from psycopg import AsyncConnection
 
 from ..models import Status
 from ..nodes import folders
+from ..nodes.logs import note
 from ..processes import is_alive
+from ..store import edges as edge_store
 from ..store import events
 from ..store import nodes as node_store
 from ..store import runs as run_store
 from ..store.database import Database
 from ..store.runs import LeftRunning
-from .execution import HOST, append_log
+from .common import Settings
+from .engine import RunEngine
+from .running import HOST
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +47,14 @@ async def recover(
     data_path: Path,
     executor: str,
     *,
-    take_back: bool,
+    go_on: bool,
     backends: set[str],
     lease_seconds: float,
 ) -> TakenBack:
     """Take back the open runs of this host's servers that are gone, or whose lease lapsed
-    (``backends``: the ones whose processes outlive a server), and fail what cannot be taken
-    back. A lapsed server still alive is fenced off: its writes for the run are refused."""
+    (``backends``: the ones whose processes outlive a server; none unless ``go_on``), and fail
+    what cannot be taken back. A lapsed server still alive is fenced off: its writes for the
+    run are refused."""
     found = TakenBack()
     async with db.transaction() as conn:
         for open_run in await run_store.open_runs_of(conn, f"{HOST}:"):
@@ -57,7 +62,7 @@ async def recover(
             pid = int(other.rsplit(":", 1)[1])
             if other == executor or (is_alive(pid) and not open_run.lease_lapsed):
                 continue
-            if not take_back:
+            if not go_on:
                 await _fail_run(conn, data_path, run_id, found)
                 continue
             if not await run_store.take_over(conn, run_id, other, executor, lease_seconds):
@@ -85,6 +90,28 @@ async def recover(
     return found
 
 
+async def take_back(db: Database, settings: Settings, engine: RunEngine) -> list[str]:
+    """Recover what a gone server left (see ``recover``) and go on with it in ``engine``: its
+    live node processes watched again, its pending nodes scheduled. The nodes marked failed."""
+    found = await recover(
+        db,
+        settings.data_path,
+        engine.executor,
+        go_on=settings.runs_outlive_server,
+        # Ray tasks end with their server; the runner of local nodes may take its back.
+        backends={engine.runners.local.name},
+        lease_seconds=settings.run_lease_seconds,
+    )
+    engine.adopt(found.executions)
+    for run_id, (pipeline_id, requested_by, pending) in found.runs.items():
+        planned = [*pending, *(e.node_id for e in found.executions if e.run_id == run_id)]
+        async with db.transaction() as conn:
+            pairs = await edge_store.pipeline_pairs(conn, pipeline_id)
+        pairs = [(p, c) for p, c in pairs if p in planned and c in planned]
+        engine.launch(run_id, pipeline_id, requested_by, planned, pairs)
+    return found.failed
+
+
 async def _fail_run(conn: AsyncConnection, data_path: Path, run_id: str, found: TakenBack) -> None:
     for execution in await run_store.left_running(conn, run_id):
         why = f"its process ({execution.pid}) is gone, stopped with its server"
@@ -106,5 +133,5 @@ async def _fail_left_over(
         folder = folders.node_path(data_path, row[1])
         logs = sorted((folder / "logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
         target = logs[-1] if logs else folder / "logs" / "recovered.log"
-        append_log(target, f"\nfusionpipe: marked failed at server start: {why}\n")
+        await note(target, f"\nfusionpipe: marked failed at server start: {why}\n")
     log.warning("fusionpipe: node %s marked failed: %s", node_id, why)

@@ -1,6 +1,6 @@
 """Runs: plan what a request covers, start it, report on it, kill and cancel.
 
-Requests return at once; the run goes on in a task of this server (see execution.py). A run
+Requests return at once; the run goes on in a task of this server (see engine.py). A run
 plans every node it covers: the ones already up to date, with nothing upstream to run, are
 skipped at once; the others are decided when their parents have finished.
 """
@@ -8,7 +8,6 @@ skipped at once; the others are decided when their parents have finished.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Coroutine
 from typing import Any
@@ -18,17 +17,17 @@ from ..errors import Conflict, Invalid, NotFound
 from ..models import Run, Status, new_id
 from ..nodes import folders
 from ..nodes import logs as run_logs
-from ..runners.base import NodeRunner
+from ..runners.registry import Runners
 from ..store import events
 from ..store import nodes as node_store
 from ..store import runs as run_store
 from ..store.database import Database
 from .common import ServiceBase, Settings
+from .engine import RunEngine
 from .environments import EnvironmentService
-from .execution import RunEngine
 from .graph import load_graph
 from .output_cache import OutputCache
-from .recovery import recover
+from .recovery import take_back
 from .staleness import StalenessService
 
 # How long a kill asked of another server waits to see the node end.
@@ -43,11 +42,11 @@ class RunService(ServiceBase):
         staleness: StalenessService,
         cache: OutputCache,
         environments: EnvironmentService,
-        runner: NodeRunner | None = None,
+        runners: Runners,
     ) -> None:
         super().__init__(db, settings)
         self.staleness = staleness
-        self.engine = RunEngine(db, settings, staleness, cache, environments, runner)
+        self.engine = RunEngine(db, settings, staleness, cache, environments, runners)
         self._pending: set[asyncio.Future[Any]] = set()
 
     @property
@@ -139,9 +138,7 @@ class RunService(ServiceBase):
 
     async def wait(self, run_id: str) -> Run:
         """The run once it has finished (for the CLI and tests)."""
-        task = self.engine.tasks.get(run_id)
-        if task is not None:
-            await asyncio.shield(task)
+        await self.engine.wait(run_id)
         return await self.get(run_id)
 
     # -- stopping ----------------------------------------------------------------------------
@@ -156,7 +153,7 @@ class RunService(ServiceBase):
                 raise NotFound(f"pipeline {pipeline_id} has no node {node_id!r}")
             if row.status != Status.RUNNING.value:
                 raise Conflict(f"node {row.tag!r} ({node_id}) is not running")
-            if node_id not in self.engine.executions:
+            if not self.engine.runs_node(node_id):
                 # Another server (another user's) runs it: it listens for this.
                 await events.announce(conn, "node.kill", node_id=node_id, by=username)
         if await self.engine.kill_here(node_id, username):
@@ -187,7 +184,7 @@ class RunService(ServiceBase):
         run = await self.get(run_id)
         if run.status not in ("queued", "running"):
             raise Conflict(f"run {run_id} has already ended ({run.status})")
-        if run_id not in self.engine.tasks:
+        if not self.engine.executes(run_id):
             async with self.db.transaction() as conn:
                 await events.announce(conn, "run.cancel", run_id=run_id, by=username)
             return run
@@ -197,9 +194,9 @@ class RunService(ServiceBase):
     def on_event(self, payload: str) -> None:
         """Kill and cancel requests made on other servers, for what this server runs."""
         event = json.loads(payload)
-        if event.get("event") == "node.kill" and event.get("node_id") in self.engine.executions:
+        if event.get("event") == "node.kill" and self.engine.runs_node(event.get("node_id", "")):
             self._background(self.engine.kill_here(event["node_id"], event.get("by", "?")))
-        elif event.get("event") == "run.cancel" and event.get("run_id") in self.engine.tasks:
+        elif event.get("event") == "run.cancel" and self.engine.executes(event.get("run_id", "")):
             self._background(self.engine.cancel_here(event["run_id"], event.get("by", "?")))
 
     def _background(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -215,40 +212,17 @@ class RunService(ServiceBase):
         if self.settings.runs_outlive_server:
             await self.engine.leave()
         else:
-            for run_id in list(self.engine.tasks):
-                await self.engine.cancel_here(run_id, "the server stopping")
-            for task in list(self.engine.tasks.values()):
-                with contextlib.suppress(Exception):
-                    await task
-            await self.engine.leases.stop()
-        self.engine.ray.shutdown()
+            await self.engine.stop()
 
     @property
     def busy(self) -> bool:
         """Whether this server executes a run now (it must then not be culled as idle)."""
-        return bool(self.engine.tasks)
+        return self.engine.busy
 
     async def reconcile(self) -> list[str]:
         """On start: take back the runs of a server of this host that is gone, and fail what
         cannot be taken back (see recovery.py). Returns the nodes marked failed."""
-        found = await recover(
-            self.db,
-            self.settings.data_path,
-            self.executor,
-            take_back=self.settings.runs_outlive_server,
-            # Ray tasks end with their server; the runner of local nodes may take its back.
-            backends={self.engine.local.name},
-            lease_seconds=self.settings.run_lease_seconds,
-        )
-        for execution in found.executions:
-            self.engine.adopted[execution.node_id] = execution
-        for run_id, (pipeline_id, requested_by, pending) in found.runs.items():
-            planned = [*pending, *(e.node_id for e in found.executions if e.run_id == run_id)]
-            async with self.unit() as unit:
-                graph = await load_graph(unit, pipeline_id)
-            pairs = [(p, c) for p, c in graph.pairs if p in planned and c in planned]
-            self.engine.launch(run_id, pipeline_id, requested_by, planned, pairs)
-        return found.failed
+        return await take_back(self.db, self.settings, self.engine)
 
     # -- logs --------------------------------------------------------------------------------
 
