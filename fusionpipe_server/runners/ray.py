@@ -113,6 +113,9 @@ class RayRunner:
             if self.address:
                 # Before Ray is imported: it reads its configuration then.
                 os.environ.update(cluster_environment(self.auth_token_path, dict(os.environ)))
+            # The Jupyter server owns its signals: Ray's failure handler, once installed in
+            # the server, caught its SIGTERM and made a clean stop end in SIGABRT now and then.
+            os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
             try:
                 import ray
             except ImportError as err:
