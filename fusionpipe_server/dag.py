@@ -6,8 +6,8 @@ parent of a member is a member too, so walks over those edges never leave the pi
 
 - ``find_cycle(edges, new_edge)``: the cycle a new edge would close, as a path, or None.
 - ``ancestors`` / ``descendants`` / ``topological_order`` / ``next_slot``.
-- ``invalidate(statuses, edges, nodes)``: when nodes lose their outputs, every completed or failed
-  descendant turns ``staledata`` (ready and running ones keep their status).
+- ``invalidate(statuses, edges, nodes)``: when nodes lose their outputs, every completed
+  descendant turns ``staledata`` (ready, running and failed ones keep their status).
 - ``manual_status_plan(...)``: the multi-node manual set, independent of request order.
 - ``run_scope(...)``: which nodes a run covers.
 - ``plan_copy`` / ``check_reference`` / ``plan_branch`` / ``plan_detach``: what duplicate,
@@ -117,15 +117,15 @@ def invalidate(
     statuses: Mapping[str, Status], edges: Iterable[Pair], nodes: Iterable[str]
 ) -> dict[str, Status]:
     """Status changes when ``nodes`` lose their outputs (they start running again, are cleared,
-    set stale, get a new or lose an input, or their parameters change): every completed or
-    failed descendant turns ``staledata``, transitively; ready and running ones keep their
-    status. The nodes themselves are left to the caller."""
+    set stale, get a new or lose an input, or their parameters change): every completed
+    descendant turns ``staledata``, transitively (``INVALIDATED``); ready, running and failed
+    ones keep their status. The nodes themselves are left to the caller."""
     return stale_descendants(statuses, descendants(edges, nodes))
 
 
 def stale_descendants(statuses: Mapping[str, Status], below: Iterable[str]) -> dict[str, Status]:
     """``invalidate`` when the nodes losing their outputs are already known (the database finds
-    descendants): the completed or failed ones among ``below`` turn ``staledata``."""
+    descendants): the completed ones among ``below`` turn ``staledata``."""
     return {node: Status.STALEDATA for node in below if statuses.get(node) in INVALIDATED}
 
 

@@ -234,6 +234,11 @@ class RunNode:
         return values
 
 
+# What a run's status may be; a run in one of the first two has not ended ("active").
+RUN_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+ACTIVE_RUN_STATUSES = RUN_STATUSES[:2]
+
+
 @dataclass
 class Run:
     """One execution request: who, when, which nodes, and how each went."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from ..service.history import MAX_PAGE, RUN_STATUSES
+from ..models import RUN_STATUSES
+from ..service.history import MAX_PAGE
 
 _STR = {"type": "string"}
 _BOOL = {"type": "boolean"}

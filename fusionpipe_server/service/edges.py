@@ -12,7 +12,7 @@ from ..store import events
 from ..store import groups as group_store
 from ..store import nodes as node_store
 from .common import ServiceBase, clean_tag
-from .graph import invalidate_inputs, refresh_identities
+from .graph import invalidate_inputs, refresh_identities, require_writable
 
 
 class EdgeService(ServiceBase):
@@ -28,13 +28,7 @@ class EdgeService(ServiceBase):
                 if node_id not in ends:
                     raise NotFound(f"pipeline {pipeline_id} has no node {node_id!r}")
             parent, child = ends[source], ends[target]
-            if child.referenced:
-                raise Conflict(
-                    f"node {child.tag!r} ({child.id}) is shared with other pipelines "
-                    f"(referenced): it cannot get new inputs; duplicate or detach it first"
-                )
-            if child.locked:
-                raise Conflict(f"node {child.tag!r} ({child.id}) is locked: unlock it first")
+            require_writable(child, "give it new inputs")
             pairs = await edge_store.pipeline_pairs(unit.conn, pipeline_id)
             if (source, target) in pairs:
                 raise Conflict(f"{parent.tag!r} is already connected to {child.tag!r}")
@@ -61,13 +55,7 @@ class EdgeService(ServiceBase):
             if edge is None or edge.target not in ends:
                 raise NotFound(f"pipeline {pipeline_id} has no edge {edge_id!r}")
             child = ends[edge.target]
-            if child.referenced:
-                raise Conflict(
-                    f"node {child.tag!r} ({child.id}) is shared with other pipelines "
-                    f"(referenced): its inputs cannot change; detach it first"
-                )
-            if child.locked:
-                raise Conflict(f"node {child.tag!r} ({child.id}) is locked: unlock it first")
+            require_writable(child, "change its inputs")
             await edge_store.delete_edges(unit.conn, [edge_id])
             await invalidate_inputs(unit, [edge.target])
             await refresh_identities(unit, self.settings.data_path, [edge.target])

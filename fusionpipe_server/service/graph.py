@@ -73,8 +73,8 @@ async def apply_statuses(unit: Unit, changes: dict[str, Status]) -> None:
 
 
 async def invalidate_inputs(unit: Unit, child_ids: Sequence[str]) -> dict[str, Status]:
-    """An edge into these nodes was added or removed: a completed or failed child turns
-    ``staledata`` and so does every completed or failed descendant (in every pipeline)."""
+    """An edge into these nodes was added or removed: a completed child turns ``staledata``
+    and so does every completed descendant, in every pipeline (see ``dag.INVALIDATED``)."""
     statuses, below = await node_store.downstream(unit.conn, child_ids)
     typed = {node_id: Status(status) for node_id, status in statuses.items()}
     changes = dag.stale_descendants(typed, [*child_ids, *below])

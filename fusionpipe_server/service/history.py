@@ -8,12 +8,11 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from ..errors import Invalid, NotFound
-from ..models import Run
+from ..models import RUN_STATUSES, Run
 from ..store import edges as edge_store
 from ..store import runs as run_store
 from .common import ServiceBase
 
-RUN_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
 # A node of a run still has work ahead of it in these states; any other state is final.
 UNFINISHED = ("pending", "running")
 MAX_PAGE = 500

@@ -200,12 +200,6 @@ class Recorder:
         status: str,
         **more: Any,
     ) -> None:
-        await events.announce(
-            conn,
-            "node.status",
-            node_id=node_id,
-            status=status,
-            **more,
-            run_id=run_id,
-            pipeline_id=pipeline_id,
+        await events.node_status(
+            conn, node_id, status, **more, run_id=run_id, pipeline_id=pipeline_id
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import dag
 from ..errors import Conflict, Invalid, NotFound
-from ..models import Run, Status, new_id
+from ..models import ACTIVE_RUN_STATUSES, Run, Status, new_id
 from ..nodes import folders
 from ..nodes import logs as run_logs
 from ..runners.registry import Runners
@@ -182,7 +182,7 @@ class RunService(ServiceBase):
     async def cancel(self, username: str, run_id: str) -> Run:
         """Stop scheduling a run and kill its running nodes."""
         run = await self.get(run_id)
-        if run.status not in ("queued", "running"):
+        if run.status not in ACTIVE_RUN_STATUSES:
             raise Conflict(f"run {run_id} has already ended ({run.status})")
         if not self.engine.executes(run_id):
             async with self.db.transaction() as conn:

@@ -317,12 +317,8 @@ class StalenessService(ServiceBase):
                 if written and (
                     assessment.status.value != row.status or assessment.reasons != row.stale_reasons
                 ):
-                    await events.announce(
-                        conn,
-                        "node.status",
-                        node_id=node_id,
-                        status=assessment.status.value,
-                        stale_reasons=assessment.reasons,
+                    await events.node_status(
+                        conn, node_id, assessment.status.value, stale_reasons=assessment.reasons
                     )
 
 

@@ -9,6 +9,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from ..models import Node
+from .edges import descendants_cte
 from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, REFERENCED
 
 # A node as one pipeline sees it; "referenced" means some other pipeline holds it too,
@@ -217,14 +218,8 @@ async def downstream(
     which of them are descendants: one recursive query, for status propagation."""
     rows = await (
         await conn.execute(
-            "WITH RECURSIVE down(id) AS ("
-            "  SELECT e.child_id FROM edges e WHERE e.parent_id = ANY(%(ids)s)"
-            "  UNION SELECT c.child_id FROM down d CROSS JOIN LATERAL"
-            # OFFSET 0 keeps this a per-row index lookup: flattened into a join, the planner
-            # hashes the whole edges table on every step of the recursion (a chain of 500
-            # descendants took 10 ms instead of 1).
-            "    (SELECT e.child_id FROM edges e WHERE e.parent_id = d.id OFFSET 0) c) "
-            "SELECT n.id, n.status, d.id IS NOT NULL FROM nodes n "
+            descendants_cte("SELECT e.child_id FROM edges e WHERE e.parent_id = ANY(%(ids)s)")
+            + " SELECT n.id, n.status, d.id IS NOT NULL FROM nodes n "
             "LEFT JOIN down d ON d.id = n.id "
             "WHERE d.id IS NOT NULL OR n.id = ANY(%(ids)s)",
             {"ids": list(node_ids)},

@@ -11,7 +11,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ..models import NodeAttempt, Run, RunNode
+from ..models import ACTIVE_RUN_STATUSES, NodeAttempt, Run, RunNode
 from .locks import HOLDERS_JOIN, LOCKED, REFERENCED
 
 _RUN = "id, pipeline_id, requested_by, scope, status, created_at, started_at, finished_at"
@@ -398,8 +398,8 @@ async def open_runs_of(conn: AsyncConnection, executor_prefix: str) -> list[Open
     """Unfinished runs scheduled by servers on this host, and whether their lease lapsed."""
     cur = await conn.execute(
         "SELECT id, executor, coalesce(lease_until < now(), false) FROM runs "
-        "WHERE status IN ('queued', 'running') AND executor LIKE %s",
-        (executor_prefix + "%",),
+        "WHERE status = ANY(%s) AND executor LIKE %s",
+        (list(ACTIVE_RUN_STATUSES), executor_prefix + "%"),
     )
     return [OpenRun(row[0], row[1], row[2]) for row in await cur.fetchall()]
 
