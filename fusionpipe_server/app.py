@@ -12,17 +12,17 @@ from pathlib import Path
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, Integer, List, Type, Unicode, default
 
-from .background import cancel
-from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_database
 from .errors import Unavailable
-from .events import EventHub
+from .folders import kernels, lab_paths, leftovers
 from .handlers import handlers
-from .nodes import kernels, lab_paths, leftovers
+from .live.background import cancel
+from .live.hub import EventHub
+from .live.watching import CONTENTS_EVENTS, ChangeWatcher
 from .runners.gpus import detect_gpus
 from .runners.registry import Runners, build
 from .service import Service, Settings
-from .service.watching import CONTENTS_EVENTS, ChangeWatcher
 from .store.database import Database
+from .store.embedded import EmbeddedPostgres, default_embedded_path, prepare_database
 
 # jupyter_server counts every setting ending in _last_activity in its last activity.
 ACTIVITY_KEY = "fusionpipe_last_activity"

@@ -48,7 +48,7 @@ async def test_a_headless_run_obeys_a_kill_from_the_lab(api, database_url, data_
 async def test_a_kill_the_running_server_has_not_obeyed_in_time_says_so(
     api, database_url, data_path, monkeypatch
 ):
-    monkeypatch.setattr("fusionpipe_server.service.runs.REMOTE_KILL_SECONDS", 1.0)
+    monkeypatch.setattr("fusionpipe_server.service.runs.service.REMOTE_KILL_SECONDS", 1.0)
     pipeline = await setup_pipeline(api, "stuck")
     node = await add_node(api, pipeline, "sleeper")
     write_code(node, SLEEPER)

@@ -9,7 +9,7 @@ import pytest
 from test_nodes_api import add_node, setup_pipeline
 
 from fusionpipe_server.errors import Invalid
-from fusionpipe_server.service.outputs import LIST_LIMIT, resolve_output
+from fusionpipe_server.service.graph.outputs import LIST_LIMIT, resolve_output
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fusionpipe_server import pipeline_file
+from fusionpipe_server.core import pipeline_file
+from fusionpipe_server.core.pipeline_file import SourceGroup, SourceNode, base_name, unique_names
 from fusionpipe_server.errors import Invalid
-from fusionpipe_server.pipeline_file import SourceGroup, SourceNode, base_name, unique_names
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import __version__
 from ..models import RUN_STATUSES
-from ..service.history import MAX_PAGE
+from ..service.runs.history import MAX_PAGE
 
 _STR = {"type": "string"}
 _BOOL = {"type": "boolean"}

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import psycopg
 
-from ..embedded_db import default_embedded_path, prepare_database
 from ..errors import Conflict, Invalid
+from ..store.embedded import default_embedded_path, prepare_database
 from . import folders, original, target
-from .plan import KINDS, Plan, plan_import
+from .rules import KINDS, Plan, plan_import
 from .write import new_unit, write_rows
 
 

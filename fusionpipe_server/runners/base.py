@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..nodes.scheduling import Resources
+from ..folders.scheduling import Resources
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from ..processes import is_alive
 from .base import NodeJob
+from .processes import is_alive
 
 # How long a node gets to exit on SIGTERM before SIGKILL.
 KILL_GRACE_SECONDS = 3.0

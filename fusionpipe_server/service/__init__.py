@@ -5,22 +5,22 @@ from __future__ import annotations
 from ..runners.registry import Runners
 from ..store.database import Database
 from .common import ServiceBase, Settings
-from .copies import CopyService
-from .edges import EdgeService, GroupService
-from .environments import EnvironmentService
-from .example import ExampleService
-from .history import HistoryService
-from .nodes import NodeService
-from .output_cache import OutputCache
-from .outputs import OutputService
-from .pipelines import PipelineService
-from .projects import ProjectService
-from .provenance import ProvenanceService
+from .freshness.output_cache import OutputCache
+from .freshness.provenance import ProvenanceService
+from .freshness.staleness import StalenessService
+from .graph.copies import CopyService
+from .graph.edges import EdgeService, GroupService
+from .graph.example import ExampleService
+from .graph.nodes import NodeService
+from .graph.outputs import OutputService
+from .graph.pipelines import PipelineService
+from .graph.projects import ProjectService
+from .graph.transfer import TransferService
+from .graph.trash import TrashService
 from .rights import Rights
-from .runs import RunService
-from .staleness import StalenessService
-from .transfer import TransferService
-from .trash import TrashService
+from .runs.environments import EnvironmentService
+from .runs.history import HistoryService
+from .runs.service import RunService
 
 __all__ = ["Rights", "Service", "Settings"]
 
