@@ -28,7 +28,7 @@ from ..freshness.staleness import NodeNow, StalenessService
 from .environments import EnvironmentService
 from .jobs import node_job
 from .leases import TakenOver
-from .placement import NodePlan, plan_node
+from .placement import Placement, place_node
 from .recorder import Recorder
 from .running import Running
 from .slots import SlotPool
@@ -124,7 +124,7 @@ class Attempts:
         row: FingerprintRow,
         now: NodeNow,
         folder: Path,
-        plan: NodePlan,
+        plan: Placement,
         gpus: list[str],
     ) -> bool:
         """Run the claimed node, again after a failure as often as its ``retries`` allow;
@@ -147,7 +147,7 @@ class Attempts:
         pipeline_id: str,
         node_id: str,
         now: NodeNow,
-        plan: NodePlan,
+        plan: Placement,
         job: NodeJob,
     ) -> bool:
         runner, scheduling, log_path = plan.runner, plan.scheduling, job.log_path
@@ -279,7 +279,7 @@ class Attempts:
             return await self.recorder.fail(
                 left.run_id, left.pipeline_id, left.node_id, None, problem
             )
-        plan = plan_node(folder, self.settings.default_run_mode, self.runners, self.pool)
+        plan = place_node(folder, self.settings.default_run_mode, self.runners, self.pool)
         started = left.attempt_started_at
         spent = (datetime.now(timezone.utc) - started).total_seconds() if started else 0.0
         code, why, _ = await self._await_attempt(

@@ -16,7 +16,7 @@ from ...runners.base import NodeJob
 from ...runners.commands import node_command
 from ...runners.node_environment import node_environment
 from ..common import Settings
-from .placement import NodePlan
+from .placement import Placement
 
 
 def node_job(
@@ -27,7 +27,7 @@ def node_job(
     folder: Path,
     log_path: Path,
     env: environments.Environment,
-    plan: NodePlan,
+    plan: Placement,
     gpus: list[str],
 ) -> NodeJob:
     """The command, folder and environment variables of one node execution: what a program

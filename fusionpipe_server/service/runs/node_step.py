@@ -27,7 +27,7 @@ from ..freshness.staleness import NodeNow, StalenessService
 from ..graph.edits import write_identities
 from .attempts import Attempts
 from .leases import TakenOver
-from .placement import NodePlan, plan_node
+from .placement import Placement, place_node
 from .recorder import Recorder
 from .running import Running
 from .slots import Need, SlotPool
@@ -92,7 +92,7 @@ class NodeStep:
                 await self.recorder.up_to_date(run_id, pipeline_id, row, now, assessment)
                 return True
             folder = folders.node_path(self.settings.data_path, row.folder)
-            plan = plan_node(folder, self.settings.default_run_mode, self.runners, self.pool)
+            plan = place_node(folder, self.settings.default_run_mode, self.runners, self.pool)
             need = Need() if cached is not None else plan.need
             async with self.pool.hold(need) as gpus:
                 if run_id in self.running.cancelled:
@@ -121,7 +121,7 @@ class NodeStep:
         row: FingerprintRow,
         now: NodeNow,
         folder: Path,
-        plan: NodePlan,
+        plan: Placement,
         previous: str,
         cached: Any,
         gpus: list[str],
@@ -200,7 +200,7 @@ class NodeStep:
         )
 
     async def _refuse(
-        self, run_id: str, pipeline_id: str, node_id: str, folder: Path, plan: NodePlan
+        self, run_id: str, pipeline_id: str, node_id: str, folder: Path, plan: Placement
     ) -> bool:
         """A node that can never run as asked fails at once, saying why."""
         why = f"cannot run: {plan.problem}"

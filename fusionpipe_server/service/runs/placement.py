@@ -16,7 +16,7 @@ from .slots import Need, SlotPool
 
 
 @dataclass(frozen=True)
-class NodePlan:
+class Placement:
     """How a node is to run: its runner, scheduling, the local slots it holds meanwhile, and
     why it cannot run at all (``problem``), decided before it is claimed."""
 
@@ -30,7 +30,7 @@ def _machine_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def plan_node(folder: Path, default_mode: str, runners: Runners, pool: SlotPool) -> NodePlan:
+def place_node(folder: Path, default_mode: str, runners: Runners, pool: SlotPool) -> Placement:
     """Read the node's run mode and scheduling; a local node holds its CPUs and GPUs, any
     other one slot (``max_parallel_nodes`` bounds what this server starts at once). A
     request a local run can never meet is a ``problem``: the node fails at once rather than
@@ -39,11 +39,11 @@ def plan_node(folder: Path, default_mode: str, runners: Runners, pool: SlotPool)
         mode, scheduling = parameters.read_run_settings(folder, default_mode)
     except (Invalid, OSError) as err:
         message = err.message if isinstance(err, Invalid) else str(err)
-        return NodePlan(runners[default_mode], Scheduling(), Need(), message)
+        return Placement(runners[default_mode], Scheduling(), Need(), message)
     runner = runners[mode]
     resources = scheduling.resources
     if not runner.local:
-        return NodePlan(runner, scheduling, Need())
+        return Placement(runner, scheduling, Need())
     need = Need(resources.cpus, resources.gpus)
     problem = pool.problem(need)
     if problem is None and resources.custom:
@@ -55,5 +55,5 @@ def plan_node(folder: Path, default_mode: str, runners: Runners, pool: SlotPool)
             f"{_machine_memory() / 2**30:,.1f} GiB"
         )
     if problem is not None:
-        return NodePlan(runner, scheduling, Need(), problem)
-    return NodePlan(runner, scheduling, need)
+        return Placement(runner, scheduling, Need(), problem)
+    return Placement(runner, scheduling, need)
