@@ -12,6 +12,8 @@ import psycopg
 import pytest
 from test_nodes_api import add_node, connect, set_status_in_db, setup_pipeline
 
+from fusionpipe_server.service import runs as run_service
+
 
 @pytest.fixture
 def jp_server_config(jp_server_config):
@@ -190,6 +192,24 @@ async def test_kill_ends_the_whole_process_tree(api, tmp_path):
     assert not running(grandchild), "the grandchild survived the kill"
     status, body = await api("POST", f"pipelines/{pipeline['id']}/nodes/{a['id']}/kill")
     assert status == 409 and "not running" in body["message"]
+
+
+async def test_a_kill_another_server_has_not_done_yet_is_not_said_done(
+    api, database_url, monkeypatch
+):
+    """The answer is what happened: a node some other server runs and that has not ended
+    when the wait is over is ``killed: false``, with why (it used to say ``true`` always)."""
+    monkeypatch.setattr(run_service, "REMOTE_KILL_SECONDS", 0.3)
+    pipeline = await setup_pipeline(api)
+    a = await add_node(api, pipeline, "a")
+    set_status_in_db(database_url, {a["id"]: "running"})  # as if another server ran it
+    status, body = await api("POST", f"pipelines/{pipeline['id']}/nodes/{a['id']}/kill")
+    assert status == 202, body
+    assert body == {
+        "node_id": a["id"],
+        "killed": False,
+        "message": "asked the server running it; the node has not ended yet",
+    }
 
 
 async def test_cancel_stops_the_run(api):

@@ -55,8 +55,8 @@ class KillHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("execute")
     async def post(self, pipeline_id: str, node_id: str) -> None:
-        await self.service.runs.kill(self.username, pipeline_id, node_id)
-        self.reply({"node_id": node_id, "killed": True}, status=202)
+        # What happened: a node another server runs may not have ended yet.
+        self.reply(await self.service.runs.kill(self.username, pipeline_id, node_id), status=202)
 
 
 class NodeRunsHandler(FusionpipeHandler):
