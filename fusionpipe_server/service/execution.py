@@ -384,6 +384,10 @@ class RunEngine(ServiceBase):
         if not await self.environments.ensure(row.id, row.tag, folder, log_path):
             why = "its environment could not be built (see the log)"
             return await self._fail(run_id, pipeline_id, row.id, None, why)
+        if run_id in self.cancelled:  # while the environment was being built
+            why = "the run was cancelled before the node started"
+            append_log(log_path, f"fusionpipe: {why}\n")
+            return await self._fail(run_id, pipeline_id, row.id, None, why)
         env = environments.environment(folder)
         job = node_job(
             self.settings, run_id, row.id, NodeKind(row.kind), folder, log_path, env, plan, gpus

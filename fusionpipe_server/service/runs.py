@@ -33,6 +33,9 @@ from .staleness import StalenessService
 
 # How long a kill asked of another server waits to see the node end.
 REMOTE_KILL_SECONDS = 5.0
+# How long a cancel waits for its run to end before answering with the run as it is: a node
+# still building its environment only stops once the build is over.
+CANCEL_WAIT_SECONDS = 5.0
 
 
 class RunService(ServiceBase):
@@ -137,11 +140,14 @@ class RunService(ServiceBase):
                 conn, pipeline_id=pipeline_id, node_id=node_id, limit=limit
             )
 
-    async def wait(self, run_id: str) -> Run:
-        """The run once it has finished (for the CLI and tests)."""
+    async def wait(self, run_id: str, timeout: float | None = None) -> Run:
+        """The run once it has finished (for the CLI and tests), or as it is after
+        ``timeout`` seconds."""
         task = self.engine.tasks.get(run_id)
         if task is not None:
-            await asyncio.shield(task)
+            # Past the timeout the run goes on: the shield keeps it from being cancelled.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), timeout)
         return await self.get(run_id)
 
     # -- stopping ----------------------------------------------------------------------------
@@ -192,7 +198,7 @@ class RunService(ServiceBase):
                 await events.announce(conn, "run.cancel", run_id=run_id, by=username)
             return run
         await self.engine.cancel_here(run_id, username)
-        return await self.wait(run_id)
+        return await self.wait(run_id, CANCEL_WAIT_SECONDS)
 
     def on_event(self, payload: str) -> None:
         """Kill and cancel requests made on other servers, for what this server runs."""
