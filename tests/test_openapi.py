@@ -6,12 +6,14 @@ from __future__ import annotations
 import http.cookies
 import json
 import re
+import subprocess
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fusionpipe_server.handlers import ROUTES
+from fusionpipe_server.handlers import ROUTES, openapi
 
 
 @pytest.fixture
@@ -109,3 +111,28 @@ def _cookies(response: Any) -> dict[str, str]:
     for header in response.headers.get_list("Set-Cookie"):
         jar.load(header)
     return {name: morsel.value for name, morsel in jar.items()}
+
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = ROOT / "src" / "api" / "schema.d.ts"
+
+
+def test_the_panels_generated_api_types_are_current(tmp_path):
+    """src/api/schema.d.ts is what `jlpm gen:api` makes of today's document: a change of the
+    API that was not carried over to the panel's types fails here."""
+    tools = ROOT / "node_modules" / ".bin"
+    assert (tools / "openapi-typescript").exists(), "run `jlpm install` first"
+    document = tmp_path / "openapi.json"
+    document.write_text(json.dumps(openapi.document(), indent=2, sort_keys=True))
+    typed = subprocess.run(
+        [tools / "openapi-typescript", document], capture_output=True, text=True, check=True
+    ).stdout
+    formatted = subprocess.run(
+        [tools / "prettier", "--stdin-filepath", GENERATED],
+        input=typed,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    assert formatted == GENERATED.read_text(), "the API changed: run `jlpm gen:api`"
