@@ -62,6 +62,12 @@ def _pipeline(at: str) -> dict[str, Link]:
     }
 
 
+def _to_graph(at: str) -> dict[str, Link]:
+    """The graph of the pipeline at ``at``, from which everything in it is reached: fewer
+    links keep the stateful phase on the walks that matter."""
+    return {"GetPipeline": _link("getPipeline", {"pipeline_id": f"{at}/id"})}
+
+
 def _node(pipeline: str, node: str) -> dict[str, Link]:
     """What can be done with the node ``node`` of the pipeline ``pipeline`` (expressions)."""
     both = {"pipeline_id": pipeline, "node_id": node}
@@ -129,6 +135,7 @@ def _run(at: str) -> dict[str, Link]:
         "NodeLog": _link(
             "nodeLog", {"node_id": f"{at}/nodes/0/node_id"}, query={"run_id": f"{at}/id"}
         ),
+        "ListOutputs": _link("listOutputs", {"node_id": f"{at}/nodes/0/node_id"}),
     }
 
 
@@ -156,22 +163,23 @@ LINKS: dict[tuple[str, str], dict[str, Link]] = {
     ("/projects/{project_id}", "patch"): _project(_BODY),
     ("/projects/{project_id}", "delete"): _TO_TRASH,
     ("/projects/{project_id}/graph", "get"): {
-        **_pipeline(f"{_BODY}/pipelines/0"),
+        **_to_graph(f"{_BODY}/pipelines/0"),
         "Merge": _link(
             "mergePipelines",
             body={"pipeline_ids": [f"{_BODY}/pipelines/0/id", f"{_BODY}/pipelines/1/id"]},
         ),
     },
-    ("/projects/{project_id}/import", "post"): _pipeline(_BODY),
-    ("/pipelines", "get"): _pipeline(f"{_BODY}/pipelines/0"),
+    ("/projects/{project_id}/import", "post"): _to_graph(_BODY),
+    ("/pipelines", "get"): _to_graph(f"{_BODY}/pipelines/0"),
     ("/pipelines", "post"): _pipeline(_BODY),
-    ("/pipelines/merge", "post"): _pipeline(_BODY),
-    ("/examples", "post"): _pipeline(_BODY),
+    ("/pipelines/merge", "post"): _to_graph(_BODY),
+    # The example's graph has nodes, edges and outputs to come: everything is reached from it.
+    ("/examples", "post"): _to_graph(_BODY),
     ("/pipelines/{pipeline_id}", "get"): _graph(),
-    ("/pipelines/{pipeline_id}", "patch"): _pipeline(_BODY),
+    ("/pipelines/{pipeline_id}", "patch"): _to_graph(_BODY),
     ("/pipelines/{pipeline_id}", "delete"): _TO_TRASH,
     ("/pipelines/{pipeline_id}/branch", "post"): {
-        **_PIPELINE_MADE,
+        **_to_graph(_BODY),
         # The node branched from is copied into the branch; sharing it back is allowed.
         "ReferenceNodes": _link(
             "referenceNodes",
@@ -199,9 +207,9 @@ LINKS: dict[tuple[str, str], dict[str, Link]] = {
         "GetPipeline": _link("getPipeline", {"pipeline_id": "$request.path.pipeline_id"}),
     },
     ("/pipelines/{pipeline_id}/nodes", "post"): _node("$request.path.pipeline_id", f"{_BODY}/id"),
-    ("/pipelines/{pipeline_id}/nodes/{node_id}", "patch"): _node(
-        "$request.path.pipeline_id", f"{_BODY}/id"
-    ),
+    ("/pipelines/{pipeline_id}/nodes/{node_id}", "patch"): {
+        "GetNode": _link("getNode", {"node_id": f"{_BODY}/id"}),
+    },
     ("/pipelines/{pipeline_id}/nodes/{node_id}", "delete"): _TO_TRASH,
     ("/pipelines/{pipeline_id}/edges", "post"): {
         "DeleteEdge": _link(
@@ -215,7 +223,9 @@ LINKS: dict[tuple[str, str], dict[str, Link]] = {
     ("/groups/{group_id}", "patch"): {
         "DeleteGroup": _link("deleteGroup", {"group_id": f"{_BODY}/id"}),
     },
-    ("/nodes/{node_id}", "get"): _node(f"{_BODY}/pipelines/0", f"{_BODY}/id"),
+    ("/nodes/{node_id}", "get"): {
+        "GetPipeline": _link("getPipeline", {"pipeline_id": f"{_BODY}/pipelines/0"}),
+    },
     ("/nodes/{node_id}/outputs", "get"): {
         "GetOutput": _link(
             "getOutput",
