@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from fusionpipe_server.handlers import ROUTES, openapi
 
@@ -136,3 +137,21 @@ def test_the_panels_generated_api_types_are_current(tmp_path):
         cwd=ROOT,
     ).stdout
     assert formatted == GENERATED.read_text(), "the API changed: run `jlpm gen:api`"
+
+
+def test_the_parameters_text_schema_allows_what_yaml_reads():
+    """`content` of PUT nodes/{id}/parameters refuses exactly the characters YAML cannot hold
+    (schemathesis found schema-valid text with control characters refused with a 400)."""
+    schema = openapi.operation("/nodes/{node_id}/parameters", "put")
+    pattern = schema["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    content = pattern["content"]["pattern"]
+    for code in [*range(0x00, 0xA1), 0x2028, 0xD7FF, 0xE000, 0xFEFF, 0xFFFD, 0xFFFE, 0xFFFF]:
+        text = f"x: '{chr(code)}'\n"
+        try:
+            yaml.safe_load(text)
+            readable = True
+        except yaml.reader.ReaderError:
+            readable = False
+        except yaml.YAMLError:
+            readable = True  # a character YAML reads, in a place it does not want it
+        assert (re.search(content, text) is not None) == readable, hex(code)
