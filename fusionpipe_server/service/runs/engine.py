@@ -16,6 +16,7 @@ they reach it (see the claim in store/runs.py). Any error after a node is claime
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from graphlib import TopologicalSorter
 
@@ -106,11 +107,13 @@ class RunEngine(ServiceBase):
         """Whether this server executes a run now."""
         return bool(self._tasks)
 
-    async def wait(self, run_id: str) -> None:
-        """Until the run has ended, if this server executes it."""
+    async def wait(self, run_id: str, timeout: float | None = None) -> None:
+        """Until the run has ended, if this server executes it, or ``timeout`` seconds. Past
+        the timeout the run goes on: the shield keeps it from being cancelled."""
         task = self._tasks.get(run_id)
         if task is not None:
-            await asyncio.shield(task)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), timeout)
 
     async def kill_here(self, node_id: str, username: str) -> bool:
         """Kill the node if this server runs it; False when it does not."""

@@ -32,6 +32,9 @@ from .recovery import take_back
 
 # How long a kill asked of another server waits to see the node end.
 REMOTE_KILL_SECONDS = 5.0
+# How long a cancel waits for its run to end before answering with the run as it is: a node
+# still building its environment only stops once the build is over.
+CANCEL_WAIT_SECONDS = 5.0
 
 
 class RunService(ServiceBase):
@@ -136,9 +139,10 @@ class RunService(ServiceBase):
                 conn, pipeline_id=pipeline_id, node_id=node_id, limit=limit
             )
 
-    async def wait(self, run_id: str) -> Run:
-        """The run once it has finished (for the CLI and tests)."""
-        await self.engine.wait(run_id)
+    async def wait(self, run_id: str, timeout: float | None = None) -> Run:
+        """The run once it has finished (for the CLI and tests), or as it is after
+        ``timeout`` seconds."""
+        await self.engine.wait(run_id, timeout)
         return await self.get(run_id)
 
     # -- stopping ----------------------------------------------------------------------------
@@ -189,7 +193,7 @@ class RunService(ServiceBase):
                 await events.announce(conn, "run.cancel", run_id=run_id, by=username)
             return run
         await self.engine.cancel_here(run_id, username)
-        return await self.wait(run_id)
+        return await self.wait(run_id, CANCEL_WAIT_SECONDS)
 
     def on_event(self, payload: str) -> None:
         """Kill and cancel requests made on other servers, for what this server runs."""
