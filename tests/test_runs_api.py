@@ -262,6 +262,32 @@ async def test_a_cancel_answers_while_an_environment_is_still_being_built(api, m
     assert outcome(finished)[a["id"]] != "completed"
 
 
+async def test_a_kill_before_the_node_started_keeps_it_from_starting(api, monkeypatch):
+    """A kill that arrives while the node is claimed but its process not started yet (its
+    environment still being checked) is not lost: the node never starts."""
+    building, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_build(self, node_id, tag, folder, log_path):
+        building.set()
+        await asyncio.wait_for(release.wait(), 30)
+        return True
+
+    monkeypatch.setattr(EnvironmentService, "ensure", slow_build)
+    pipeline = await setup_pipeline(api)
+    node = await add_node(api, pipeline, "n")
+    write_code(node, "open('../ran', 'w').write('yes')\n")
+    _, started = await api("POST", f"pipelines/{pipeline['id']}/runs", {})
+    await asyncio.wait_for(building.wait(), 10)
+    status, body = await api("POST", f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill")
+    assert status == 202 and body == {"node_id": node["id"], "killed": True}, body
+    release.set()
+    finished = await wait_run(api, started["id"])
+    entry = finished["nodes"][0]
+    assert entry["status"] == "failed", entry
+    assert entry["reason"].startswith("killed by") and "before it started" in entry["reason"]
+    assert not (Path(node["folder"]) / "ran").exists(), "the node's code never ran"
+
+
 async def test_history_per_pipeline_and_per_node(api):
     pipeline = await setup_pipeline(api)
     a = await add_node(api, pipeline, "a")
