@@ -22,7 +22,7 @@ from ...models import NodeKind
 from ...runners.base import Execution, NodeJob
 from ...runners.registry import Runners
 from ...store.fingerprints import FingerprintRow
-from ...store.runs import LeftRunning
+from ...store.run_recovery import LeftRunning
 from ..common import Settings
 from ..freshness.staleness import NodeNow, StalenessService
 from .environments import EnvironmentService

@@ -22,7 +22,7 @@ from graphlib import TopologicalSorter
 
 from ...runners.registry import Runners
 from ...store.database import Database
-from ...store.runs import LeftRunning
+from ...store.run_recovery import LeftRunning
 from ..common import ServiceBase, Settings
 from ..freshness.output_cache import OutputCache
 from ..freshness.staleness import StalenessService

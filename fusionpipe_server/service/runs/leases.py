@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from psycopg import AsyncConnection
 
 from ...live.background import cancel
-from ...store import runs as run_store
+from ...store import run_recovery
 from ...store.database import Database
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Leases:
             mine = list(tasks)
             try:
                 async with self.db.transaction() as conn:
-                    held = await run_store.renew_leases(conn, self.executor, mine, self.seconds)
+                    held = await run_recovery.renew_leases(conn, self.executor, mine, self.seconds)
             except Exception as err:  # an outage: try again, the lease may still hold
                 log.warning("fusionpipe: could not renew the lease of runs: %s", err)
                 continue
@@ -69,7 +69,7 @@ class Leases:
         """A transaction for writes about a run, refused (TakenOver) unless this server still
         holds the run."""
         async with self.db.transaction() as conn:
-            holder = await run_store.holds(conn, run_id, self.executor)
+            holder = await run_recovery.holds(conn, run_id, self.executor)
             if holder is not None:
                 self.lost.setdefault(run_id, holder)
                 raise TakenOver(run_id, holder)

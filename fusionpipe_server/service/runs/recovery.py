@@ -20,11 +20,11 @@ from ...folders.logs import note
 from ...models import Status
 from ...runners.processes import is_alive
 from ...store import edges as edge_store
-from ...store import events
+from ...store import events, run_recovery
 from ...store import nodes as node_store
 from ...store import runs as run_store
 from ...store.database import Database
-from ...store.runs import LeftRunning
+from ...store.run_recovery import LeftRunning
 from ..common import Settings
 from .engine import RunEngine
 from .running import HOST
@@ -57,7 +57,7 @@ async def recover(
     run are refused."""
     found = TakenBack()
     async with db.transaction() as conn:
-        for open_run in await run_store.open_runs_of(conn, f"{HOST}:"):
+        for open_run in await run_recovery.open_runs_of(conn, f"{HOST}:"):
             run_id, other = open_run.run_id, open_run.executor
             pid = int(other.rsplit(":", 1)[1])
             if other == executor or (is_alive(pid) and not open_run.lease_lapsed):
@@ -65,9 +65,9 @@ async def recover(
             if not go_on:
                 await _fail_run(conn, data_path, run_id, found)
                 continue
-            if not await run_store.take_over(conn, run_id, other, executor, lease_seconds):
+            if not await run_recovery.take_over(conn, run_id, other, executor, lease_seconds):
                 continue
-            left = await run_store.left_running(conn, run_id)
+            left = await run_recovery.left_running(conn, run_id)
             for execution in left:
                 if execution.backend in backends and execution.pid and execution.parts:
                     found.executions.append(execution)
@@ -75,14 +75,14 @@ async def recover(
                     why = "its server stopped and its backend cannot be taken back"
                     await _fail_left_over(conn, data_path, execution.node_id, why, run_id)
                     found.failed.append(execution.node_id)
-            pending = await run_store.pending_nodes(conn, run_id)
+            pending = await run_recovery.pending_nodes(conn, run_id)
             if left:
                 found.runs[run_id] = (left[0].pipeline_id, left[0].requested_by, pending)
             else:
                 run = await run_store.get_run(conn, run_id)
                 assert run is not None
                 found.runs[run_id] = (run.pipeline_id, run.requested_by, pending)
-        for node_id in await run_store.stranded_nodes(conn):
+        for node_id in await run_recovery.stranded_nodes(conn):
             await _fail_left_over(conn, data_path, node_id, "no run was executing it", None)
             found.failed.append(node_id)
         if found.failed or found.runs:
@@ -113,7 +113,7 @@ async def take_back(db: Database, settings: Settings, engine: RunEngine) -> list
 
 
 async def _fail_run(conn: AsyncConnection, data_path: Path, run_id: str, found: TakenBack) -> None:
-    for execution in await run_store.left_running(conn, run_id):
+    for execution in await run_recovery.left_running(conn, run_id):
         why = f"its process ({execution.pid}) is gone, stopped with its server"
         if is_alive(execution.pid):
             continue
