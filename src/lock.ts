@@ -1,6 +1,11 @@
-// What locks a node, as the server derives it (`locked_by`): its own lock, or a locked pipeline
-// that holds it. The panel never works this out itself; it only words it.
+// What locks a node and whether it is read-only, as the server derives them (`locked_by`,
+// `read_only_reason`): its own lock, a locked pipeline that holds it, or being shared by
+// reference. The panel never works these out itself; it only words them.
 import type { GraphNode } from './api';
+
+/** The server's reason a node is read-only: null when it is not, absent from servers older than
+ * the field. Here until the API's types, generated from its OpenAPI document, have it. */
+type ReadOnly = { read_only_reason?: string | null };
 
 /** Whether the node's own lock is on: what its Lock / Unlock entries switch. */
 export function lockedItself(node: Pick<GraphNode, 'locked_by'>): boolean {
@@ -16,4 +21,11 @@ export function lockReason(node: Pick<GraphNode, 'locked_by'>, action: string): 
   return by.kind === 'node'
     ? `The node is locked: unlock it to ${action}.`
     : `Pipeline "${by.tag}" is locked, which freezes its nodes: unlock it to ${action}.`;
+}
+
+/** Why the node's folder (its code, parameters and outputs) cannot be changed, as a sentence;
+ * null when it can. */
+export function readOnlyReason(node: GraphNode): string | null {
+  const reason = (node as GraphNode & ReadOnly).read_only_reason;
+  return reason ? `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.` : null;
 }
