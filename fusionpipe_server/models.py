@@ -108,6 +108,9 @@ class Node:
     # What locks it (``locked`` is derived from it, see store/locks.py): None, {"kind": "node"}
     # or {"kind": "pipeline", "id", "tag"} of a locked pipeline that holds it.
     locked_by: dict[str, str] | None = None
+    # Why it is read-only (locked, or shared by reference), in words, None when it is not:
+    # derived in SQL beside ``locked_by`` so that the panel only shows it (store/locks.py).
+    read_only_reason: str | None = None
 
     def to_json(self, data_path: str) -> dict[str, Any]:
         return {
@@ -124,6 +127,7 @@ class Node:
             "position": {"x": self.x, "y": self.y},
             "group": self.group_id,
             "referenced": self.referenced,
+            "read_only_reason": self.read_only_reason,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "stale_reasons": self.stale_reasons,
         }

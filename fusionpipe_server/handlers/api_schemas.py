@@ -152,6 +152,10 @@ _NODE = {
     "position": _XY,
     "group": _STR_OR_NULL,
     "referenced": BOOL,
+    "read_only_reason": {
+        **_STR_OR_NULL,
+        "description": "why its folder cannot be changed (locked, or shared), null if it can",
+    },
     "started_at": {**_TIME_OR_NULL, "description": "when its current run started, if running"},
     "stale_reasons": {"type": "array", "items": obj({"kind": STR, "message": STR})},
 }

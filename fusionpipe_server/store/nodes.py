@@ -10,7 +10,7 @@ from psycopg.rows import class_row
 
 from ..models import Node
 from .edges import descendants_cte
-from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, REFERENCED
+from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, READ_ONLY_REASON, REFERENCED
 
 # A node as one pipeline sees it; "referenced" means some other pipeline holds it too,
 # "locked" is derived (locks.py), and "started_at" is when its current run started (looked up
@@ -20,7 +20,7 @@ _MEMBER_SELECT = f"""
 SELECT n.id, n.project_id, n.tag, n.notes, n.kind, n.status, n.owner, n.folder,
        {LOCKED} AS locked, {LOCKED_BY} AS locked_by,
        m.x, m.y, m.group_id,
-       {REFERENCED} AS referenced,
+       {REFERENCED} AS referenced, {READ_ONLY_REASON} AS read_only_reason,
        CASE WHEN n.status = 'running' THEN
            (SELECT max(r.started_at) FROM run_nodes r
             WHERE r.node_id = n.id AND r.status = 'running')

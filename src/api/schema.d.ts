@@ -836,6 +836,8 @@ export interface components {
         y: number;
       };
       project_id: string;
+      /** @description why its folder cannot be changed (locked, or shared), null if it can */
+      read_only_reason: string | null;
       referenced: boolean;
       stale_reasons: {
         kind: string;
@@ -897,6 +899,8 @@ export interface components {
         y: number;
       };
       project_id: string;
+      /** @description why its folder cannot be changed (locked, or shared), null if it can */
+      read_only_reason: string | null;
       referenced: boolean;
       stale_reasons: {
         kind: string;
@@ -974,6 +978,8 @@ export interface components {
           y: number;
         };
         project_id: string;
+        /** @description why its folder cannot be changed (locked, or shared), null if it can */
+        read_only_reason: string | null;
         referenced: boolean;
         stale_reasons: {
           kind: string;
