@@ -103,7 +103,8 @@ class Node:
     group_id: str | None
     referenced: bool
     started_at: datetime | None = None  # of the current run, while running
-    # Why it is stale ([{kind, message}]), empty when up to date: see service/staleness.py.
+    # Why it is stale ([{kind, message}]), empty when up to date: see
+    # service/freshness/staleness.py.
     stale_reasons: list[dict[str, str]] = field(default_factory=list)
     # What locks it (``locked`` is derived from it, see store/locks.py): None, {"kind": "node"}
     # or {"kind": "pipeline", "id", "tag"} of a locked pipeline that holds it.

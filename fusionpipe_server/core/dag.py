@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 
 from ..errors import Conflict, Invalid
 from ..models import Status
@@ -77,6 +78,18 @@ def find_cycle(edges: Iterable[Pair], new_edge: Pair) -> list[str] | None:
             if nxt not in came_from and nxt != child:
                 came_from[nxt] = node
                 queue.append(nxt)
+    return None
+
+
+def cycle_in(edges: Iterable[Pair]) -> list[str] | None:
+    """A cycle among ``edges``, as a path that starts and ends on one node, or None."""
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for parent, child in edges:
+        sorter.add(child, parent)
+    try:
+        sorter.prepare()
+    except CycleError as err:
+        return list(reversed(err.args[1]))
     return None
 
 

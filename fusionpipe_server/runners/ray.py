@@ -154,7 +154,7 @@ class RayRunner:
         return RayExecution(self._ray, ref)
 
     def take_back(self, pid: int, log_path: Path) -> RayExecution:
-        """Never: a Ray task ends with the server that submitted it (see recovery.py)."""
+        """Never: a Ray task ends with the server that submitted it (service/runs/recovery.py)."""
         raise OSError("a node on Ray cannot be taken back after its server stopped")
 
     def shutdown(self) -> None:

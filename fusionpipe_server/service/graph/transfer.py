@@ -1,8 +1,9 @@
 """Export a pipeline to a git-friendly folder or a zip, and import one as a new pipeline.
 
-The document itself (``pipeline.yaml``) is built and checked in pipeline_file.py, the files in
-nodes/exchange.py; this module reads the graph and writes the rows. An import is checked whole
-before anything is created and is one transaction whose node folders go again if it fails.
+The document itself (``pipeline.yaml``) is built in core/pipeline_build.py and checked in
+core/pipeline_file.py, the files in folders/exchange.py; this module reads the graph and writes
+the rows. An import is checked whole before anything is created and is one transaction whose
+node folders go again if it fails.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from psycopg import AsyncConnection
 
 from ... import __version__
-from ...core import pipeline_file
+from ...core import pipeline_build, pipeline_file
 from ...errors import Conflict, NotFound
 from ...folders import exchange
 from ...folders import node_folders as folders
@@ -76,7 +77,7 @@ class TransferService(ServiceBase):
                 exchange.digest(code[node.id]),
             )
             sources.append(
-                pipeline_file.SourceNode(
+                pipeline_build.SourceNode(
                     node.id,
                     node.tag,
                     node.kind,
@@ -87,14 +88,14 @@ class TransferService(ServiceBase):
                     tie_break,
                 )
             )
-        document, names = pipeline_file.build(
+        document, names = pipeline_build.build(
             pipeline.tag,
             pipeline.notes,
             __version__,
             sources,
             [(e.source, e.target, e.slot) for e in edges],
             [
-                pipeline_file.SourceGroup(g.id, g.tag, g.collapsed, g.x, g.y, g.width, g.height)
+                pipeline_build.SourceGroup(g.id, g.tag, g.collapsed, g.x, g.y, g.width, g.height)
                 for g in groups
             ],
         )
