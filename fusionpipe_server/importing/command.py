@@ -13,7 +13,8 @@ import psycopg
 from ..errors import Conflict, Invalid
 from ..store.embedded import default_embedded_path, prepare_database
 from . import folders, original, target
-from .rules import KINDS, Plan, plan_import
+from .outcome import KINDS, Plan
+from .rules import plan_import
 from .write import new_unit, write_rows
 
 

@@ -16,7 +16,7 @@ from ..folders.node_folders import SUBFOLDERS, node_path, purge
 from ..folders.permissions import CACHES, make_project_folder, set_writable
 from ..models import ENTRY_POINTS
 from .original import OriginalNode
-from .rules import FolderFacts, NodeImport
+from .outcome import FolderFacts, NodeImport
 
 
 def locate(node: OriginalNode, from_data: Path) -> Path | None:

@@ -14,7 +14,7 @@ from ..store import groups as group_store
 from ..store import nodes as node_store
 from ..store import pipelines as pipeline_store
 from ..store import projects as project_store
-from .rules import Plan
+from .outcome import Plan
 
 
 async def write_rows(unit: Unit, plan: Plan, data_path: Path) -> None:
