@@ -27,17 +27,23 @@ def cli(database_url, data_path, *args):
     )
 
 
+async def is_running(api, node):
+    _, body = await api("GET", f"nodes/{node['id']}")
+    return body["status"] == "running"
+
+
+async def wait_running(api, node):
+    await wait_for(
+        lambda: is_running(api, node), timeout=30, what="the headless run starting the node"
+    )
+
+
 async def test_a_headless_run_obeys_a_kill_from_the_lab(api, database_url, data_path):
     pipeline = await setup_pipeline(api, "headless")
     node = await add_node(api, pipeline, "sleeper")
     write_code(node, SLEEPER)
     headless = cli(database_url, data_path, "run", "headless")
-
-    async def node_running():
-        _, body = await api("GET", f"nodes/{node['id']}")
-        return body["status"] == "running"
-
-    await wait_for(node_running, timeout=30, what="the headless run starting the node")
+    await wait_running(api, node)
     status, body = await api("POST", f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill")
     assert status == 202 and body["killed"] is True, body
     output, _ = await asyncio.to_thread(headless.communicate, timeout=30)
@@ -53,12 +59,7 @@ async def test_a_kill_the_running_server_has_not_obeyed_in_time_says_so(
     node = await add_node(api, pipeline, "sleeper")
     write_code(node, SLEEPER)
     headless = cli(database_url, data_path, "run", "stuck")
-
-    async def node_running():
-        _, body = await api("GET", f"nodes/{node['id']}")
-        return body["status"] == "running"
-
-    await wait_for(node_running, timeout=30, what="the headless run starting the node")
+    await wait_running(api, node)
     # The process running the node is stopped: it cannot hear the kill for now.
     os.kill(headless.pid, signal.SIGSTOP)
     try:
@@ -70,7 +71,7 @@ async def test_a_kill_the_running_server_has_not_obeyed_in_time_says_so(
             "killed": False,
             "message": "asked the server running it; the node has not ended yet",
         }
-        assert await node_running(), "the reply says what is true: it still runs"
+        assert await is_running(api, node), "the reply says what is true: it still runs"
     finally:
         os.kill(headless.pid, signal.SIGCONT)
     # Once it listens again, it obeys the kill it was sent.

@@ -18,6 +18,7 @@ from .graph.projects import ProjectService
 from .graph.transfer import TransferService
 from .graph.trash import TrashService
 from .rights import Rights
+from .runs.engine import RunEngine
 from .runs.environments import EnvironmentService
 from .runs.history import HistoryService
 from .runs.service import RunService
@@ -41,12 +42,14 @@ class Service:
         self.copies = CopyService(db, settings)
         self.environments = EnvironmentService(db, settings)
         self.runs = RunService(
-            db,
-            settings,
-            self.staleness,
-            self.cache,
-            self.environments,
-            runners or Runners.default(settings),
+            RunEngine(
+                db,
+                settings,
+                self.staleness,
+                self.cache,
+                self.environments,
+                runners or Runners.default(settings),
+            )
         )
         self.history = HistoryService(db, settings)
         self.outputs = OutputService(db, settings)

@@ -20,18 +20,13 @@ from ...folders.logs import note
 from ...folders.scheduling import Scheduling, format_duration
 from ...models import NodeKind
 from ...runners.base import Execution, NodeJob
-from ...runners.registry import Runners
 from ...store.fingerprints import FingerprintRow
 from ...store.run_recovery import LeftRunning
-from ..common import Settings
-from ..freshness.staleness import NodeNow, StalenessService
-from .environments import EnvironmentService
+from ..freshness.staleness import NodeNow
 from .jobs import node_job
 from .leases import TakenOver
-from .placement import Placement, place_node
-from .recorder import Recorder
-from .running import Running
-from .slots import SlotPool
+from .parts import EngineParts
+from .placement import Placement
 
 
 @dataclass(frozen=True)
@@ -99,23 +94,8 @@ class RetryPause:
 class Attempts:
     """Executes claimed nodes, attempt after attempt, and watches taken-back ones."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        runners: Runners,
-        pool: SlotPool,
-        environments: EnvironmentService,
-        staleness: StalenessService,
-        recorder: Recorder,
-        running: Running,
-    ) -> None:
-        self.settings = settings
-        self.runners = runners
-        self.pool = pool
-        self.environments = environments
-        self.staleness = staleness
-        self.recorder = recorder
-        self.running = running
+    def __init__(self, parts: EngineParts) -> None:
+        self.parts = parts
 
     async def execute(
         self,
@@ -131,12 +111,20 @@ class Attempts:
         ``data/`` stays as the failed attempt left it (checkpoints live there). True when it
         completed."""
         log_path = folder / "logs" / f"{run_id}.log"
-        if not await self.environments.ensure(row.id, row.tag, folder, log_path):
+        if not await self.parts.environments.ensure(row.id, row.tag, folder, log_path):
             why = "its environment could not be built (see the log)"
-            return await self.recorder.fail(run_id, pipeline_id, row.id, None, why)
+            return await self.parts.recorder.fail(run_id, pipeline_id, row.id, None, why)
         env = environments.environment(folder)
         job = node_job(
-            self.settings, run_id, row.id, NodeKind(row.kind), folder, log_path, env, plan, gpus
+            self.parts.settings,
+            run_id,
+            row.id,
+            NodeKind(row.kind),
+            folder,
+            log_path,
+            env,
+            plan,
+            gpus,
         )
         async with noted_if_taken_over(log_path):
             return await self._attempts(run_id, pipeline_id, row.id, now, plan, job)
@@ -155,18 +143,18 @@ class Attempts:
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 await note(log_path, f"\nfusionpipe: attempt {attempt} of {attempts}, {_now()}\n")
-            killer = self.running.killer(node_id)
+            killer = self.parts.running.killer(node_id)
             if killer is not None:
                 unstarted = f"killed by {killer} before it started"
                 await note(log_path, f"fusionpipe: {unstarted}\n")
-                return await self.recorder.fail(run_id, pipeline_id, node_id, None, unstarted)
+                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, None, unstarted)
             try:
                 execution = await runner.start(job)
             except (OSError, ValueError, FusionpipeError) as err:
                 await note(log_path, f"fusionpipe: could not start the node: {err}\n")
                 problem = f"could not start: {err}"
-                return await self.recorder.fail(run_id, pipeline_id, node_id, None, problem)
-            await self.recorder.attempt_started(
+                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, None, problem)
+            await self.parts.recorder.attempt_started(
                 run_id, node_id, runner.name, execution.pid, attempt, attempts
             )
             code, why, killed = await self._await_attempt(
@@ -182,12 +170,12 @@ class Attempts:
                     parts=now.parts.to_json(),
                     by_stat=now.scan.outputs_by_stat,
                 )
-            if attempt == attempts or killed or self.running.stopping(run_id):
-                return await self.recorder.fail(run_id, pipeline_id, node_id, code, why)
+            if attempt == attempts or killed or self.parts.running.stopping(run_id):
+                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, code, why)
             killer = await self._pause(run_id, node_id, log_path, scheduling)
             if killer is not None:
                 why = f"killed by {killer} before attempt {attempt + 1} (attempt {attempt}: {why})"
-                return await self.recorder.fail(run_id, pipeline_id, node_id, code, why)
+                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, code, why)
         raise AssertionError("unreachable: the last attempt returns")
 
     async def _pause(
@@ -199,10 +187,10 @@ class Attempts:
         later = f" in {format_duration(delay)}" if delay else ""
         await note(log_path, f"fusionpipe: trying again{later}\n")
         pause = RetryPause()
-        with self.running.watching(run_id, node_id, pause):
+        with self.parts.running.watching(run_id, node_id, pause):
             await pause.sleep(delay)
-        killer = self.running.killer(node_id)
-        if killer is None and self.running.stopping(run_id):
+        killer = self.parts.running.killer(node_id)
+        if killer is None and self.parts.running.stopping(run_id):
             killer = "the run stopping"
         if killer is not None:
             await note(log_path, f"fusionpipe: killed by {killer} before it ran again\n")
@@ -221,11 +209,11 @@ class Attempts:
         """Wait for an attempt's process (started here, or taken back after a restart and
         ``spent`` seconds old) within its time limit; record how it ended. The exit code, why
         it failed (None: it succeeded) and whether someone killed it."""
-        with self.running.watching(run_id, node_id, execution):
-            if self.running.killed_by(node_id):  # killed while it was starting
+        with self.parts.running.watching(run_id, node_id, execution):
+            if self.parts.running.killed_by(node_id):  # killed while it was starting
                 await execution.kill()
             ended = await wait_within(execution, None if timeout is None else timeout - spent)
-        killer = self.running.killer(node_id)
+        killer = self.parts.running.killer(node_id)
         why = failure(
             ended.code,
             killer=killer,
@@ -233,7 +221,7 @@ class Attempts:
             lost=execution.lost,
             timeout=timeout,
         )
-        await self.recorder.attempt_finished(
+        await self.parts.recorder.attempt_finished(
             run_id, node_id, attempt, ended.code, why or "completed"
         )
         await note(log_path, f"\nfusionpipe: {why or 'completed'}\n")
@@ -251,8 +239,8 @@ class Attempts:
         by_stat: bool,
     ) -> bool:
         folder = log_path.parent.parent
-        outputs, learnt = await self.staleness.outputs_now(node_id, folder, by_stat=by_stat)
-        return await self.recorder.succeed(
+        outputs, learnt = await self.parts.staleness.outputs_now(node_id, folder, by_stat=by_stat)
+        return await self.parts.recorder.succeed(
             run_id, pipeline_id, node_id, fingerprint, parts, outputs, learnt=learnt
         )
 
@@ -262,7 +250,7 @@ class Attempts:
         """A node process a previous server started: watch it to its end, within what is left
         of its time limit, then record that as if this server had started it. It is not
         retried: its retries would need the slots and GPUs it held on the server that left."""
-        folder = folders.node_path(self.settings.data_path, left.folder)
+        folder = folders.node_path(self.parts.settings.data_path, left.folder)
         log_path = folder / "logs" / f"{left.run_id}.log"
         await note(log_path, f"\nfusionpipe: taken back by the server {executor}\n")
         async with noted_if_taken_over(log_path):
@@ -270,16 +258,16 @@ class Attempts:
 
     async def _watch_adopted(self, left: LeftRunning, folder: Path, log_path: Path) -> bool:
         assert left.pid is not None and left.fingerprint and left.parts is not None
-        runner = self.runners.by_backend(left.backend or "")
+        runner = self.parts.runners.by_backend(left.backend or "")
         try:
             execution = runner.take_back(left.pid, log_path)
         except OSError as err:
             problem = f"could not be taken back after a server restart: {err}"
             await note(log_path, f"fusionpipe: {problem}\n")
-            return await self.recorder.fail(
+            return await self.parts.recorder.fail(
                 left.run_id, left.pipeline_id, left.node_id, None, problem
             )
-        plan = place_node(folder, self.settings.default_run_mode, self.runners, self.pool)
+        plan = self.parts.place(folder)
         started = left.attempt_started_at
         spent = (datetime.now(timezone.utc) - started).total_seconds() if started else 0.0
         code, why, _ = await self._await_attempt(
@@ -292,7 +280,9 @@ class Attempts:
             spent,
         )
         if why is not None:
-            return await self.recorder.fail(left.run_id, left.pipeline_id, left.node_id, code, why)
+            return await self.parts.recorder.fail(
+                left.run_id, left.pipeline_id, left.node_id, code, why
+            )
         return await self._completed(
             left.run_id,
             left.pipeline_id,

@@ -30,6 +30,7 @@ from .attempts import Attempts
 from .environments import EnvironmentService
 from .leases import Leases, TakenOver
 from .node_step import NodeStep
+from .parts import EngineParts
 from .recorder import Recorder
 from .running import Running, this_executor
 from .slots import SlotPool
@@ -54,21 +55,19 @@ class RunEngine(ServiceBase):
         self.leases = Leases(db, self.executor, settings.run_lease_seconds)
         self.running = Running()
         self.recorder = Recorder(self.leases)
-        pool = SlotPool(max(1, settings.max_parallel_nodes), list(settings.local_gpus))
-        self.attempts = Attempts(
-            settings, runners, pool, environments, staleness, self.recorder, self.running
-        )
-        self.step = NodeStep(
+        parts = EngineParts(
             db,
             settings,
             runners,
-            pool,
+            SlotPool(max(1, settings.max_parallel_nodes), list(settings.local_gpus)),
             staleness,
             cache,
+            environments,
             self.recorder,
             self.running,
-            self.attempts,
         )
+        self.attempts = Attempts(parts)
+        self.step = NodeStep(parts, self.attempts)
         self._tasks: dict[str, asyncio.Task[None]] = {}  # run id -> its loop
         # Node processes of runs taken back after a restart, to watch instead of start.
         self._adopted: dict[str, LeftRunning] = {}

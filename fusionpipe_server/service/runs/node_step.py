@@ -15,22 +15,17 @@ from ...core import planning
 from ...folders import node_folders as folders
 from ...folders.logs import note
 from ...models import Status
-from ...runners.registry import Runners
 from ...store import nodes as node_store
 from ...store import runs as run_store
-from ...store.database import Database
 from ...store.fingerprints import FingerprintRow
 from ...store.runs import SharedResult
-from ..common import Settings
-from ..freshness.output_cache import OutputCache
-from ..freshness.staleness import NodeNow, StalenessService
+from ..freshness.staleness import NodeNow
 from ..graph.edits import write_identities
 from .attempts import Attempts
 from .leases import TakenOver
-from .placement import Placement, place_node
-from .recorder import Recorder
-from .running import Running
-from .slots import Need, SlotPool
+from .parts import EngineParts
+from .placement import Placement
+from .slots import Need
 
 log = logging.getLogger(__name__)
 
@@ -39,34 +34,18 @@ WAIT_POLL_SECONDS = 0.2
 
 
 class NodeStep:
-    def __init__(
-        self,
-        db: Database,
-        settings: Settings,
-        runners: Runners,
-        pool: SlotPool,
-        staleness: StalenessService,
-        cache: OutputCache,
-        recorder: Recorder,
-        running: Running,
-        attempts: Attempts,
-    ) -> None:
-        self.db = db
-        self.settings = settings
-        self.runners = runners
-        self.pool = pool
-        self.staleness = staleness
-        self.cache = cache
-        self.recorder = recorder
-        self.running = running
+    def __init__(self, parts: EngineParts, attempts: Attempts) -> None:
+        self.parts = parts
         self.attempts = attempts
 
     async def do(self, run_id: str, pipeline_id: str, node_id: str) -> bool:
         """Decide and do what the node needs; True when it ends up completed."""
-        while run_id not in self.running.cancelled:
-            seen = await self.staleness.assess_one(node_id)
+        while run_id not in self.parts.running.cancelled:
+            seen = await self.parts.staleness.assess_one(node_id)
             if seen is None:
-                await self.recorder.outcome(run_id, node_id, "skipped", "the node was deleted")
+                await self.parts.recorder.outcome(
+                    run_id, node_id, "skipped", "the node was deleted"
+                )
                 return False
             row, now, assessment = seen.row, seen.now, seen.assessment
             waiting_on = [
@@ -74,41 +53,41 @@ class NodeStep:
             ]
             if waiting_on:
                 why = f"parent(s) not completed: {', '.join(waiting_on)}"
-                await self.recorder.outcome(run_id, node_id, "skipped", why)
+                await self.parts.recorder.outcome(run_id, node_id, "skipped", why)
                 return False
             if row.status == Status.RUNNING.value:
                 if not await self._wait_while_running(run_id, node_id):
                     return False  # this run was cancelled meanwhile
-                async with self.db.transaction() as conn:
+                async with self.parts.db.transaction() as conn:
                     taken = await run_store.shared_result(conn, run_id, node_id, now.fingerprint)
                 if taken is not None:
                     return await self._take(run_id, node_id, taken)
                 continue  # it ended some other way: decide again
             cached = None
             if now.scan.cache_outputs and not row.stale_manual and not assessment.up_to_date:
-                cached = await self.cache.find(now.fingerprint, node_id)
+                cached = await self.parts.cache.find(now.fingerprint, node_id)
             action = planning.decide(assessment, bool(row.stale_manual), cached is not None)
             if action == planning.Action.SKIP:
-                await self.recorder.up_to_date(run_id, pipeline_id, row, now, assessment)
+                await self.parts.recorder.up_to_date(run_id, pipeline_id, row, now, assessment)
                 return True
-            folder = folders.node_path(self.settings.data_path, row.folder)
-            plan = place_node(folder, self.settings.default_run_mode, self.runners, self.pool)
+            folder = folders.node_path(self.parts.settings.data_path, row.folder)
+            plan = self.parts.place(folder)
             need = Need() if cached is not None else plan.need
-            async with self.pool.hold(need) as gpus:
-                if run_id in self.running.cancelled:
+            async with self.parts.pool.hold(need) as gpus:
+                if run_id in self.parts.running.cancelled:
                     return False
                 previous = await self._claim(run_id, pipeline_id, node_id, now)
                 if isinstance(previous, SharedResult):
                     return await self._take(run_id, node_id, previous)
                 if previous is None:
-                    async with self.db.transaction() as conn:
+                    async with self.parts.db.transaction() as conn:
                         status = await node_store.status_of(conn, node_id)
                     if status == Status.RUNNING.value:
                         continue  # another run claimed it first: wait for it
                     why = "it was locked or shared with another pipeline meanwhile"
-                    await self.recorder.outcome(run_id, node_id, "skipped", why)
+                    await self.parts.recorder.outcome(run_id, node_id, "skipped", why)
                     return False
-                with self.running.claimed(run_id, node_id):
+                with self.parts.running.claimed(run_id, node_id):
                     return await self._claimed(
                         run_id, pipeline_id, row, now, folder, plan, previous, cached, gpus
                     )
@@ -147,8 +126,8 @@ class NodeStep:
     async def _wait_while_running(self, run_id: str, node_id: str) -> bool:
         """Another run executes the node: wait for it to end. False when this run was
         cancelled meanwhile."""
-        while run_id not in self.running.cancelled:
-            async with self.db.transaction() as conn:
+        while run_id not in self.parts.running.cancelled:
+            async with self.parts.db.transaction() as conn:
                 status = await node_store.status_of(conn, node_id)
             if status != Status.RUNNING.value:
                 return True
@@ -159,10 +138,10 @@ class NodeStep:
         """Take another run's result for the node instead of executing it again."""
         if taken.status == "completed":
             why = f"up to date: made by run {taken.run_id}"
-            await self.recorder.outcome(run_id, node_id, "skipped", why)
+            await self.parts.recorder.outcome(run_id, node_id, "skipped", why)
             return True
         why = f"failed in run {taken.run_id}" + (f": {taken.reason}" if taken.reason else "")
-        await self.recorder.outcome(run_id, node_id, "failed", why, exit_code=taken.exit_code)
+        await self.parts.recorder.outcome(run_id, node_id, "failed", why, exit_code=taken.exit_code)
         return False
 
     async def _claim(
@@ -170,11 +149,11 @@ class NodeStep:
     ) -> str | SharedResult | None:
         """The claim (see Recorder.claim); once it holds, the node's descendants read outputs
         about to change (they show "upstream") and its folder says who it is."""
-        previous, identities = await self.recorder.claim(run_id, pipeline_id, node_id, now)
+        previous, identities = await self.parts.recorder.claim(run_id, pipeline_id, node_id, now)
         if previous is None or isinstance(previous, SharedResult):
             return previous
-        self.staleness.request(nodes=[node_id])
-        await asyncio.to_thread(write_identities, self.settings.data_path, identities)
+        self.parts.staleness.request(nodes=[node_id])
+        await asyncio.to_thread(write_identities, self.parts.settings.data_path, identities)
         return previous
 
     async def _restore(
@@ -186,10 +165,10 @@ class NodeStep:
         cached: Any,
         folder: Path,
     ) -> bool:
-        await self.cache.restore(cached, folder)
+        await self.parts.cache.restore(cached, folder)
         why = f"restored from run {cached.run_id}"
         await note(folder / "logs" / f"{run_id}.log", f"fusionpipe: {why}, nothing to run\n")
-        return await self.recorder.succeed(
+        return await self.parts.recorder.succeed(
             run_id,
             pipeline_id,
             row.id,
@@ -205,7 +184,7 @@ class NodeStep:
         """A node that can never run as asked fails at once, saying why."""
         why = f"cannot run: {plan.problem}"
         await note(folder / "logs" / f"{run_id}.log", f"fusionpipe: {why}\n")
-        return await self.recorder.fail(run_id, pipeline_id, node_id, None, why)
+        return await self.parts.recorder.fail(run_id, pipeline_id, node_id, None, why)
 
     async def _make_room(
         self, row: FingerprintRow, previous: str, now: NodeNow, folder: Path
@@ -219,7 +198,7 @@ class NodeStep:
             and row.outputs_recorded is not None
             and row.outputs_seen == row.outputs_recorded
             and now.scan.cache_outputs
-            and await self.cache.stash(
+            and await self.parts.cache.stash(
                 node_id=row.id,
                 node_folder=folder,
                 fingerprint=row.fingerprint,
@@ -235,9 +214,9 @@ class NodeStep:
     ) -> None:
         """An unexpected error after the claim: the node must not stay ``running``."""
         why = f"fusionpipe failed while running it: {type(err).__name__}: {err}"
-        folder = folders.node_path(self.settings.data_path, row.folder)
+        folder = folders.node_path(self.parts.settings.data_path, row.folder)
         try:
             await note(folder / "logs" / f"{run_id}.log", f"\nfusionpipe: {why}\n")
         except OSError:
             log.exception("fusionpipe: could not write the log of node %s", row.id)
-        await self.recorder.fail(run_id, pipeline_id, row.id, None, why)
+        await self.parts.recorder.fail(run_id, pipeline_id, row.id, None, why)

@@ -17,17 +17,12 @@ from ...errors import Conflict, Invalid, NotFound
 from ...folders import logs as run_logs
 from ...folders import node_folders as folders
 from ...models import ACTIVE_RUN_STATUSES, Run, Status, new_id
-from ...runners.registry import Runners
 from ...store import events
 from ...store import nodes as node_store
 from ...store import runs as run_store
-from ...store.database import Database
-from ..common import ServiceBase, Settings
-from ..freshness.output_cache import OutputCache
-from ..freshness.staleness import StalenessService
+from ..common import ServiceBase
 from ..graph.edits import load_graph
 from .engine import RunEngine
-from .environments import EnvironmentService
 from .recovery import take_back
 
 # How long a kill asked of another server waits to see the node end.
@@ -38,18 +33,10 @@ CANCEL_WAIT_SECONDS = 5.0
 
 
 class RunService(ServiceBase):
-    def __init__(
-        self,
-        db: Database,
-        settings: Settings,
-        staleness: StalenessService,
-        cache: OutputCache,
-        environments: EnvironmentService,
-        runners: Runners,
-    ) -> None:
-        super().__init__(db, settings)
-        self.staleness = staleness
-        self.engine = RunEngine(db, settings, staleness, cache, environments, runners)
+    def __init__(self, engine: RunEngine) -> None:
+        super().__init__(engine.db, engine.settings)
+        self.staleness = engine.staleness
+        self.engine = engine
         self._pending: set[asyncio.Future[Any]] = set()
 
     @property
