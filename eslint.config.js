@@ -28,7 +28,8 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['**/*.svelte'],
+    // Components, and modules that use runes (.svelte.ts): Svelte's parser, TypeScript inside.
+    files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: tseslint.parser } },
   },
   {

@@ -5,9 +5,22 @@ module.exports = {
     rules: [
       {
         test: /\.ts$/,
-        exclude: /node_modules/,
+        exclude: [/node_modules/, /\.svelte\.ts$/],
         loader: 'builtin:swc-loader',
         options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2020' } },
+        type: 'javascript/auto',
+      },
+      {
+        // Our modules with runes (.svelte.ts): types stripped by SWC, then Svelte's compiler.
+        test: /\.svelte\.ts$/,
+        exclude: /node_modules/,
+        use: [
+          { loader: 'svelte-loader', options: { emitCss: false } },
+          {
+            loader: 'builtin:swc-loader',
+            options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2020' } },
+          },
+        ],
         type: 'javascript/auto',
       },
       {

@@ -8,23 +8,21 @@ import sys
 from collections.abc import Awaitable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, Integer, List, Type, Unicode, default
-from traitlets.config import Configurable
 
-from .background import cancel
-from .embedded_db import EmbeddedPostgres, default_embedded_path, prepare_database
 from .errors import Unavailable
-from .events import EventHub
+from .folders import kernels, lab_paths, leftovers
 from .handlers import handlers
-from .nodes import kernels, lab_paths, leftovers
-from .runners.base import NodeRunner
+from .live.background import cancel
+from .live.hub import EventHub
+from .live.watching import CONTENTS_EVENTS, ChangeWatcher
 from .runners.gpus import detect_gpus
+from .runners.registry import Runners, build
 from .service import Service, Settings
-from .service.watching import CONTENTS_EVENTS, ChangeWatcher
 from .store.database import Database
+from .store.embedded import EmbeddedPostgres, default_embedded_path, prepare_database
 
 # jupyter_server counts every setting ending in _last_activity in its last activity.
 ACTIVITY_KEY = "fusionpipe_last_activity"
@@ -112,6 +110,13 @@ class FusionpipeApp(ExtensionApp):
         as its parent, so its own settings come from the same configuration.""",
     ).tag(config=True)
 
+    ray_runner_class = Type(
+        default_value="fusionpipe_server.runners.ray.RayRunner",
+        klass=object,
+        help="""The runner of run_mode: ray nodes, made as runner_class is (a class method
+        `from_settings(settings)`, if it has one, makes it from the server's settings).""",
+    ).tag(config=True)
+
     output_cache_bytes = Integer(
         20 * 2**30,
         help="""Size limit of the output cache (outputs a re-run replaced, kept to be restored
@@ -174,22 +179,15 @@ class FusionpipeApp(ExtensionApp):
         help="Seconds between two purges of what has been in the trash longer than trash_days.",
     ).tag(config=True)
 
-    def _make_runner(self) -> NodeRunner:
-        """The runner of local nodes; ``Unavailable`` when the configured class is none."""
-        runner_class: Any = self.runner_class
-        needed = ("name", "local", "start", "take_back")
-        missing = [name for name in needed if not hasattr(runner_class, name)]
-        if missing:
-            raise Unavailable(
-                f"FusionpipeApp.runner_class {runner_class.__module__}."
-                f"{runner_class.__qualname__} lacks {', '.join(missing)}: "
-                "see fusionpipe_server/runners/base.py"
-            )
-        if issubclass(runner_class, Configurable):
-            runner: NodeRunner = runner_class(parent=self)
-        else:
-            runner = runner_class()
-        return runner
+    def _make_runners(self, settings: Settings) -> Runners:
+        """The runner of each run mode, from its class setting; ``Unavailable`` when a
+        configured class is not a runner."""
+        return Runners(
+            {
+                "local": build(self.runner_class, "runner_class", settings, parent=self),
+                "ray": build(self.ray_runner_class, "ray_runner_class", settings, parent=self),
+            }
+        )
 
     @default("database_url")
     def _default_database_url(self) -> str:
@@ -236,9 +234,15 @@ class FusionpipeApp(ExtensionApp):
         # The runner and the database are made ready while the server loads, not in the start
         # hook: a server without them is useless, and jupyter_server only logs errors raised
         # by start hooks, so this is the one place where "refuse to start" can really refuse.
+        assert self.serverapp is not None
         try:
-            runner = self._make_runner()
             dsn = self._prepare_database()
+            settings = self.service_settings(
+                lab_data_prefix=lab_paths.link_data_folder(
+                    Path(self.serverapp.root_dir), self.resolved_data_path, self.data_link
+                )
+            )
+            runners = self._make_runners(settings)
         except Unavailable as err:
             self.log.critical("fusionpipe: %s", err.message)
             self._stop_embedded()
@@ -247,13 +251,7 @@ class FusionpipeApp(ExtensionApp):
         restart = self._embedded.ensure_running if self._embedded is not None else None
         self._database = Database(dsn, restart=restart)
         self._events = EventHub(dsn)
-        assert self.serverapp is not None
-        settings = self.service_settings(
-            lab_data_prefix=lab_paths.link_data_folder(
-                Path(self.serverapp.root_dir), self.resolved_data_path, self.data_link
-            )
-        )
-        self._service = Service(self._database, settings, runner)
+        self._service = Service(self._database, settings, runners)
         self._service.staleness.scan_interval = self.staleness_scan_interval
         self._service.trash.purge_interval = self.trash_purge_interval
         self._watcher = ChangeWatcher(

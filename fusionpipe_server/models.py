@@ -103,11 +103,15 @@ class Node:
     group_id: str | None
     referenced: bool
     started_at: datetime | None = None  # of the current run, while running
-    # Why it is stale ([{kind, message}]), empty when up to date: see service/staleness.py.
+    # Why it is stale ([{kind, message}]), empty when up to date: see
+    # service/freshness/staleness.py.
     stale_reasons: list[dict[str, str]] = field(default_factory=list)
     # What locks it (``locked`` is derived from it, see store/locks.py): None, {"kind": "node"}
     # or {"kind": "pipeline", "id", "tag"} of a locked pipeline that holds it.
     locked_by: dict[str, str] | None = None
+    # Why it is read-only (locked, or shared by reference), in words, None when it is not:
+    # derived in SQL beside ``locked_by`` so that the panel only shows it (store/locks.py).
+    read_only_reason: str | None = None
 
     def to_json(self, data_path: str) -> dict[str, Any]:
         return {
@@ -124,6 +128,7 @@ class Node:
             "position": {"x": self.x, "y": self.y},
             "group": self.group_id,
             "referenced": self.referenced,
+            "read_only_reason": self.read_only_reason,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "stale_reasons": self.stale_reasons,
         }
@@ -232,6 +237,11 @@ class RunNode:
             else None
         )
         return values
+
+
+# What a run's status may be; a run in one of the first two has not ended ("active").
+RUN_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+ACTIVE_RUN_STATUSES = RUN_STATUSES[:2]
 
 
 @dataclass

@@ -1,5 +1,6 @@
-// What locks a node, as the server derives it (`locked_by`): its own lock, or a locked pipeline
-// that holds it. The panel never works this out itself; it only words it.
+// What locks a node and whether it is read-only, as the server derives them (`locked_by`,
+// `read_only_reason`): its own lock, a locked pipeline that holds it, or being shared by
+// reference. The panel never works these out itself; it only words them.
 import type { GraphNode } from './api';
 
 /** Whether the node's own lock is on: what its Lock / Unlock entries switch. */
@@ -16,4 +17,11 @@ export function lockReason(node: Pick<GraphNode, 'locked_by'>, action: string): 
   return by.kind === 'node'
     ? `The node is locked: unlock it to ${action}.`
     : `Pipeline "${by.tag}" is locked, which freezes its nodes: unlock it to ${action}.`;
+}
+
+/** Why the node's folder (its code, parameters and outputs) cannot be changed, as a sentence;
+ * null when it can. */
+export function readOnlyReason(node: Pick<GraphNode, 'read_only_reason'>): string | null {
+  const reason = node.read_only_reason;
+  return reason ? `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.` : null;
 }

@@ -5,27 +5,15 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { type ISessionContext, Notification } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import type { Contents } from '@jupyterlab/services';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, type NodeDetails, type NodeLog, type OutputListing, type Run } from './api';
+import { attempt } from './attempt';
 import type { FusionpipeEvent } from './events';
-import { lockReason } from './lock';
-import { attempt, type PipelineModel } from './model';
+import { LiveModel, RUN_BURST_MS } from './liveModel';
+import type { PipelineModel } from './pipelineModel';
 
 /** How many lines of a log the inspector shows. */
 export const LOG_TAIL = 200;
-
-/** Why the node's parameters cannot be edited, or null when they can. */
-export function readOnlyReason(node: Pick<NodeDetails, 'locked_by' | 'referenced'>): string | null {
-  const locked = lockReason(node, 'edit its parameters');
-  if (locked) {
-    return locked;
-  }
-  if (node.referenced) {
-    return 'The node is shared with other pipelines, so it is read-only: detach it to edit it.';
-  }
-  return null;
-}
 
 function emptyNotebook(kernel: string, displayName: string): Partial<Contents.IModel> {
   return {
@@ -40,13 +28,13 @@ function emptyNotebook(kernel: string, displayName: string): Partial<Contents.IM
   };
 }
 
-export class NodeModel {
+export class NodeModel extends LiveModel {
   constructor(
     readonly pipeline: PipelineModel,
     readonly app?: JupyterFrontEnd,
   ) {
+    super(pipeline.events, RUN_BURST_MS);
     pipeline.selectionChanged.connect(this.onSelection, this);
-    pipeline.app.events.received.connect(this.onEvent, this);
   }
 
   /** The ids of the nodes selected on the canvas. */
@@ -81,10 +69,6 @@ export class NodeModel {
     return this._shownRun;
   }
 
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
   /** Whether the Outputs section is open: its listing is only loaded while it is. */
   get outputsOpen(): boolean {
     return this._outputsOpen;
@@ -97,7 +81,7 @@ export class NodeModel {
 
   async setOutputsOpen(open: boolean): Promise<void> {
     this._outputsOpen = open;
-    this._changed.emit();
+    this.emitChanged();
     if (open) {
       await this.loadOutputs();
     }
@@ -111,7 +95,7 @@ export class NodeModel {
     const listing = await attempt('list the outputs', () => this.pipeline.app.api.outputs(node.id));
     if (listing && this._node?.id === listing.node_id) {
       this._outputs = listing;
-      this._changed.emit();
+      this.emitChanged();
     }
   }
 
@@ -152,7 +136,7 @@ export class NodeModel {
     this._log = undefined;
     this._shownRun = null;
     this._outputs = undefined;
-    this._changed.emit();
+    this.emitChanged();
     if (this.selection.length !== 1) {
       return;
     }
@@ -163,13 +147,13 @@ export class NodeModel {
     // The selection may have moved on while this was loading.
     if (loaded && generation === this._generation) {
       [this._node, this._parameters] = loaded;
-      this._changed.emit();
-      await Promise.all([this.reload(), this.loadOutputs()]);
+      this.emitChanged();
+      await Promise.all([this.refresh(), this.loadOutputs()]);
     }
   }
 
   /** Reload the node's details, runs and log (not the parameters, which may be being edited). */
-  async reload(): Promise<void> {
+  async refresh(): Promise<void> {
     const node = this._node;
     if (!node) {
       return;
@@ -185,7 +169,7 @@ export class NodeModel {
       this._reloadFailure = null;
       if (generation === this._generation) {
         [this._node, this._runs, this._log] = loaded;
-        this._changed.emit();
+        this.emitChanged();
         if (loaded[0].status !== node.status) {
           // Run, cleared or reset: what data/ and reports/ hold has changed.
           void this.loadOutputs();
@@ -205,7 +189,7 @@ export class NodeModel {
   /** Show the log of one run, or of the latest run with `null`. */
   async showRun(runId: string | null): Promise<void> {
     this._shownRun = runId;
-    await this.reload();
+    await this.refresh();
   }
 
   async rename(tag: string): Promise<void> {
@@ -238,7 +222,7 @@ export class NodeModel {
         await attempt('save the parameters', () => Promise.reject(error));
       }
     }
-    this._changed.emit();
+    this.emitChanged();
   }
 
   async copyPath(): Promise<void> {
@@ -316,10 +300,8 @@ export class NodeModel {
   }
 
   dispose(): void {
-    window.clearTimeout(this._pending);
-    window.clearTimeout(this._pendingOutputs);
     this.pipeline.selectionChanged.disconnect(this.onSelection, this);
-    this.pipeline.app.events.received.disconnect(this.onEvent, this);
+    super.dispose();
   }
 
   private async update(
@@ -337,28 +319,25 @@ export class NodeModel {
     if (updated && this._node?.id === node.id) {
       this._node = { ...this._node, ...updated };
     }
-    this._changed.emit();
+    this.emitChanged();
   }
 
   private onSelection(): void {
     void this.load();
   }
 
-  private onEvent(_: unknown, event: FusionpipeEvent): void {
+  protected onEvent(event: FusionpipeEvent): void {
     const node = this._node;
     const concerned =
       event.event === 'resync' ||
       event.node_id === node?.id ||
       event.pipeline_id === this.pipeline.pipelineId;
     if (node && concerned) {
-      // A run sends bursts of events: one reload for each burst.
-      window.clearTimeout(this._pending);
-      this._pending = window.setTimeout(() => void this.reload(), 100);
+      this.scheduleRefresh();
     }
     if (node && event.event === 'node.status' && event.node_id === node.id) {
       // Its outputs change when it has run (or been cleared), not while it runs.
-      window.clearTimeout(this._pendingOutputs);
-      this._pendingOutputs = window.setTimeout(() => void this.loadOutputs(), 100);
+      void this._loadOutputs.invoke();
     }
   }
 
@@ -370,9 +349,7 @@ export class NodeModel {
   private _shownRun: string | null = null;
   private _generation = 0;
   private _reloadFailure: string | null = null;
-  private _pending = 0;
   private _outputsOpen = false;
   private _outputs: OutputListing | undefined;
-  private _pendingOutputs = 0;
-  private readonly _changed = new Signal<this, void>(this);
+  private readonly _loadOutputs = this.debounce(() => this.loadOutputs(), RUN_BURST_MS);
 }

@@ -1,10 +1,10 @@
 // The state of one pipeline's Runs view: a page of its runs (all or failed only), the run opened
 // with its nodes, and the log of one of them; kept current from the live events.
-import { ISignal, Signal } from '@lumino/signaling';
-
 import type { NodeLog, RunPage, RunWithProgress } from './api';
+import { attempt } from './attempt';
 import type { FusionpipeEvent } from './events';
-import { attempt, type FusionpipeModel } from './model';
+import { LiveModel, RUN_BURST_MS } from './liveModel';
+import type { FusionpipeModel } from './model';
 import { LOG_TAIL } from './nodeModel';
 
 /** Runs per page: enough to fill a tab, few enough to draw at once. */
@@ -12,12 +12,12 @@ export const RUNS_PAGE = 50;
 
 export type RunFilter = 'all' | 'failed';
 
-export class RunsModel {
+export class RunsModel extends LiveModel {
   constructor(
     readonly app: FusionpipeModel,
     readonly pipelineId: string,
   ) {
-    app.events.received.connect(this.onEvent, this);
+    super(app.events, RUN_BURST_MS);
   }
 
   get page(): RunPage | undefined {
@@ -52,10 +52,6 @@ export class RunsModel {
     return this._log;
   }
 
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
   /** The pipeline's names and the first page of its runs. */
   async load(): Promise<void> {
     const graph = await attempt('load the pipeline', () => this.app.api.pipeline(this.pipelineId));
@@ -77,7 +73,7 @@ export class RunsModel {
     );
     if (page) {
       this._page = page;
-      this._changed.emit();
+      this.emitChanged();
     }
   }
 
@@ -92,13 +88,13 @@ export class RunsModel {
     this._log = undefined;
     if (runId === null) {
       this._opened = undefined;
-      this._changed.emit();
+      this.emitChanged();
       return;
     }
     const run = await attempt('load the run', () => this.app.api.run(runId));
     if (run) {
       this._opened = run;
-      this._changed.emit();
+      this.emitChanged();
     }
   }
 
@@ -107,41 +103,35 @@ export class RunsModel {
     const run = this._opened;
     this._logNode = nodeId;
     this._log = undefined;
-    this._changed.emit();
+    this.emitChanged();
     if (run && nodeId) {
       const log = await attempt('load the log', () =>
         this.app.api.log(nodeId, { runId: run.id, tail: LOG_TAIL }),
       );
       if (log && this._logNode === nodeId) {
         this._log = log;
-        this._changed.emit();
+        this.emitChanged();
       }
     }
   }
 
-  dispose(): void {
-    window.clearTimeout(this._pending);
-    this.app.events.received.disconnect(this.onEvent, this);
-  }
-
-  private onEvent(_: unknown, event: FusionpipeEvent): void {
+  protected onEvent(event: FusionpipeEvent): void {
     const mine = event.pipeline_id === this.pipelineId;
     const opened = event.run_id !== undefined && event.run_id === this._opened?.id;
     if (event.event === 'resync' || (event.run_id && (mine || opened))) {
-      // A run sends bursts of events: one reload for each burst.
-      window.clearTimeout(this._pending);
-      this._pending = window.setTimeout(() => void this.reload(), 100);
+      this.scheduleRefresh();
     }
   }
 
-  private async reload(): Promise<void> {
+  /** The page shown and the run opened, afresh. */
+  async refresh(): Promise<void> {
     await this.goTo(this._page?.offset ?? 0);
     const run = this._opened;
     if (run) {
       const fresh = await attempt('load the run', () => this.app.api.run(run.id));
       if (fresh && this._opened?.id === fresh.id) {
         this._opened = fresh;
-        this._changed.emit();
+        this.emitChanged();
       }
     }
   }
@@ -153,6 +143,4 @@ export class RunsModel {
   private _opened: RunWithProgress | undefined;
   private _logNode: string | null = null;
   private _log: NodeLog | undefined;
-  private _pending = 0;
-  private readonly _changed = new Signal<this, void>(this);
 }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from fusionpipe_server.nodes.environments import uv_binary
+from fusionpipe_server.folders.venvs import uv_binary
 
 SCHEMA = """
 CREATE TABLE projects (project_id TEXT PRIMARY KEY, tag TEXT, notes TEXT, owner TEXT);

@@ -17,7 +17,7 @@ import pytest
 from conftest import create_database, drop_database
 from psycopg import errors, sql
 
-from fusionpipe_server import admin
+from fusionpipe_server.cli import admin
 from fusionpipe_server.errors import Unavailable
 from fusionpipe_server.store import schema
 

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from fusionpipe_server import dag
+from fusionpipe_server.core import dag
 from fusionpipe_server.errors import Conflict, Invalid
 from fusionpipe_server.models import Status
 

@@ -10,7 +10,7 @@ import sys
 
 from test_admin import fresh_database  # noqa: F401 (a fixture)
 
-from fusionpipe_server import admin
+from fusionpipe_server.cli import admin
 
 
 def doctor(*args, cwd, env=None):

@@ -13,7 +13,7 @@ import pytest
 from conftest import create_database, drop_database
 from jupyter_process import JupyterProcess
 
-from fusionpipe_server.embedded_db import drop_dead_holders
+from fusionpipe_server.store.embedded import drop_dead_holders
 
 
 def postgres_running(pgdata: Path) -> bool:

@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from fusionpipe_server import planning
+from fusionpipe_server.core import planning
 from fusionpipe_server.fingerprint.hashing import StatCache
 from fusionpipe_server.fingerprint.parts import Input, Parts, differences
 from fusionpipe_server.fingerprint.scan import outputs_digest, scan_folder

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from test_nodes_api import add_node, setup_pipeline
 
-from fusionpipe_server.nodes.identity import IDENTITY_FILE
+from fusionpipe_server.folders.identity import IDENTITY_FILE
 
 BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"

@@ -16,7 +16,8 @@ from fusionpipe_server.importing.original import (
     OriginalPipeline,
     OriginalProject,
 )
-from fusionpipe_server.importing.plan import Existing, FolderFacts, plan_import
+from fusionpipe_server.importing.outcome import Existing, FolderFacts
+from fusionpipe_server.importing.rules import plan_import
 
 
 def installation(edges=(), lineage=(), pipelines=None, node_ids=("n_a", "n_b", "n_c")):

@@ -86,7 +86,7 @@ def test_the_sdist_and_the_wheel_hold_the_built_lab_extension(dist):
     assert f"{lab}/package.json" in names and f"{lab}/install.json" in names
     assert any(re.fullmatch(rf"{lab}/static/remoteEntry\.\w+\.js", name) for name in names)
     assert f"{data}/etc/jupyter/jupyter_server_config.d/fusionpipe_server.json" in names
-    assert "fusionpipe_server/nodes/example/fit.ipynb" in names
+    assert "fusionpipe_server/folders/example/fit.ipynb" in names
     assert "fusionpipe/matlab/fp_parents.m" in names
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 
@@ -26,22 +27,56 @@ def cli(database_url, data_path, *args):
     )
 
 
+async def is_running(api, node):
+    _, body = await api("GET", f"nodes/{node['id']}")
+    return body["status"] == "running"
+
+
+async def wait_running(api, node):
+    await wait_for(
+        lambda: is_running(api, node), timeout=30, what="the headless run starting the node"
+    )
+
+
 async def test_a_headless_run_obeys_a_kill_from_the_lab(api, database_url, data_path):
     pipeline = await setup_pipeline(api, "headless")
     node = await add_node(api, pipeline, "sleeper")
     write_code(node, SLEEPER)
     headless = cli(database_url, data_path, "run", "headless")
-
-    async def node_running():
-        _, body = await api("GET", f"nodes/{node['id']}")
-        return body["status"] == "running"
-
-    await wait_for(node_running, timeout=30, what="the headless run starting the node")
+    await wait_running(api, node)
     status, body = await api("POST", f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill")
     assert status == 202 and body["killed"] is True, body
     output, _ = await asyncio.to_thread(headless.communicate, timeout=30)
     assert headless.returncode == 1, output
     assert "FAIL sleeper" in output and "killed by" in output
+
+
+async def test_a_kill_the_running_server_has_not_obeyed_in_time_says_so(
+    api, database_url, data_path, monkeypatch
+):
+    monkeypatch.setattr("fusionpipe_server.service.runs.service.REMOTE_KILL_SECONDS", 1.0)
+    pipeline = await setup_pipeline(api, "stuck")
+    node = await add_node(api, pipeline, "sleeper")
+    write_code(node, SLEEPER)
+    headless = cli(database_url, data_path, "run", "stuck")
+    await wait_running(api, node)
+    # The process running the node is stopped: it cannot hear the kill for now.
+    os.kill(headless.pid, signal.SIGSTOP)
+    try:
+        kill = f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill"
+        status, body = await api("POST", kill)
+        assert status == 202, body
+        assert body == {
+            "node_id": node["id"],
+            "killed": False,
+            "message": "asked the server running it; the node has not ended yet",
+        }
+        assert await is_running(api, node), "the reply says what is true: it still runs"
+    finally:
+        os.kill(headless.pid, signal.SIGCONT)
+    # Once it listens again, it obeys the kill it was sent.
+    output, _ = await asyncio.to_thread(headless.communicate, timeout=30)
+    assert headless.returncode == 1 and "killed by" in output, output
 
 
 async def test_the_kill_command_ends_a_node_the_lab_runs(api, database_url, data_path):

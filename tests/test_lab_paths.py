@@ -7,7 +7,7 @@ import os
 
 from test_nodes_api import add_node, setup_pipeline
 
-from fusionpipe_server.nodes.lab_paths import lab_path, link_data_folder
+from fusionpipe_server.folders.lab_paths import lab_path, link_data_folder
 
 
 async def test_a_node_outside_the_root_opens_through_the_data_link(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from test_nodes_api import add_node, setup_pipeline
 
-from fusionpipe_server.layout import NODE_HEIGHT, NODE_WIDTH, ROW_WIDTH, STEP_X, STEP_Y, place
+from fusionpipe_server.core.layout import NODE_HEIGHT, NODE_WIDTH, ROW_WIDTH, STEP_X, STEP_Y, place
 
 
 def overlapping(a, b):

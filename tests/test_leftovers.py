@@ -8,8 +8,9 @@ import time
 
 import pytest
 
+from fusionpipe_server.folders import kernels, leftovers
+from fusionpipe_server.folders import node_folders as folders
 from fusionpipe_server.models import NodeKind
-from fusionpipe_server.nodes import folders, kernels, leftovers
 
 IDENTITY = {"tag": "t", "kind": "python", "project_id": "pr_1", "parents": []}
 OLD = time.time() - 2 * leftovers.MAX_AGE_SECONDS

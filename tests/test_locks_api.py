@@ -165,3 +165,53 @@ async def test_locking_a_pipeline_while_a_node_runs_is_refused(api, tmp_path):
         assert time.monotonic() < deadline, "the run never finished"
         await asyncio.sleep(0.05)
     assert (await lock(api, pipeline))[0] == 200
+
+
+async def test_each_node_says_why_it_is_read_only_in_the_words_the_panel_shows(api):
+    """The panel shows ``read_only_reason`` as it comes: the server alone decides it."""
+    published, working = await setup_pipeline(api, "published"), await setup_pipeline(api, "work")
+    own, frozen = await add_node(api, working, "own"), await add_node(api, published, "frozen")
+    shared, free = await add_node(api, working, "shared"), await add_node(api, working, "free")
+    await api("PATCH", f"pipelines/{working['id']}/nodes/{own['id']}", {"locked": True})
+    status, _ = await api(
+        "POST",
+        f"pipelines/{working['id']}/reference-nodes",
+        {"node_ids": [shared["id"]], "target_pipeline_id": published["id"]},
+    )
+    assert status == 204
+    nodes = await graph_nodes(api, working)
+    reasons = {tag: node["read_only_reason"] for tag, node in nodes.items()}
+    assert reasons == {
+        "own": "the node is locked: unlock it to change it",
+        "shared": "the node is shared with other pipelines (referenced): detach it to change it",
+        "free": None,
+    }
+
+    # A locked pipeline freezes its nodes, the shared one too; a node's own lock still wins.
+    assert (await lock(api, published))[0] == 200
+    frozen_by = (
+        'pipeline "published" is locked, which freezes its nodes: unlock that pipeline to change it'
+    )
+    nodes = await graph_nodes(api, published)
+    assert nodes["frozen"]["read_only_reason"] == frozen_by
+    assert (await graph_nodes(api, working))["shared"]["read_only_reason"] == frozen_by
+    await api("PATCH", f"pipelines/{published['id']}/nodes/{frozen['id']}", {"locked": True})
+    assert (await graph_nodes(api, published))["frozen"]["read_only_reason"] == reasons["own"]
+
+    # The node's details (the inspector) and a node's change answer say the same.
+    _, details = await api("GET", f"nodes/{shared['id']}")
+    assert details["read_only_reason"] == frozen_by
+    status, moved = await api(
+        "PATCH", f"pipelines/{working['id']}/nodes/{free['id']}", {"position": {"x": 1, "y": 2}}
+    )
+    assert status == 200 and moved["read_only_reason"] is None
+
+    # Unlocked and detached: nothing holds it back any more.
+    assert (await lock(api, published, False))[0] == 200
+    status, _ = await api("POST", f"pipelines/{working['id']}/detach", {"node_id": shared["id"]})
+    assert status < 300
+    assert all(
+        node["read_only_reason"] is None
+        for tag, node in (await graph_nodes(api, working)).items()
+        if tag != "own"
+    )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jupyter_process import TOKEN, free_port
 
-from fusionpipe_server.processes import is_alive
+from fusionpipe_server.runners.processes import is_alive
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,9 @@ import textwrap
 import pytest
 
 import fusionpipe
+from fusionpipe_server.folders import node_folders as folders
+from fusionpipe_server.folders import parameters
 from fusionpipe_server.models import NodeKind
-from fusionpipe_server.nodes import folders, parameters
 
 REPORT = """
 import json, fusionpipe

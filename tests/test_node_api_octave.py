@@ -10,8 +10,9 @@ import subprocess
 import pytest
 
 import fusionpipe
+from fusionpipe_server.folders import node_folders as folders
+from fusionpipe_server.folders import parameters
 from fusionpipe_server.models import NodeKind
-from fusionpipe_server.nodes import folders, parameters
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,9 @@ import nbformat
 import pytest
 
 from fusionpipe_server.errors import Conflict, Invalid
+from fusionpipe_server.folders import identity, parameters
+from fusionpipe_server.folders import node_folders as folders
 from fusionpipe_server.models import NodeKind
-from fusionpipe_server.nodes import folders, identity, parameters
 
 IDENTITY = {"tag": "t", "kind": "python", "project_id": "pr_1", "parents": []}
 WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH

@@ -9,7 +9,7 @@ from pathlib import Path
 from test_nodes_api import add_node, setup_pipeline
 from test_runs_api import run, write_code
 
-from fusionpipe_server.nodes import logs
+from fusionpipe_server.folders import logs
 from fusionpipe_server.runners.node_environment import node_environment
 
 

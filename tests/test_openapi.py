@@ -6,12 +6,15 @@ from __future__ import annotations
 import http.cookies
 import json
 import re
+import subprocess
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from fusionpipe_server.handlers import ROUTES
+from fusionpipe_server.handlers import ROUTES, openapi
 
 
 @pytest.fixture
@@ -109,3 +112,46 @@ def _cookies(response: Any) -> dict[str, str]:
     for header in response.headers.get_list("Set-Cookie"):
         jar.load(header)
     return {name: morsel.value for name, morsel in jar.items()}
+
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = ROOT / "src" / "api" / "schema.d.ts"
+
+
+def test_the_panels_generated_api_types_are_current(tmp_path):
+    """src/api/schema.d.ts is what `jlpm gen:api` makes of today's document: a change of the
+    API that was not carried over to the panel's types fails here."""
+    tools = ROOT / "node_modules" / ".bin"
+    assert (tools / "openapi-typescript").exists(), "run `jlpm install` first"
+    document = tmp_path / "openapi.json"
+    document.write_text(json.dumps(openapi.document(), indent=2, sort_keys=True))
+    typed = subprocess.run(
+        [tools / "openapi-typescript", document], capture_output=True, text=True, check=True
+    ).stdout
+    formatted = subprocess.run(
+        [tools / "prettier", "--stdin-filepath", GENERATED],
+        input=typed,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    assert formatted == GENERATED.read_text(), "the API changed: run `jlpm gen:api`"
+
+
+def test_the_parameters_text_schema_allows_what_yaml_reads():
+    """`content` of PUT nodes/{id}/parameters refuses exactly the characters YAML cannot hold
+    (schemathesis found schema-valid text with control characters refused with a 400)."""
+    schema = openapi.operation("/nodes/{node_id}/parameters", "put")
+    pattern = schema["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    content = pattern["content"]["pattern"]
+    for code in [*range(0x00, 0xA1), 0x2028, 0xD7FF, 0xE000, 0xFEFF, 0xFFFD, 0xFFFE, 0xFFFF]:
+        text = f"x: '{chr(code)}'\n"
+        try:
+            yaml.safe_load(text)
+            readable = True
+        except yaml.reader.ReaderError:
+            readable = False
+        except yaml.YAMLError:
+            readable = True  # a character YAML reads, in a place it does not want it
+        assert (re.search(content, text) is not None) == readable, hex(code)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
+import urllib.parse
 from pathlib import Path
 
 import pytest
 from test_nodes_api import add_node, setup_pipeline
 
 from fusionpipe_server.errors import Invalid
-from fusionpipe_server.service.outputs import LIST_LIMIT, resolve_output
+from fusionpipe_server.handlers import openapi
+from fusionpipe_server.service.graph.outputs import LIST_LIMIT, resolve_output
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -116,6 +119,30 @@ async def test_paths_that_leave_data_or_reports_are_refused(api, jp_fetch, tmp_p
     assert missing.code == 404
     bad_head = await fetch(jp_fetch, "nodes", node["id"], "outputs", "data", "inside.txt", head="0")
     assert bad_head.code == 400
+
+
+async def test_the_document_says_which_output_paths_are_served(api, jp_fetch):
+    """The OpenAPI pattern of ``path`` is the server's rule: what it allows is served (or a 404
+    when there is no such file), what it refuses is a 400, even another spelling of a file."""
+    pattern = openapi.document()["paths"]["/nodes/{node_id}/outputs/{path}"]["parameters"][1]
+    assert pattern["name"] == "path"
+    pipeline = await setup_pipeline(api)
+    node = await add_node(api, pipeline, "n")
+    (Path(node["folder"]) / "data" / "inside.txt").write_text("ok")
+    for path, served in (
+        ("data/inside.txt", 200),
+        ("reports/none.txt", 404),
+        ("data/...", 404),
+        ("h\N{EMOJI MODIFIER FITZPATRICK TYPE-1-2} ", 400),
+        ("data//inside.txt", 400),
+        ("data/./inside.txt", 400),
+        ("data/inside.txt/", 400),
+    ):
+        allowed = re.search(pattern["schema"]["pattern"], path) is not None
+        assert allowed == (served != 400), path
+        quoted = urllib.parse.quote(path)  # as one piece: joining pieces drops empty ones
+        response = await fetch(jp_fetch, "nodes", node["id"], "outputs", quoted)
+        assert response.code == served, (path, response.body)
 
 
 def test_absolute_paths_are_refused(tmp_path):

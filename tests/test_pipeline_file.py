@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fusionpipe_server import pipeline_file
+from fusionpipe_server.core import pipeline_build, pipeline_file
+from fusionpipe_server.core.pipeline_build import SourceGroup, SourceNode, base_name, unique_names
 from fusionpipe_server.errors import Invalid
-from fusionpipe_server.pipeline_file import SourceGroup, SourceNode, base_name, unique_names
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def sample():
     ]
     edges = [("n1", "n3", "01"), ("n1", "n2", "01"), ("n2", "n3", "02")]
     groups = [SourceGroup("g1", "Fits", True, 1.0, 2.0, 300.0, 150.0)]
-    return pipeline_file.build("analysis", "", "9.9", nodes, edges, groups)
+    return pipeline_build.build("analysis", "", "9.9", nodes, edges, groups)
 
 
 def test_the_text_is_stable_and_reads_back_the_same():
@@ -97,7 +97,7 @@ def test_a_bad_file_is_refused_naming_what_is_wrong(change, message):
 def test_cycles_and_aliases_are_refused():
     nodes = [SourceNode(key, key, "python", "", 0.0, 0.0, None, ()) for key in "abc"]
     edges = [("a", "b", "01"), ("b", "c", "01"), ("c", "a", "01")]
-    cyclic, _ = pipeline_file.build("loop", "", "9.9", nodes, edges, [])
+    cyclic, _ = pipeline_build.build("loop", "", "9.9", nodes, edges, [])
     with pytest.raises(Invalid, match=r"the edges make a cycle: ([abc]) -> [abc] -> [abc] -> \1"):
         pipeline_file.parse(pipeline_file.dump(cyclic))
     bomb = "format: fusionpipe-pipeline\nformat_version: 1\na: &a [x, x]\nb: [*a, *a]\n"
@@ -115,7 +115,7 @@ def test_a_change_to_one_node_is_a_change_in_one_place():
     ]
     edges = [("n1", "n3", "01"), ("n1", "n2", "01"), ("n2", "n3", "02")]
     groups = [SourceGroup("g1", "Fits", True, 1.0, 2.0, 300.0, 150.0)]
-    moved, _ = pipeline_file.build("analysis", "", "9.9", nodes, edges, groups)
+    moved, _ = pipeline_build.build("analysis", "", "9.9", nodes, edges, groups)
     after = pipeline_file.dump(moved).splitlines()
     changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
     assert len(changed) == 1 and after[changed[0]].strip() == "y: 250.0"

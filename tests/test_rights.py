@@ -12,7 +12,7 @@ from psycopg.conninfo import make_conninfo
 from test_runs_api import wait_run
 from users import SeveralUsers, as_user
 
-from fusionpipe_server import admin
+from fusionpipe_server.cli import admin
 from fusionpipe_server.errors import Forbidden
 from fusionpipe_server.service import Service, Settings
 from fusionpipe_server.store.database import Database

@@ -11,7 +11,7 @@ from test_nodes_api import add_node, setup_pipeline
 from test_runs_api import run, wait_run, write_code
 
 from fusionpipe_server.models import Run, RunNode
-from fusionpipe_server.service.history import progress
+from fusionpipe_server.service.runs.history import progress
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
 

@@ -58,6 +58,77 @@ async def test_a_failing_node_asked_for_twice_fails_once_in_both_runs(api):
     assert any(e["reason"].startswith("failed in run") for e in entries), entries
 
 
+# How often each interleaving is tried: the bug it guards against showed once in a few tries.
+TRIES = 20
+# Code of its own in every node: the output cache would restore a node whose code another
+# node's run already made.
+QUICK = """# {name}
+with open("../executions.txt", "a") as out:
+    out.write("x")
+{end}
+"""
+
+
+async def fresh_pipeline(api, name, failing=()):
+    """A pipeline of new nodes ``a -> b -> c`` plus independent ``ok`` and ``bad``; the nodes
+    named in ``failing`` exit 3."""
+    pipeline = await setup_pipeline(api, name)
+    nodes = {}
+    for tag in ("a", "b", "c", "ok", "bad"):
+        nodes[tag] = await add_node(api, pipeline, tag)
+        end = "raise SystemExit(3)" if tag in failing or tag == "bad" else ""
+        write_code(nodes[tag], QUICK.format(name=f"{name}/{tag}", end=end))
+    await connect(api, pipeline, nodes["a"], nodes["b"])
+    await connect(api, pipeline, nodes["b"], nodes["c"])
+    return pipeline, nodes
+
+
+async def race(api, pipeline, *bodies):
+    """Start one run per body at the same moment and wait for all of them."""
+    started = await asyncio.gather(*(start(api, pipeline, **body) for body in bodies))
+    return await asyncio.gather(*(wait_run(api, s["id"]) for s in started))
+
+
+def assert_each_ran_once(nodes, runs, *, never=()):
+    counts = {tag: executions(node) for tag, node in nodes.items()}
+    expected = {tag: 0 if tag in never else 1 for tag in nodes}
+    tags = {node["id"]: tag for tag, node in nodes.items()}
+    seen = [(tags[n["node_id"]], n["status"], n["reason"]) for r in runs for n in r["nodes"]]
+    assert counts == expected, (counts, seen)
+
+
+async def test_two_runs_on_independent_nodes_execute_each_once(api):
+    for i in range(TRIES):
+        pipeline, nodes = await fresh_pipeline(api, f"independent-{i}")
+        ids = [nodes["ok"]["id"], nodes["bad"]["id"]]
+        runs = await race(api, pipeline, {"node_ids": ids}, {"node_ids": ids[::-1]})
+        assert_each_ran_once(nodes, runs, never=("a", "b", "c"))
+        for run in runs:
+            by_node = {n["node_id"]: n for n in run["nodes"]}
+            assert by_node[nodes["bad"]["id"]]["status"] == "failed", run
+            assert by_node[nodes["ok"]["id"]]["status"] in ("completed", "skipped"), run
+
+
+async def test_two_runs_of_a_chain_execute_each_node_once(api):
+    for i in range(TRIES):
+        pipeline, nodes = await fresh_pipeline(api, f"chain-{i}", failing=("c",))
+        until = {"until": nodes["c"]["id"]}
+        runs = await race(api, pipeline, until, until)
+        assert_each_ran_once(nodes, runs, never=("ok", "bad"))
+        assert [r["status"] for r in runs] == ["failed", "failed"], runs
+        for run in runs:
+            (c,) = [n for n in run["nodes"] if n["node_id"] == nodes["c"]["id"]]
+            assert c["status"] == "failed" and c["exit_code"] == 3, run
+
+
+async def test_a_whole_run_beside_one_node_runs_executes_each_node_once(api):
+    for i in range(TRIES):
+        pipeline, nodes = await fresh_pipeline(api, f"whole-{i}")
+        one = [{"node_ids": [nodes[tag]["id"]]} for tag in ("a", "b", "ok", "bad")]
+        runs = await race(api, pipeline, {}, *one)
+        assert_each_ran_once(nodes, runs)
+
+
 async def test_an_error_after_the_claim_fails_the_node_with_its_reason(api, monkeypatch):
     async def broken_start(self, job):
         raise RuntimeError("the backend fell over")

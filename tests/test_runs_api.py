@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from test_nodes_api import add_node, connect, setup_pipeline
 
+from fusionpipe_server.service.runs import service as run_service
+from fusionpipe_server.service.runs.environments import EnvironmentService
+
 
 @pytest.fixture
 def jp_server_config(jp_server_config):
@@ -99,6 +102,24 @@ async def test_kill_ends_the_whole_process_tree(api, tmp_path):
     assert status == 409 and "not running" in body["message"]
 
 
+async def test_a_kill_another_server_has_not_done_yet_is_not_said_done(
+    api, database_url, monkeypatch
+):
+    """The answer is what happened: a node some other server runs and that has not ended
+    when the wait is over is ``killed: false``, with why (it used to say ``true`` always)."""
+    monkeypatch.setattr(run_service, "REMOTE_KILL_SECONDS", 0.3)
+    pipeline = await setup_pipeline(api)
+    a = await add_node(api, pipeline, "a")
+    set_status_in_db(database_url, {a["id"]: "running"})  # as if another server ran it
+    status, body = await api("POST", f"pipelines/{pipeline['id']}/nodes/{a['id']}/kill")
+    assert status == 202, body
+    assert body == {
+        "node_id": a["id"],
+        "killed": False,
+        "message": "asked the server running it; the node has not ended yet",
+    }
+
+
 async def test_cancel_stops_the_run(api):
     pipeline = await setup_pipeline(api)
     a, b = await add_node(api, pipeline, "a"), await add_node(api, pipeline, "b")
@@ -119,6 +140,59 @@ async def test_cancel_stops_the_run(api):
     assert (await graph_nodes(api, pipeline))["a"]["started_at"] is None
     status, _ = await api("POST", f"runs/{started['id']}/cancel")
     assert status == 409
+
+
+async def test_a_cancel_answers_while_an_environment_is_still_being_built(api, monkeypatch):
+    """Nothing to kill yet while a node's environment builds: the cancel answers with the run
+    as it is instead of holding the request until the build is over (minutes, once)."""
+    building, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_build(self, node_id, tag, folder, log_path):
+        building.set()
+        await asyncio.wait_for(release.wait(), 30)
+        return True
+
+    monkeypatch.setattr(EnvironmentService, "ensure", slow_build)
+    monkeypatch.setattr(run_service, "CANCEL_WAIT_SECONDS", 0.3)
+    pipeline = await setup_pipeline(api)
+    a = await add_node(api, pipeline, "a")
+    _, started = await api("POST", f"pipelines/{pipeline['id']}/runs", {})
+    await asyncio.wait_for(building.wait(), 10)
+    began = time.monotonic()
+    status, answer = await api("POST", f"runs/{started['id']}/cancel")
+    assert status == 200 and answer["id"] == started["id"], answer
+    assert time.monotonic() - began < 5
+    assert answer["status"] == "running"
+    release.set()
+    finished = await wait_run(api, started["id"])
+    assert finished["status"] == "cancelled"
+    assert outcome(finished)[a["id"]] != "completed"
+
+
+async def test_a_kill_before_the_node_started_keeps_it_from_starting(api, monkeypatch):
+    """A kill that arrives while the node is claimed but its process not started yet (its
+    environment still being checked) is not lost: the node never starts."""
+    building, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_build(self, node_id, tag, folder, log_path):
+        building.set()
+        await asyncio.wait_for(release.wait(), 30)
+        return True
+
+    monkeypatch.setattr(EnvironmentService, "ensure", slow_build)
+    pipeline = await setup_pipeline(api)
+    node = await add_node(api, pipeline, "n")
+    write_code(node, "open('../ran', 'w').write('yes')\n")
+    _, started = await api("POST", f"pipelines/{pipeline['id']}/runs", {})
+    await asyncio.wait_for(building.wait(), 10)
+    status, body = await api("POST", f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill")
+    assert status == 202 and body == {"node_id": node["id"], "killed": True}, body
+    release.set()
+    finished = await wait_run(api, started["id"])
+    entry = finished["nodes"][0]
+    assert entry["status"] == "failed", entry
+    assert entry["reason"].startswith("killed by") and "before it started" in entry["reason"]
+    assert not (Path(node["folder"]) / "ran").exists(), "the node's code never ran"
 
 
 async def test_history_per_pipeline_and_per_node(api):

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from fusionpipe_server.errors import Invalid
-from fusionpipe_server.nodes.scheduling import (
+from fusionpipe_server.folders.scheduling import (
     Resources,
     Scheduling,
     format_duration,
@@ -16,7 +16,7 @@ from fusionpipe_server.nodes.scheduling import (
 )
 from fusionpipe_server.runners.gpus import detect_gpus, parse_nvidia_smi
 from fusionpipe_server.runners.ray_resources import task_options, unsatisfiable
-from fusionpipe_server.service.slots import Need, SlotPool
+from fusionpipe_server.service.runs.slots import Need, SlotPool
 
 
 @pytest.mark.parametrize(

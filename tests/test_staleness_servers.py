@@ -4,6 +4,7 @@ shows the node stale; ``fusionpipe status`` says the same."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -71,15 +72,25 @@ async def test_status_command_prints_reasons_and_exits_by_them(api, database_url
     pipeline, a, _ = await chain(api)
     command = [sys.executable, "-m", "fusionpipe_server.cli", "status", pipeline["tag"]]
     env = {**os.environ, "DATABASE_URL": database_url, "FUSIONPIPE_DATA_PATH": str(data_path)}
-    clean = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    # From a thread: the test's own server shares this event loop and must go on serving.
+    clean = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
+    )
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "everything is up to date" in clean.stdout
     code(a).write_text(code(a).read_text() + "\nprint('edited')\n")
-    stale = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    stale = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
+    )
     assert stale.returncode == 1, stale.stdout + stale.stderr
     assert "code: code/main.py changed" in stale.stdout
     assert "upstream: a is stale" in stale.stdout
-    missing = subprocess.run(
-        [*command[:-1], "no-such-pipeline"], env=env, capture_output=True, text=True, timeout=60
+    missing = await asyncio.to_thread(
+        subprocess.run,
+        [*command[:-1], "no-such-pipeline"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert missing.returncode == 2 and "no-such-pipeline" in missing.stderr

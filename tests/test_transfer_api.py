@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 from test_nodes_api import add_node, connect, setup_pipeline
 
-from fusionpipe_server.nodes import exchange
+from fusionpipe_server.folders import exchange
 from fusionpipe_server.store import edges as edge_store
 
 

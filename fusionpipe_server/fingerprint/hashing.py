@@ -16,7 +16,7 @@ from typing import Any
 
 import xxhash
 
-from ..nodes import parameters as node_parameters
+from ..folders import parameters as node_parameters
 from .digest import canonical, digest_text
 
 # A write this close to when a file was hashed may not show in its mtime: hash it again.

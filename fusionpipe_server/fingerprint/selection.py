@@ -20,7 +20,7 @@ import pathspec
 from .hashing import RACY_NS
 
 PARAMETERS = "node_parameters.yaml"
-# What a node's environment is built from (see nodes/environments.py).
+# What a node's environment is built from (see folders/venvs.py).
 ENVIRONMENT_FILES = frozenset({"requirements.txt", "pyproject.toml", "uv.lock", ".python-version"})
 IGNORE_FILES = (".gitignore", ".fusionpipeignore")
 

@@ -16,7 +16,6 @@ from .copies import (
     ReferenceNodesHandler,
 )
 from .edges import EdgeHandler, EdgesHandler, GroupHandler, GroupsHandler
-from .events import EventsHandler
 from .examples import ExamplesHandler
 from .meta import OpenAPIHandler, UnknownPathHandler
 from .nodes import (
@@ -41,6 +40,7 @@ from .runs import (
 )
 from .transfer import ExportHandler, ImportHandler
 from .trash import RestoreHandler, TrashHandler, TrashItemHandler
+from .websocket import EventsHandler
 from .whoami import WhoAmIHandler
 
 API = "/fusionpipe/api"

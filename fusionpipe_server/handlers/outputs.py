@@ -7,6 +7,8 @@ import asyncio
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from . import validation
+from .api_schemas import OUTPUT_PATH
 from .base import FusionpipeHandler
 
 # Sent in pieces so a large file never sits in memory whole.
@@ -31,6 +33,8 @@ class OutputFileHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("read")
     async def get(self, node_id: str, path: str) -> None:
+        # What the document says a path is, so that no other spelling ("data//x") is served.
+        validation.check(path, OUTPUT_PATH, "path")
         lines = self.query("head")
         for name, value in SAFE_HEADERS.items():
             self.set_header(name, value)

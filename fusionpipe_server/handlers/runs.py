@@ -55,8 +55,7 @@ class KillHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("execute")
     async def post(self, pipeline_id: str, node_id: str) -> None:
-        await self.service.runs.kill(self.username, pipeline_id, node_id)
-        self.reply({"node_id": node_id, "killed": True}, status=202)
+        self.reply(await self.service.runs.kill(self.username, pipeline_id, node_id), status=202)
 
 
 class NodeRunsHandler(FusionpipeHandler):

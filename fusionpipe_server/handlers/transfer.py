@@ -6,7 +6,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..pipeline_file import base_name
+from ..core.pipeline_build import base_name
 from .base import FusionpipeHandler
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import psycopg
 
-from ..embedded_db import default_embedded_path, prepare_database
 from ..errors import Conflict, Invalid
+from ..store.embedded import default_embedded_path, prepare_database
 from . import folders, original, target
-from .plan import KINDS, Plan, plan_import
+from .outcome import KINDS, Plan
+from .rules import plan_import
 from .write import new_unit, write_rows
 
 

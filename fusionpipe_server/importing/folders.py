@@ -10,13 +10,13 @@ import shutil
 from pathlib import Path
 
 from ..errors import Conflict
+from ..folders import kernels
+from ..folders.atomic import hidden_sibling, write_atomically
+from ..folders.node_folders import SUBFOLDERS, node_path, purge
+from ..folders.permissions import CACHES, make_project_folder, set_writable
 from ..models import ENTRY_POINTS
-from ..nodes import kernels
-from ..nodes.atomic import hidden_sibling, write_atomically
-from ..nodes.folders import SUBFOLDERS, node_path, purge
-from ..nodes.permissions import CACHES, make_project_folder, set_writable
 from .original import OriginalNode
-from .plan import FolderFacts, NodeImport
+from .outcome import FolderFacts, NodeImport
 
 
 def locate(node: OriginalNode, from_data: Path) -> Path | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
-from .plan import Existing
+from .outcome import Existing
 
 
 async def existing(conn: AsyncConnection) -> Existing:

@@ -6,15 +6,15 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..models import Edge, Group, new_id
-from ..service import graph
 from ..service.common import FolderChanges, Unit
+from ..service.graph import edits as graph
 from ..store import edges as edge_store
 from ..store import events
 from ..store import groups as group_store
 from ..store import nodes as node_store
 from ..store import pipelines as pipeline_store
 from ..store import projects as project_store
-from .plan import Plan
+from .outcome import Plan
 
 
 async def write_rows(unit: Unit, plan: Plan, data_path: Path) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..nodes.scheduling import Resources
+from ..folders.scheduling import Resources
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,6 @@ class NodeRunner(Protocol):
         ...
 
     def take_back(self, pid: int, log_path: Path) -> Execution:
-        """A node this backend started before the server restarted (see recovery.py); an
-        ``OSError`` when it cannot be taken back (the node is then marked failed)."""
+        """A node this backend started before the server restarted (service/runs/recovery.py);
+        an ``OSError`` when it cannot be taken back (the node is then marked failed)."""
         ...

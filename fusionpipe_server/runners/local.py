@@ -2,9 +2,9 @@
 
 A node runs under a tiny ``sh`` that records its exit code next to its log
 (``logs/<run>.exit``), in a session of its own. When the server stops, is culled or crashes,
-the node goes on; a server started later takes it back by its pid (see recovery.py) and learns
-how it ended from that file. The end of a process is awaited with a pidfd, which works for
-processes the server did not start too.
+the node goes on; a server started later takes it back by its pid (service/runs/recovery.py)
+and learns how it ended from that file. The end of a process is awaited with a pidfd, which
+works for processes the server did not start too.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from ..processes import is_alive
 from .base import NodeJob
+from .processes import is_alive
 
 # How long a node gets to exit on SIGTERM before SIGKILL.
 KILL_GRACE_SECONDS = 3.0

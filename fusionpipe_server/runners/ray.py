@@ -96,6 +96,16 @@ class RayRunner:
         self._ray: Any = None
         self._lock = asyncio.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> RayRunner:
+        """As the server is configured: ``ray_address``, its token, and as many CPUs for a
+        local Ray as the server runs nodes at once."""
+        return cls(
+            settings.ray_address,
+            settings.max_parallel_nodes,
+            auth_token_path=settings.ray_auth_token_path,
+        )
+
     async def _connect(self) -> None:
         async with self._lock:
             if self._remote is not None:
@@ -103,6 +113,9 @@ class RayRunner:
             if self.address:
                 # Before Ray is imported: it reads its configuration then.
                 os.environ.update(cluster_environment(self.auth_token_path, dict(os.environ)))
+            # The Jupyter server owns its signals: Ray's failure handler, once installed in
+            # the server, caught its SIGTERM and made a clean stop end in SIGABRT now and then.
+            os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
             try:
                 import ray
             except ImportError as err:
@@ -141,7 +154,7 @@ class RayRunner:
         return RayExecution(self._ray, ref)
 
     def take_back(self, pid: int, log_path: Path) -> RayExecution:
-        """Never: a Ray task ends with the server that submitted it (see recovery.py)."""
+        """Never: a Ray task ends with the server that submitted it (service/runs/recovery.py)."""
         raise OSError("a node on Ray cannot be taken back after its server stopped")
 
     def shutdown(self) -> None:

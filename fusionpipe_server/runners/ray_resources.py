@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..nodes.scheduling import Resources
+from ..folders.scheduling import Resources
 
 
 def task_options(resources: Resources) -> dict[str, Any]:

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from ..runners.base import NodeRunner
+from ..runners.registry import Runners
 from ..store.database import Database
 from .common import ServiceBase, Settings
-from .copies import CopyService
-from .edges import EdgeService, GroupService
-from .environments import EnvironmentService
-from .example import ExampleService
-from .history import HistoryService
-from .nodes import NodeService
-from .output_cache import OutputCache
-from .outputs import OutputService
-from .pipelines import PipelineService
-from .projects import ProjectService
-from .provenance import ProvenanceService
+from .freshness.output_cache import OutputCache
+from .freshness.provenance import ProvenanceService
+from .freshness.staleness import StalenessService
+from .graph.copies import CopyService
+from .graph.edges import EdgeService, GroupService
+from .graph.example import ExampleService
+from .graph.nodes import NodeService
+from .graph.outputs import OutputService
+from .graph.pipelines import PipelineService
+from .graph.projects import ProjectService
+from .graph.transfer import TransferService
+from .graph.trash import TrashService
 from .rights import Rights
-from .runs import RunService
-from .staleness import StalenessService
-from .transfer import TransferService
-from .trash import TrashService
+from .runs.engine import RunEngine
+from .runs.environments import EnvironmentService
+from .runs.history import HistoryService
+from .runs.service import RunService
 
 __all__ = ["Rights", "Service", "Settings"]
 
@@ -28,8 +29,8 @@ __all__ = ["Rights", "Service", "Settings"]
 class Service:
     """Every operation the REST API, the CLI and the runners perform, by aggregate."""
 
-    def __init__(self, db: Database, settings: Settings, runner: NodeRunner | None = None) -> None:
-        """``runner``: the runner of ``run_mode: local`` nodes (default: ``LocalRunner``)."""
+    def __init__(self, db: Database, settings: Settings, runners: Runners | None = None) -> None:
+        """``runners``: the runner of each run mode (default: local processes and Ray)."""
         self.settings = settings
         self.staleness = StalenessService(db, settings)
         self.cache = OutputCache(db, settings)
@@ -40,7 +41,16 @@ class Service:
         self.groups = GroupService(db, settings)
         self.copies = CopyService(db, settings)
         self.environments = EnvironmentService(db, settings)
-        self.runs = RunService(db, settings, self.staleness, self.cache, self.environments, runner)
+        self.runs = RunService(
+            RunEngine(
+                db,
+                settings,
+                self.staleness,
+                self.cache,
+                self.environments,
+                runners or Runners.default(settings),
+            )
+        )
         self.history = HistoryService(db, settings)
         self.outputs = OutputService(db, settings)
         self.provenance = ProvenanceService(db, settings)

@@ -29,7 +29,7 @@ class Settings:
 
     data_path: Path
     # The data folder as the file browser sees it (relative to the server root), None when
-    # it cannot: see nodes/lab_paths.py.
+    # it cannot: see folders/lab_paths.py.
     lab_data_prefix: str | None = None
     max_parallel_nodes: int = 1
     matlab_runner_path: str = ""

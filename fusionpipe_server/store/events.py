@@ -16,6 +16,12 @@ async def announce(conn: AsyncConnection, event: str, **fields: Any) -> None:
     await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
 
 
+async def node_status(conn: AsyncConnection, node_id: str, status: str, **more: Any) -> None:
+    """A node's status (and its ``stale_reasons``, the run that changed it...) changed: every
+    canvas shows it. The one announcement of it."""
+    await announce(conn, "node.status", node_id=node_id, status=status, **more)
+
+
 async def listen(conn: AsyncConnection) -> None:
     """Subscribe this (autocommit) connection to every server's announcements."""
     await conn.execute(f"LISTEN {CHANNEL}")

@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from ..fingerprint.hashing import StatEntry
 from ..fingerprint.parts import Parts
+from .edges import descendants_cte
 
 
 @dataclass
@@ -91,9 +92,7 @@ async def closure(
     # Index lookups by arrays of ids throughout: the planner cannot estimate a recursive
     # query's size, and joined to it would scan every node and edge of the database.
     cur = await conn.execute(
-        "WITH RECURSIVE down(id) AS (" + seed + " UNION SELECT c.child_id FROM down d CROSS JOIN "
-        "  LATERAL (SELECT e.child_id FROM edges e WHERE e.parent_id = d.id OFFSET 0) c), "
-        " readers AS (SELECT DISTINCT e.parent_id AS id FROM edges e "
+        descendants_cte(seed) + ", readers AS (SELECT DISTINCT e.parent_id AS id FROM edges e "
         "  WHERE e.child_id = ANY(ARRAY(SELECT id FROM down)) "
         "  AND NOT EXISTS (SELECT 1 FROM down o WHERE o.id = e.parent_id)) "
         f"SELECT false, {_COLUMNS} FROM nodes n WHERE n.id = ANY(ARRAY(SELECT id FROM down)) "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
-from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, REFERENCED
+from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, READ_ONLY_REASON, REFERENCED
 
 _GRAPH = f"""
 SELECT json_build_object(
@@ -25,7 +25,7 @@ SELECT json_build_object(
       'folder', %(data_path)s || '/' || n.folder,
       'position', json_build_object('x', m.x, 'y', m.y),
       'group', m.group_id,
-      'referenced', {REFERENCED},
+      'referenced', {REFERENCED}, 'read_only_reason', {READ_ONLY_REASON},
       -- Only running nodes look up their run: the CASE skips the subquery for the others.
       'started_at', CASE WHEN n.status = 'running' THEN
           (SELECT max(r.started_at) FROM run_nodes r

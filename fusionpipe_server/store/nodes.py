@@ -9,7 +9,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from ..models import Node
-from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, REFERENCED
+from .edges import descendants_cte
+from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, READ_ONLY_REASON, REFERENCED
 
 # A node as one pipeline sees it; "referenced" means some other pipeline holds it too,
 # "locked" is derived (locks.py), and "started_at" is when its current run started (looked up
@@ -19,7 +20,7 @@ _MEMBER_SELECT = f"""
 SELECT n.id, n.project_id, n.tag, n.notes, n.kind, n.status, n.owner, n.folder,
        {LOCKED} AS locked, {LOCKED_BY} AS locked_by,
        m.x, m.y, m.group_id,
-       {REFERENCED} AS referenced,
+       {REFERENCED} AS referenced, {READ_ONLY_REASON} AS read_only_reason,
        CASE WHEN n.status = 'running' THEN
            (SELECT max(r.started_at) FROM run_nodes r
             WHERE r.node_id = n.id AND r.status = 'running')
@@ -217,14 +218,8 @@ async def downstream(
     which of them are descendants: one recursive query, for status propagation."""
     rows = await (
         await conn.execute(
-            "WITH RECURSIVE down(id) AS ("
-            "  SELECT e.child_id FROM edges e WHERE e.parent_id = ANY(%(ids)s)"
-            "  UNION SELECT c.child_id FROM down d CROSS JOIN LATERAL"
-            # OFFSET 0 keeps this a per-row index lookup: flattened into a join, the planner
-            # hashes the whole edges table on every step of the recursion (a chain of 500
-            # descendants took 10 ms instead of 1).
-            "    (SELECT e.child_id FROM edges e WHERE e.parent_id = d.id OFFSET 0) c) "
-            "SELECT n.id, n.status, d.id IS NOT NULL FROM nodes n "
+            descendants_cte("SELECT e.child_id FROM edges e WHERE e.parent_id = ANY(%(ids)s)")
+            + " SELECT n.id, n.status, d.id IS NOT NULL FROM nodes n "
             "LEFT JOIN down d ON d.id = n.id "
             "WHERE d.id IS NOT NULL OR n.id = ANY(%(ids)s)",
             {"ids": list(node_ids)},

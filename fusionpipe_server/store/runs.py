@@ -175,30 +175,38 @@ async def set_run_status(conn: AsyncConnection, run_id: str, status: str) -> Non
     )
 
 
-async def claim_node(conn: AsyncConnection, node_id: str) -> str | None:
-    """Mark a node ``running`` if, and only if, it may start now; returns its previous status.
+async def claim_node(
+    conn: AsyncConnection, node_id: str, run_id: str, fingerprint: str
+) -> str | SharedResult | None:
+    """Mark a node ``running`` for ``run_id`` if, and only if, it may start now; returns its
+    previous status, or the result of another run's execution to take instead (see
+    ``shared_result``), or None when it may not start (it runs, is locked or shared).
 
-    One conditional UPDATE, so two runs (of this server or another) can never both start it,
-    and a node that is locked (by itself or a pipeline holding it) or shared never starts. The
-    holding pipelines' rows are read FOR SHARE first, so a lock taken at the same moment waits
-    for the claim (and is then refused, as the node runs) or the claim sees the lock.
+    The node's row is locked first, so two runs (of this server or another) can never both
+    start it, and one that finished it a moment ago is seen. A node that is locked (by itself
+    or a pipeline holding it) or shared never starts. The holding pipelines' rows are read FOR
+    SHARE first, so a lock taken at the same moment waits for the claim (and is then refused,
+    as the node runs) or the claim sees the lock.
     """
     await conn.execute(
         "SELECT 1 FROM pipeline_nodes m JOIN pipelines p ON p.id = m.pipeline_id "
         "WHERE m.node_id = %s FOR SHARE OF p",
         (node_id,),
     )
+    cur = await conn.execute("SELECT status FROM nodes WHERE id = %s FOR UPDATE", (node_id,))
+    found = await cur.fetchone()
+    if found is None or found[0] == "running":
+        return None
+    taken = await shared_result(conn, run_id, node_id, fingerprint)
+    if taken is not None:
+        return taken
     cur = await conn.execute(
-        "WITH before AS (SELECT id, status FROM nodes WHERE id = %s FOR UPDATE) "
-        "UPDATE nodes n SET status = 'running', updated_at = now() FROM before "
-        "WHERE n.id = before.id AND before.status <> 'running' "
+        "UPDATE nodes SET status = 'running', updated_at = now() WHERE id = %s "
         f"AND NOT EXISTS (SELECT 1 FROM nodes n {HOLDERS_JOIN} "
-        f"WHERE n.id = before.id AND ({LOCKED} OR {REFERENCED})) "
-        "RETURNING before.status",
-        (node_id,),
+        f"WHERE n.id = %s AND ({LOCKED} OR {REFERENCED}))",
+        (node_id, node_id),
     )
-    row = await cur.fetchone()
-    return row[0] if row else None
+    return found[0] if cur.rowcount == 1 else None
 
 
 async def node_started(
@@ -282,130 +290,37 @@ async def node_claimed(
     )
 
 
-async def running_execution(conn: AsyncConnection, node_id: str) -> str | None:
-    """The run executing the node now, if any."""
-    cur = await conn.execute(
-        "SELECT run_id FROM run_nodes WHERE node_id = %s AND status IN ('pending', 'running') "
-        "AND fingerprint IS NOT NULL ORDER BY started_at DESC NULLS LAST LIMIT 1",
-        (node_id,),
-    )
-    row = await cur.fetchone()
-    return row[0] if row else None
-
-
-async def execution_result(
-    conn: AsyncConnection, run_id: str, node_id: str
-) -> tuple[str, str | None, int | None] | None:
-    """(status, fingerprint, exit code) of a node in a run."""
-    cur = await conn.execute(
-        "SELECT status, fingerprint, exit_code FROM run_nodes WHERE run_id = %s AND node_id = %s",
-        (run_id, node_id),
-    )
-    row = await cur.fetchone()
-    return (row[0], row[1], row[2]) if row else None
-
-
-async def running_here(conn: AsyncConnection, host: str) -> list[tuple[str, str, int | None]]:
-    """(run id, node id, pid) of every node recorded as running on this host."""
-    cur = await conn.execute(
-        "SELECT run_id, node_id, pid FROM run_nodes WHERE status = 'running' AND host = %s",
-        (host,),
-    )
-    return [(row[0], row[1], row[2]) for row in await cur.fetchall()]
-
-
-@dataclass
-class LeftRunning:
-    """A node execution recorded as running on this host, with what it started from."""
-
-    run_id: str
-    pipeline_id: str
-    requested_by: str
-    node_id: str
-    pid: int | None
-    backend: str | None
-    fingerprint: str | None
-    parts: dict[str, Any] | None
-    folder: str
-    kind: str
-    attempt: int
-    attempts: int
-    # When its attempt started: the time limit counts from there.
-    attempt_started_at: datetime | None
-
-
-async def left_running(conn: AsyncConnection, run_id: str) -> list[LeftRunning]:
-    """The executions of a run that were running when its server went away."""
-    async with conn.cursor(row_factory=class_row(LeftRunning)) as cur:
-        await cur.execute(
-            "SELECT rn.run_id, r.pipeline_id, r.requested_by, rn.node_id, rn.pid, rn.backend, "
-            "rn.fingerprint, rn.fingerprint_parts AS parts, n.folder, n.kind, rn.attempt, "
-            "rn.attempts, a.started_at AS attempt_started_at "
-            "FROM run_nodes rn JOIN runs r ON r.id = rn.run_id JOIN nodes n ON n.id = rn.node_id "
-            "LEFT JOIN run_node_attempts a ON a.run_id = rn.run_id AND a.node_id = rn.node_id "
-            "AND a.attempt = rn.attempt "
-            "WHERE rn.run_id = %s AND rn.status = 'running'",
-            (run_id,),
-        )
-        return await cur.fetchall()
-
-
-async def pending_nodes(conn: AsyncConnection, run_id: str) -> list[str]:
-    cur = await conn.execute(
-        "SELECT node_id FROM run_nodes WHERE run_id = %s AND status = 'pending'", (run_id,)
-    )
-    return [row[0] for row in await cur.fetchall()]
-
-
-async def take_over(
-    conn: AsyncConnection, run_id: str, old: str, new: str, lease_seconds: float
-) -> bool:
-    """Make ``new`` the server executing a run, unless another server took it first."""
-    cur = await conn.execute(
-        "UPDATE runs SET executor = %s, lease_until = now() + make_interval(secs => %s) "
-        "WHERE id = %s AND executor = %s",
-        (new, lease_seconds, run_id, old),
-    )
-    return cur.rowcount == 1
-
-
 @dataclass(frozen=True)
-class OpenRun:
+class SharedResult:
+    """Another run's execution of a node, whose result a run takes instead of repeating it."""
+
     run_id: str
-    executor: str
-    lease_lapsed: bool
+    status: str
+    exit_code: int | None
+    reason: str
 
 
-async def open_runs_of(conn: AsyncConnection, executor_prefix: str) -> list[OpenRun]:
-    """Unfinished runs scheduled by servers on this host, and whether their lease lapsed."""
+async def shared_result(
+    conn: AsyncConnection, run_id: str, node_id: str, fingerprint: str
+) -> SharedResult | None:
+    """The execution of ``node_id`` with this fingerprint that another run finished since
+    ``run_id`` was asked for: what ``run_id`` would execute, made after it was wanted, so it
+    takes that result (completed, or failed with its reason) instead of executing the node
+    again. A kill is not a result: it says what someone wanted of that run, not of the node.
+
+    Under the node's row lock (as ``claim_node`` calls it), an execution ending at the same
+    moment is either seen here or still ``running`` on the node."""
     cur = await conn.execute(
-        "SELECT id, executor, coalesce(lease_until < now(), false) FROM runs "
-        "WHERE status IN ('queued', 'running') AND executor LIKE %s",
-        (executor_prefix + "%",),
+        "SELECT rn.run_id, rn.status, rn.exit_code, rn.reason "
+        "FROM run_nodes rn JOIN runs mine ON mine.id = %s "
+        "WHERE rn.node_id = %s AND rn.run_id <> mine.id AND rn.fingerprint = %s "
+        "AND rn.status IN ('completed', 'failed') AND rn.finished_at >= mine.created_at "
+        "AND rn.reason NOT LIKE 'killed by %%' "
+        "ORDER BY rn.finished_at DESC LIMIT 1",
+        (run_id, node_id, fingerprint),
     )
-    return [OpenRun(row[0], row[1], row[2]) for row in await cur.fetchall()]
-
-
-async def renew_leases(
-    conn: AsyncConnection, executor: str, run_ids: Sequence[str], lease_seconds: float
-) -> set[str]:
-    """Extend the leases of these runs that ``executor`` still holds; the ones it holds."""
-    cur = await conn.execute(
-        "UPDATE runs SET lease_until = now() + make_interval(secs => %s) "
-        "WHERE id = ANY(%s) AND executor = %s RETURNING id",
-        (lease_seconds, list(run_ids), executor),
-    )
-    return {row[0] for row in await cur.fetchall()}
-
-
-async def holds(conn: AsyncConnection, run_id: str, executor: str) -> str | None:
-    """The fence: None while ``executor`` holds the run (the row stays share-locked to the end
-    of the transaction, so no take-over slips in before its writes), else who holds it now."""
-    cur = await conn.execute("SELECT executor FROM runs WHERE id = %s FOR SHARE", (run_id,))
     row = await cur.fetchone()
-    if row is None or row[0] == executor:
-        return None
-    return str(row[0])
+    return SharedResult(*row) if row else None
 
 
 async def close_run(conn: AsyncConnection, run_id: str, status: str, reason: str) -> None:
@@ -416,15 +331,6 @@ async def close_run(conn: AsyncConnection, run_id: str, status: str, reason: str
         (reason, run_id),
     )
     await set_run_status(conn, run_id, status)
-
-
-async def stranded_nodes(conn: AsyncConnection) -> list[str]:
-    """Nodes marked running that no run records as running: left by a crash."""
-    cur = await conn.execute(
-        "SELECT id FROM nodes n WHERE status = 'running' AND NOT EXISTS "
-        "(SELECT 1 FROM run_nodes r WHERE r.node_id = n.id AND r.status = 'running')"
-    )
-    return [row[0] for row in await cur.fetchall()]
 
 
 async def made_by(conn: AsyncConnection, node_id: str) -> dict[str, Any] | None:

@@ -5,7 +5,8 @@ import { MainAreaWidget } from '@jupyterlab/apputils';
 
 import PipelineView from '../components/PipelineView.svelte';
 import { fusionpipeIcon } from '../icons';
-import { type FusionpipeModel, PipelineModel } from '../model';
+import type { FusionpipeModel } from '../model';
+import { PipelineModel } from '../pipelineModel';
 import { NodeModel } from '../nodeModel';
 import { SvelteWidget } from './SvelteWidget';
 

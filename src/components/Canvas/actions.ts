@@ -5,7 +5,7 @@ import { getContext, setContext, tick } from 'svelte';
 
 import type { Group, NodeKind, Pipeline, Size, XY } from '../../api';
 import { askChoice, askText, confirm, confirmTyped } from '../common/dialogs';
-import type { PipelineModel } from '../../model';
+import type { PipelineModel } from '../../pipelineModel';
 import {
   absolutePositions,
   isGroupNode,

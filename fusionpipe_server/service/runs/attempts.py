@@ -1,0 +1,308 @@
+"""The attempts of a node: start it, wait for its end within its time limit, record how it
+ended, pause and try again while its retries allow; and watch to its end a node process that a
+previous server started (taken back after a restart)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ...errors import FusionpipeError
+from ...folders import node_folders as folders
+from ...folders import parameters
+from ...folders import venvs as environments
+from ...folders.logs import note
+from ...folders.scheduling import Scheduling, format_duration
+from ...models import NodeKind
+from ...runners.base import Execution, NodeJob
+from ...store.fingerprints import FingerprintRow
+from ...store.run_recovery import LeftRunning
+from ..freshness.staleness import NodeNow
+from .jobs import node_job
+from .leases import TakenOver
+from .parts import EngineParts
+from .placement import Placement
+
+
+@dataclass(frozen=True)
+class Ended:
+    code: int
+    timed_out: bool
+
+
+async def wait_within(execution: Execution, seconds: float | None) -> Ended:
+    """Wait for the execution's end; past ``seconds`` (None: no limit) kill its whole process
+    tree and wait for that."""
+    waiting = asyncio.ensure_future(execution.wait())
+    try:
+        limit = None if seconds is None else max(0.0, seconds)
+        done, _ = await asyncio.wait({waiting}, timeout=limit)
+        if done:
+            return Ended(waiting.result(), False)
+        await execution.kill()
+        return Ended(await waiting, True)
+    finally:
+        if not waiting.done():
+            waiting.cancel()
+
+
+def failure(
+    code: int, *, killer: str | None, timed_out: bool, lost: bool, timeout: float | None
+) -> str | None:
+    """Why an attempt failed, None when it succeeded."""
+    if killer:
+        return f"killed by {killer}"
+    if timed_out:
+        assert timeout is not None
+        return f"timed out after {format_duration(timeout)}"
+    if lost:
+        return "its process ended while no server watched it, leaving no exit code"
+    if code != 0:
+        return f"exit code {code}"
+    return None
+
+
+class RetryPause:
+    """The wait before a retry. It stands in the engine's executions meanwhile, so that a kill
+    or a cancel ends the wait (and the node) as it would end a process."""
+
+    pid: int | None = None
+    outlives_server = False
+    lost = False
+
+    def __init__(self) -> None:
+        self._ended = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when killed."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._ended.wait(), seconds)
+
+    async def wait(self) -> int:
+        await self._ended.wait()
+        return 0
+
+    async def kill(self) -> None:
+        self._ended.set()
+
+
+class Attempts:
+    """Executes claimed nodes, attempt after attempt, and watches taken-back ones."""
+
+    def __init__(self, parts: EngineParts) -> None:
+        self.parts = parts
+
+    async def execute(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        row: FingerprintRow,
+        now: NodeNow,
+        folder: Path,
+        plan: Placement,
+        gpus: list[str],
+    ) -> bool:
+        """Run the claimed node, again after a failure as often as its ``retries`` allow;
+        ``data/`` stays as the failed attempt left it (checkpoints live there). True when it
+        completed."""
+        log_path = folder / "logs" / f"{run_id}.log"
+        if not await self.parts.environments.ensure(row.id, row.tag, folder, log_path):
+            why = "its environment could not be built (see the log)"
+            return await self.parts.recorder.fail(run_id, pipeline_id, row.id, None, why)
+        env = environments.environment(folder)
+        job = node_job(
+            self.parts.settings,
+            run_id,
+            row.id,
+            NodeKind(row.kind),
+            folder,
+            log_path,
+            env,
+            plan,
+            gpus,
+        )
+        async with noted_if_taken_over(log_path):
+            return await self._attempts(run_id, pipeline_id, row.id, now, plan, job)
+
+    async def _attempts(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        node_id: str,
+        now: NodeNow,
+        plan: Placement,
+        job: NodeJob,
+    ) -> bool:
+        runner, scheduling, log_path = plan.runner, plan.scheduling, job.log_path
+        attempts = scheduling.attempts
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                await note(log_path, f"\nfusionpipe: attempt {attempt} of {attempts}, {_now()}\n")
+            killer = self.parts.running.killer(node_id)
+            if killer is not None:
+                unstarted = f"killed by {killer} before it started"
+                await note(log_path, f"fusionpipe: {unstarted}\n")
+                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, None, unstarted)
+            try:
+                execution = await runner.start(job)
+            except (OSError, ValueError, FusionpipeError) as err:
+                await note(log_path, f"fusionpipe: could not start the node: {err}\n")
+                problem = f"could not start: {err}"
+                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, None, problem)
+            await self.parts.recorder.attempt_started(
+                run_id, node_id, runner.name, execution.pid, attempt, attempts
+            )
+            code, why, killed = await self._await_attempt(
+                run_id, node_id, execution, log_path, attempt, scheduling.timeout
+            )
+            if why is None:
+                return await self._completed(
+                    run_id,
+                    pipeline_id,
+                    node_id,
+                    log_path,
+                    fingerprint=now.fingerprint,
+                    parts=now.parts.to_json(),
+                    by_stat=now.scan.outputs_by_stat,
+                )
+            if attempt == attempts or killed or self.parts.running.stopping(run_id):
+                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, code, why)
+            killer = await self._pause(run_id, node_id, log_path, scheduling)
+            if killer is not None:
+                why = f"killed by {killer} before attempt {attempt + 1} (attempt {attempt}: {why})"
+                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, code, why)
+        raise AssertionError("unreachable: the last attempt returns")
+
+    async def _pause(
+        self, run_id: str, node_id: str, log_path: Path, scheduling: Scheduling
+    ) -> str | None:
+        """Wait ``retry_delay`` before the next attempt; who ended the wait when the node was
+        killed, its run cancelled or the server stopped meanwhile (None: go on)."""
+        delay = scheduling.retry_delay
+        later = f" in {format_duration(delay)}" if delay else ""
+        await note(log_path, f"fusionpipe: trying again{later}\n")
+        pause = RetryPause()
+        with self.parts.running.watching(run_id, node_id, pause):
+            await pause.sleep(delay)
+        killer = self.parts.running.killer(node_id)
+        if killer is None and self.parts.running.stopping(run_id):
+            killer = "the run stopping"
+        if killer is not None:
+            await note(log_path, f"fusionpipe: killed by {killer} before it ran again\n")
+        return killer
+
+    async def _await_attempt(
+        self,
+        run_id: str,
+        node_id: str,
+        execution: Execution,
+        log_path: Path,
+        attempt: int,
+        timeout: float | None,
+        spent: float = 0.0,
+    ) -> tuple[int, str | None, bool]:
+        """Wait for an attempt's process (started here, or taken back after a restart and
+        ``spent`` seconds old) within its time limit; record how it ended. The exit code, why
+        it failed (None: it succeeded) and whether someone killed it."""
+        with self.parts.running.watching(run_id, node_id, execution):
+            if self.parts.running.killed_by(node_id):  # killed while it was starting
+                await execution.kill()
+            ended = await wait_within(execution, None if timeout is None else timeout - spent)
+        killer = self.parts.running.killer(node_id)
+        why = failure(
+            ended.code,
+            killer=killer,
+            timed_out=ended.timed_out,
+            lost=execution.lost,
+            timeout=timeout,
+        )
+        await self.parts.recorder.attempt_finished(
+            run_id, node_id, attempt, ended.code, why or "completed"
+        )
+        await note(log_path, f"\nfusionpipe: {why or 'completed'}\n")
+        return ended.code, why, killer is not None
+
+    async def _completed(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        node_id: str,
+        log_path: Path,
+        *,
+        fingerprint: str,
+        parts: dict[str, Any],
+        by_stat: bool,
+    ) -> bool:
+        folder = log_path.parent.parent
+        outputs, learnt = await self.parts.staleness.outputs_now(node_id, folder, by_stat=by_stat)
+        return await self.parts.recorder.succeed(
+            run_id, pipeline_id, node_id, fingerprint, parts, outputs, learnt=learnt
+        )
+
+    # -- taken back --------------------------------------------------------------------------
+
+    async def watch_adopted(self, left: LeftRunning, executor: str) -> bool:
+        """A node process a previous server started: watch it to its end, within what is left
+        of its time limit, then record that as if this server had started it. It is not
+        retried: its retries would need the slots and GPUs it held on the server that left."""
+        folder = folders.node_path(self.parts.settings.data_path, left.folder)
+        log_path = folder / "logs" / f"{left.run_id}.log"
+        await note(log_path, f"\nfusionpipe: taken back by the server {executor}\n")
+        async with noted_if_taken_over(log_path):
+            return await self._watch_adopted(left, folder, log_path)
+
+    async def _watch_adopted(self, left: LeftRunning, folder: Path, log_path: Path) -> bool:
+        assert left.pid is not None and left.fingerprint and left.parts is not None
+        runner = self.parts.runners.by_backend(left.backend or "")
+        try:
+            execution = runner.take_back(left.pid, log_path)
+        except OSError as err:
+            problem = f"could not be taken back after a server restart: {err}"
+            await note(log_path, f"fusionpipe: {problem}\n")
+            return await self.parts.recorder.fail(
+                left.run_id, left.pipeline_id, left.node_id, None, problem
+            )
+        plan = self.parts.place(folder)
+        started = left.attempt_started_at
+        spent = (datetime.now(timezone.utc) - started).total_seconds() if started else 0.0
+        code, why, _ = await self._await_attempt(
+            left.run_id,
+            left.node_id,
+            execution,
+            log_path,
+            left.attempt,
+            plan.scheduling.timeout,
+            spent,
+        )
+        if why is not None:
+            return await self.parts.recorder.fail(
+                left.run_id, left.pipeline_id, left.node_id, code, why
+            )
+        return await self._completed(
+            left.run_id,
+            left.pipeline_id,
+            left.node_id,
+            log_path,
+            fingerprint=left.fingerprint,
+            parts=left.parts,
+            by_stat=parameters.read_parameters_or_empty(folder).get("fingerprint") == "stat",
+        )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@contextlib.asynccontextmanager
+async def noted_if_taken_over(log_path: Path) -> AsyncIterator[None]:
+    """Say in the node's log when another server took its run over meanwhile."""
+    try:
+        yield
+    except TakenOver as lost:
+        await note(log_path, f"\nfusionpipe: {lost}; this server no longer records it\n")
+        raise

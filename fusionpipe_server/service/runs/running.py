@@ -1,0 +1,95 @@
+"""What this server executes now: the nodes it claimed, the processes (and retry pauses) it
+watches for them, who killed which, the runs cancelled, and whether the server is leaving.
+
+A kill reaches a node from its claim on: one that arrives before its process started (while
+its environment is built, say) is kept, and the node never starts.
+
+The engine, the node step and the attempts share one ``Running``; the run service asks it
+through the engine's methods, never its dicts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+
+from ...runners.base import Execution
+
+HOST = socket.gethostname()
+
+
+def this_executor() -> str:
+    """This server as runs record who executes them (``runs.executor``): host and process."""
+    return f"{HOST}:{os.getpid()}"
+
+
+class Running:
+    def __init__(self) -> None:
+        self._claimed: dict[str, str] = {}  # node id -> run id, from the claim to its end
+        self._executions: dict[str, tuple[str, Execution]] = {}  # node id -> (run id, process)
+        self._killed: dict[str, str] = {}  # node id -> who killed it
+        self.cancelled: set[str] = set()
+        # The server is stopping and leaves the nodes that outlive it running.
+        self.leaving = False
+
+    @contextlib.contextmanager
+    def claimed(self, run_id: str, node_id: str) -> Iterator[None]:
+        """While ``run_id`` holds the node, from its claim to its end."""
+        self._claimed[node_id] = run_id
+        try:
+            yield
+        finally:
+            self._claimed.pop(node_id, None)
+            self._killed.pop(node_id, None)
+
+    @contextlib.contextmanager
+    def watching(self, run_id: str, node_id: str, execution: Execution) -> Iterator[None]:
+        """While the node's ``execution`` (of ``run_id``) runs here: a kill reaches it."""
+        self._executions[node_id] = (run_id, execution)
+        try:
+            yield
+        finally:
+            self._executions.pop(node_id, None)
+
+    def runs_node(self, node_id: str) -> bool:
+        return node_id in self._claimed or node_id in self._executions
+
+    def killed_by(self, node_id: str) -> str | None:
+        """Who killed the node meanwhile, if anyone (it is not to start, or to go on)."""
+        return self._killed.get(node_id)
+
+    def stopping(self, run_id: str) -> bool:
+        """Whether the run is cancelled or the server leaving: start nothing more for it."""
+        return run_id in self.cancelled or self.leaving
+
+    def killer(self, node_id: str) -> str | None:
+        """Who killed the node's execution that just ended (None: nobody); asked once."""
+        return self._killed.pop(node_id, None)
+
+    async def kill(self, node_id: str, by: str) -> bool:
+        """Kill the node if this server runs it (or holds it, about to start it); False when
+        it does not."""
+        if not self.runs_node(node_id):
+            return False
+        self._killed[node_id] = by
+        entry = self._executions.get(node_id)
+        if entry is not None:
+            await entry[1].kill()
+        return True
+
+    async def cancel(self, run_id: str, by: str) -> None:
+        """Schedule nothing more of the run, and kill its nodes running here."""
+        self.cancelled.add(run_id)
+        held = {n for n, owner in self._claimed.items() if owner == run_id}
+        held |= {n for n, (owner, _) in self._executions.items() if owner == run_id}
+        for node_id in sorted(held):
+            await self.kill(node_id, by)
+
+    async def leave(self) -> None:
+        """The server stops: kill the nodes whose backend cannot outlive it."""
+        self.leaving = True
+        for node_id, (_, execution) in list(self._executions.items()):
+            if not execution.outlives_server:
+                await self.kill(node_id, "the server stopping")

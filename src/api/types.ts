@@ -1,0 +1,54 @@
+// The objects of the REST API, as the server's OpenAPI document defines them: every type here is
+// an alias of the types `jlpm gen:api` generates from it (schema.d.ts), so the node JSON, the
+// graph, a run... have one home, the server's `handlers/api_schemas.py`.
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+
+/** A project; `may_manage` (whether you may delete it) comes with lists, not in a lineage. */
+export type Project = Schemas['Project'] & Partial<Pick<Schemas['ManagedProject'], 'may_manage'>>;
+/** A pipeline; `may_manage`: whether you may delete, move, lock or unlock it (absent: unknown). */
+export type Pipeline = Schemas['Pipeline'] &
+  Partial<Pick<Schemas['ManagedPipeline'], 'may_manage' | 'warnings'>>;
+
+/** Something deleted, kept in the trash until `expires_at` to be restored. */
+export type TrashItem = Schemas['TrashItem'];
+
+/** A node as one pipeline's graph holds it. */
+export type GraphNode = Schemas['PipelineGraph']['nodes'][number];
+export type NodeStatus = GraphNode['status'];
+export type NodeKind = GraphNode['kind'];
+export type XY = GraphNode['position'];
+export type StaleReason = GraphNode['stale_reasons'][number];
+export type LockedBy = NonNullable<GraphNode['locked_by']>;
+
+/** `GET nodes/{id}`: a node with the pipelines holding it, its kernel and environment. */
+export type NodeDetails = Schemas['NodeDetails'];
+/** Which run made a node's outputs, and by whom; `restored_from` when taken from the cache. */
+export type MadeBy = NonNullable<NodeDetails['made_by']>;
+
+export type Group = Schemas['Group'];
+export type Size = Group['size'];
+export type GraphEdge = Schemas['Edge'];
+export type PipelineGraph = Schemas['PipelineGraph'];
+export type ProjectGraph = Schemas['ProjectGraph'];
+
+/** One execution of a node in a run: a failed node runs again while its `retries` allow. */
+export type NodeAttempt = Schemas['NodeAttempt'];
+export type RunNode = Schemas['RunNode'];
+export type Run = Schemas['Run'];
+export type RunWithProgress = Schemas['RunWithProgress'];
+/** How far a run has got; `eta_s` is null when earlier runs give nothing to estimate from. */
+export type RunProgress = RunWithProgress['progress'];
+export type RunPage = Schemas['RunPage'];
+
+export type OutputListing = Schemas['OutputListing'];
+export type OutputEntry = OutputListing['entries'][number];
+export type OutputKind = OutputEntry['kind'];
+export type NodeLog = Schemas['NodeLog'];
+
+/** Old id -> new id of the nodes a copy made. */
+export type IdMap = Schemas['IdMap']['id_map'];
+export type SavedParameters = Schemas['SavedParameters'];
+export type Kill = Schemas['Kill'];
+export type WhoAmI = Schemas['WhoAmI'];
