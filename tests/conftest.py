@@ -18,6 +18,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from fusionpipe_server.runners.base import NodeRunner
+from fusionpipe_server.runners.registry import Runners
 from fusionpipe_server.service import Service, Settings
 from fusionpipe_server.store import schema
 from fusionpipe_server.store.database import Database
@@ -337,7 +338,12 @@ def engine(
         data_path=data_path.resolve(), **{"runs_outlive_server": False, **engine_settings}
     )
     db = Database(database_url, max_size=4)
-    service = Service(db, settings, engine_runner)
+    runners = None
+    if engine_runner is not None:
+        from fusionpipe_server.runners.ray import RayRunner
+
+        runners = Runners({"local": engine_runner, "ray": RayRunner.from_settings(settings)})
+    service = Service(db, settings, runners)
     run = jp_asyncio_loop.run_until_complete
     run(db.open())
     try:

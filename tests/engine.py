@@ -72,13 +72,9 @@ class Engine:
 
     async def wait_run(self, run_id: str, timeout: float = 60.0) -> dict[str, Any]:
         """The run once it has ended (``GET runs/{id}`` then)."""
-        task = self.service.runs.engine.tasks.get(run_id)
-        if task is not None:
-            done, _ = await asyncio.wait({task}, timeout=timeout)
-            if not done:
-                raise AssertionError(f"run {run_id} did not finish within {timeout}s")
+        await self.service.runs.wait(run_id, timeout)
         finished = await self.run_json(run_id)
-        assert finished["status"] in RUN_ENDED, finished
+        assert finished["status"] in RUN_ENDED, f"not finished within {timeout}s: {finished}"
         return finished
 
     async def run(self, pipeline: dict[str, Any], **scope: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_nodes_api import add_node, connect, setup_pipeline
+from test_nodes_api import add_node, connect, set_status_in_db, setup_pipeline
 
 from fusionpipe_server.service.runs import service as run_service
 from fusionpipe_server.service.runs.environments import EnvironmentService
