@@ -225,8 +225,16 @@ async def test_independent_nodes_run_in_parallel(engine, engine_runner):
     for i in range(2):
         await engine.node(pipeline, f"n{i}")
     started = await engine.start(pipeline)
-    # Both are running at once; only then may either end.
-    for execution in await engine_runner.wait_running(2):
+    # Both are running at once, as the runner and as the run records them (a start is
+    # recorded just after the runner's start returns); only then may either end.
+    executions = await engine_runner.wait_running(2)
+    deadline = time.monotonic() + 10
+    while (
+        sum(n["status"] == "running" for n in (await engine.run_json(started["id"]))["nodes"]) < 2
+    ):
+        assert time.monotonic() < deadline, "the run never recorded both nodes running"
+        await asyncio.sleep(0.01)
+    for execution in executions:
         execution.finish(0)
     finished = await engine.wait_run(started["id"])
     assert finished["status"] == "completed"
