@@ -18,6 +18,13 @@ export type TrashItem = Schemas['TrashItem'];
 export type GraphNode = Schemas['PipelineGraph']['nodes'][number];
 export type NodeStatus = GraphNode['status'];
 export type NodeKind = GraphNode['kind'];
+// Every kind the server knows, each once: a Record over the generated type makes a kind added
+// to (or dropped from) the API a compile error here, instead of a list that drifts.
+const KIND_ORDER: Record<NodeKind, number> = { python: 0, notebook: 1, matlab: 2, shell: 3 };
+/** The node kinds, in the order the panel offers them. */
+export const NODE_KINDS = (Object.keys(KIND_ORDER) as NodeKind[]).sort(
+  (a, b) => KIND_ORDER[a] - KIND_ORDER[b],
+);
 export type XY = GraphNode['position'];
 export type StaleReason = GraphNode['stale_reasons'][number];
 export type LockedBy = NonNullable<GraphNode['locked_by']>;

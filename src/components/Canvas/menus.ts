@@ -1,5 +1,5 @@
 // The entries of the canvas's context menus, by what was right-clicked.
-import type { NodeKind, XY } from '../../api';
+import { NODE_KINDS, type XY } from '../../api';
 import { lockedItself } from '../../lock';
 import type { MenuEntry } from '../common/menu';
 import type { CanvasActions } from './actions';
@@ -9,8 +9,6 @@ import {
   type GroupFlowNode,
   type PipelineFlowNode,
 } from './elements';
-
-const KINDS: NodeKind[] = ['python', 'notebook', 'matlab', 'shell'];
 
 export function nodeMenu(actions: CanvasActions, node: PipelineFlowNode): MenuEntry[] {
   const { model } = actions;
@@ -86,7 +84,7 @@ export function paneMenu(
 ): MenuEntry[] {
   return [
     { heading: 'Add node here' },
-    ...KINDS.map((kind) => ({ label: kind, run: () => actions.addNode(kind, at) })),
+    ...NODE_KINDS.map((kind) => ({ label: kind, run: () => actions.addNode(kind, at) })),
     'separator',
     { label: 'Select all', run: selectAll },
     { label: 'Auto layout', run: () => actions.autoLayout() },
