@@ -16,8 +16,8 @@ import nbformat
 import pytest
 
 from fusionpipe_server.errors import Conflict, Invalid
-from fusionpipe_server.folders import identity, parameters
 from fusionpipe_server.folders import node_folders as folders
+from fusionpipe_server.folders import parameters
 from fusionpipe_server.models import NodeKind
 
 IDENTITY = {"tag": "t", "kind": "python", "project_id": "pr_1", "parents": []}
@@ -288,131 +288,6 @@ def test_removal_of_a_locked_folder(tmp_path):
     folders.remove_node_folder(folder)
     assert list((tmp_path / "pr_1").iterdir()) == []
     assert (tmp_path / "keep").read_text() == "keep", "links are removed, never followed"
-
-
-def test_move_aside_hides_at_once_and_can_be_undone(tmp_path):
-    folder = make(tmp_path)
-    aside = folders.move_aside(folder)
-    assert not folder.exists() and aside.name.startswith(".n_1.trash-")
-    aside.rename(folder)
-    assert read_identity(folder)["node_id"] == "n_1"
-
-
-def test_clear_outputs_keeps_the_folder(tmp_path):
-    folder = make(tmp_path)
-    (folder / "data" / "sub" / "deeper").mkdir(parents=True)
-    (folder / "data" / "sub" / "deeper" / "f").write_text("f")
-    (folder / "data" / "sub").chmod(0o500)
-    (folder / "data" / "file").write_text("f")
-    (folder / "data" / "link").symlink_to(tmp_path)
-    (folder / "data" / ".hidden").write_text("h")
-    folders.clear_outputs(folder)
-    assert (folder / "data").is_dir() and list((folder / "data").iterdir()) == []
-    assert (folder / "code" / "main.py").exists() and tmp_path.exists()
-
-
-def test_clear_outputs_replaces_a_data_link_without_following_it(tmp_path):
-    folder = make(tmp_path)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (elsewhere / "keep").write_text("keep")
-    (folder / "data").rmdir()
-    (folder / "data").symlink_to(elsewhere)
-    folders.clear_outputs(folder)
-    assert (folder / "data").is_dir() and not (folder / "data").is_symlink()
-    assert (elsewhere / "keep").read_text() == "keep"
-
-
-def test_outputs_set_aside_and_restored(tmp_path):
-    folder = make(tmp_path)
-    (folder / "data" / "out").write_text("1")
-    aside = folders.set_aside_outputs(folder)
-    assert list((folder / "data").iterdir()) == []
-    folders.restore_outputs(folder, aside)
-    assert (folder / "data" / "out").read_text() == "1" and not aside.exists()
-
-
-def test_parameters_round_trip_through_the_identity_snapshot(tmp_path):
-    folder = make(tmp_path)
-    text = "run_mode: ray\nscale: 2.5\nchannels: [ne, te]\nstart: 2024-01-31\nlimit: .inf\n"
-    values = parameters.write_parameters(folder, text)
-    assert parameters.read_parameters_text(folder) == text
-    assert parameters.read_parameters(folder) == values
-    folders.write_identity(folder, {**read_identity(folder), "parameters": values})
-    assert read_identity(folder)["parameters"] == {
-        "run_mode": "ray",
-        "scale": 2.5,
-        "channels": ["ne", "te"],
-        "start": "2024-01-31",
-        "limit": None,
-    }
-    raw = (folder / ".fusionpipe-node.json").read_text()
-    assert "Infinity" not in raw and "NaN" not in raw, "strict JSON, for MATLAB's jsondecode"
-
-
-def test_saving_parameters_keeps_the_file_mode(tmp_path):
-    folder = make(tmp_path)
-    path = folder / "code" / "node_parameters.yaml"
-    path.chmod(0o664)
-    parameters.write_parameters(folder, "a: 1\n")
-    assert mode(path) == 0o664
-    assert sorted(p.name for p in path.parent.iterdir()) == ["main.py", "node_parameters.yaml"]
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("a: 1\nb: c: d\n", "line 2, column 5: mapping values are not allowed here"),
-        ("a: 1\nb: [1, 2\n", "line 3, column 1"),
-        ("a: 1\n\tb: 2\n", "line 2, column 1"),
-        ("- 1\n- 2\n", "must be a mapping of names to values .*not a list"),
-        ("just text\n", "not a str"),
-        ("run_mode: cloud\n", "run_mode must be one of local, ray, not 'cloud'"),
-        ("1: one\n", "parameter names must be text, not 1"),
-    ],
-)
-def test_bad_parameters_are_refused_with_the_line(text, message):
-    with pytest.raises(Invalid, match=message):
-        parameters.parse_parameters(text)
-
-
-def test_a_refused_parameters_write_changes_nothing(tmp_path):
-    folder = make(tmp_path)
-    before = parameters.read_parameters_text(folder)
-    with pytest.raises(Invalid, match="line 1"):
-        parameters.write_parameters(folder, "x: [")
-    assert parameters.read_parameters_text(folder) == before
-    assert parameters.parse_parameters("") == {} == parameters.parse_parameters("# only\n")
-    assert parameters.parse_parameters_or_none("x: [") is None
-    (folder / "code" / "node_parameters.yaml").write_text("x: [")
-    assert parameters.read_parameters_or_empty(folder) == {}
-
-
-def test_a_text_parsed_again_gives_its_own_values_and_the_same_refusal():
-    text = "lr: 0.1\nlayers: [1, 2]\n"
-    first = parameters.parse_parameters(text)
-    first["layers"].append(3)
-    assert parameters.parse_parameters(text) == {"lr": 0.1, "layers": [1, 2]}
-    for _ in range(2):
-        with pytest.raises(Invalid, match="line 2, column 5"):
-            parameters.parse_parameters("a: 1\nb: c: d\n")
-
-
-def test_an_unchanged_identity_is_not_rewritten(tmp_path):
-    folder = make(tmp_path)
-    identity.write_identity(folder, {"node_id": "n_1", "parents": []})
-    path = folder / identity.IDENTITY_FILE
-    inode = path.stat().st_ino
-    identity.write_identity(folder, {"node_id": "n_1", "parents": []})
-    assert path.stat().st_ino == inode, "same content: the file is left as it is"
-    identity.write_identity(folder, {"node_id": "n_1", "parents": ["n_0"]})
-    assert path.stat().st_ino != inode
-    assert json.loads(path.read_text())["parents"] == ["n_0"]
-
-
-def test_identity_bytes_put_the_format_first():
-    content = json.loads(identity.identity_bytes({"node_id": "n_1", "parents": []}))
-    assert list(content) == ["format", "node_id", "parents"]
 
 
 def locked_node_life(root: Path) -> None:
