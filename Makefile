@@ -60,8 +60,9 @@ test: install system-deps $(UI_STAMP)
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 
+# The slowest tests close the report: where the next minute of `make test` is to be found.
 test-python: install
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --durations=15
 
 # The fast tier: everything but the system tests (own servers, Ray, hub, wheel; conftest.py).
 test-fast: install
