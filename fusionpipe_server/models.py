@@ -239,6 +239,10 @@ class RunNode:
         return values
 
 
+# How a node's failure begins when someone (or a cancel, or the server stopping) killed it: a
+# kill says what was wanted of that run, so another run never takes it as the node's result.
+KILLED_BY = "killed by "
+
 # What a run's status may be; a run in one of the first two has not ended ("active").
 RUN_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
 ACTIVE_RUN_STATUSES = RUN_STATUSES[:2]

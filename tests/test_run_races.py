@@ -8,6 +8,7 @@ from pathlib import Path
 
 from test_nodes_api import add_node, connect, setup_pipeline
 from test_runs_api import wait_run, write_code
+from test_staleness import wait_for
 
 from fusionpipe_server.runners.local import LocalRunner
 
@@ -127,6 +128,37 @@ async def test_a_whole_run_beside_one_node_runs_executes_each_node_once(api):
         one = [{"node_ids": [nodes[tag]["id"]]} for tag in ("a", "b", "ok", "bad")]
         runs = await race(api, pipeline, {}, *one)
         assert_each_ran_once(nodes, runs)
+
+
+async def test_a_kill_is_not_a_result_another_run_takes(api):
+    """Killing the node in one run says nothing of the node: a run that waited for it runs it."""
+    pipeline = await setup_pipeline(api, "killed-once")
+    node = await add_node(api, pipeline, "slow")
+    write_code(
+        node,
+        """
+import time
+from pathlib import Path
+with open("../executions.txt", "a") as out:
+    out.write("x")
+if len(Path("../executions.txt").read_text()) == 1:
+    time.sleep(30)  # the first execution waits to be killed
+""",
+    )
+    first, second = await asyncio.gather(start(api, pipeline), start(api, pipeline))
+
+    async def running():
+        _, body = await api("GET", f"nodes/{node['id']}")
+        return body["status"] == "running"
+
+    await wait_for(running, timeout=30, what="the node starting")
+    status, _ = await api("POST", f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill")
+    assert status == 202
+    runs = await asyncio.gather(wait_run(api, first["id"]), wait_run(api, second["id"]))
+    entries = sorted((r["nodes"][0]["status"], r["nodes"][0]["reason"]) for r in runs)
+    assert entries[0][0] == "completed" and entries[1][0] == "failed", entries
+    assert entries[1][1].startswith("killed by"), entries
+    assert executions(node) == 2
 
 
 async def test_an_error_after_the_claim_fails_the_node_with_its_reason(api, monkeypatch):

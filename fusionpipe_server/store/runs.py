@@ -11,7 +11,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ..models import NodeAttempt, Run, RunNode
+from ..models import KILLED_BY, NodeAttempt, Run, RunNode
 from .locks import HOLDERS_JOIN, LOCKED, REFERENCED
 
 _RUN = "id, pipeline_id, requested_by, scope, status, created_at, started_at, finished_at"
@@ -315,9 +315,9 @@ async def shared_result(
         "FROM run_nodes rn JOIN runs mine ON mine.id = %s "
         "WHERE rn.node_id = %s AND rn.run_id <> mine.id AND rn.fingerprint = %s "
         "AND rn.status IN ('completed', 'failed') AND rn.finished_at >= mine.created_at "
-        "AND rn.reason NOT LIKE 'killed by %%' "
+        "AND NOT starts_with(rn.reason, %s) "
         "ORDER BY rn.finished_at DESC LIMIT 1",
-        (run_id, node_id, fingerprint),
+        (run_id, node_id, fingerprint, KILLED_BY),
     )
     row = await cur.fetchone()
     return SharedResult(*row) if row else None

@@ -18,7 +18,7 @@ from ...folders import parameters
 from ...folders import venvs as environments
 from ...folders.logs import note
 from ...folders.scheduling import Scheduling, format_duration
-from ...models import NodeKind
+from ...models import KILLED_BY, NodeKind
 from ...runners.base import Execution, NodeJob
 from ...store.fingerprints import FingerprintRow
 from ...store.run_recovery import LeftRunning
@@ -56,7 +56,7 @@ def failure(
 ) -> str | None:
     """Why an attempt failed, None when it succeeded."""
     if killer:
-        return f"killed by {killer}"
+        return f"{KILLED_BY}{killer}"
     if timed_out:
         assert timeout is not None
         return f"timed out after {format_duration(timeout)}"
@@ -145,7 +145,7 @@ class Attempts:
                 await note(log_path, f"\nfusionpipe: attempt {attempt} of {attempts}, {_now()}\n")
             killer = self.parts.running.killer(node_id)
             if killer is not None:
-                unstarted = f"killed by {killer} before it started"
+                unstarted = f"{KILLED_BY}{killer} before it started"
                 await note(log_path, f"fusionpipe: {unstarted}\n")
                 return await self.parts.recorder.fail(run_id, pipeline_id, node_id, None, unstarted)
             try:
@@ -174,7 +174,7 @@ class Attempts:
                 return await self.parts.recorder.fail(run_id, pipeline_id, node_id, code, why)
             killer = await self._pause(run_id, node_id, log_path, scheduling)
             if killer is not None:
-                why = f"killed by {killer} before attempt {attempt + 1} (attempt {attempt}: {why})"
+                why = f"{KILLED_BY}{killer} before attempt {attempt + 1} (attempt {attempt}: {why})"
                 return await self.parts.recorder.fail(run_id, pipeline_id, node_id, code, why)
         raise AssertionError("unreachable: the last attempt returns")
 
@@ -193,7 +193,7 @@ class Attempts:
         if killer is None and self.parts.running.stopping(run_id):
             killer = "the run stopping"
         if killer is not None:
-            await note(log_path, f"fusionpipe: killed by {killer} before it ran again\n")
+            await note(log_path, f"fusionpipe: {KILLED_BY}{killer} before it ran again\n")
         return killer
 
     async def _await_attempt(

@@ -76,21 +76,23 @@ class NodeStep:
             async with self.parts.pool.hold(need) as gpus:
                 if run_id in self.parts.running.cancelled:
                     return False
-                previous = await self._claim(run_id, pipeline_id, node_id, now)
+                # Held here before the claim commits: a kill that follows the commit at
+                # once (the node shows running) finds the node, even before its process.
+                with self.parts.running.claimed(run_id, node_id):
+                    previous = await self._claim(run_id, pipeline_id, node_id, now)
+                    if isinstance(previous, str):
+                        return await self._claimed(
+                            run_id, pipeline_id, row, now, folder, plan, previous, cached, gpus
+                        )
                 if isinstance(previous, SharedResult):
                     return await self._take(run_id, node_id, previous)
-                if previous is None:
-                    async with self.parts.db.transaction() as conn:
-                        status = await node_store.status_of(conn, node_id)
-                    if status == Status.RUNNING.value:
-                        continue  # another run claimed it first: wait for it
-                    why = "it was locked or shared with another pipeline meanwhile"
-                    await self.parts.recorder.outcome(run_id, node_id, "skipped", why)
-                    return False
-                with self.parts.running.claimed(run_id, node_id):
-                    return await self._claimed(
-                        run_id, pipeline_id, row, now, folder, plan, previous, cached, gpus
-                    )
+                async with self.parts.db.transaction() as conn:
+                    status = await node_store.status_of(conn, node_id)
+                if status == Status.RUNNING.value:
+                    continue  # another run claimed it first: wait for it
+                why = "it was locked or shared with another pipeline meanwhile"
+                await self.parts.recorder.outcome(run_id, node_id, "skipped", why)
+                return False
         return False
 
     async def _claimed(
