@@ -76,13 +76,23 @@ class NodeStep:
             async with self.parts.pool.hold(need) as gpus:
                 if run_id in self.parts.running.cancelled:
                     return False
-                # Held here before the claim commits: a kill that follows the commit at
-                # once (the node shows running) finds the node, even before its process.
-                with self.parts.running.claimed(run_id, node_id):
-                    previous = await self._claim(run_id, pipeline_id, node_id, now)
-                    if isinstance(previous, str):
+                recorder = self.parts.recorder
+                previous, identities = await recorder.claim(run_id, pipeline_id, node_id, now)
+                if isinstance(previous, str):
+                    # Held here from the claim's commit on, with no wait in between: a kill
+                    # finds the node even before its process starts.
+                    with self.parts.running.claimed(run_id, node_id):
                         return await self._claimed(
-                            run_id, pipeline_id, row, now, folder, plan, previous, cached, gpus
+                            run_id,
+                            pipeline_id,
+                            row,
+                            now,
+                            folder,
+                            plan,
+                            previous,
+                            cached,
+                            gpus,
+                            identities,
                         )
                 if isinstance(previous, SharedResult):
                     return await self._take(run_id, node_id, previous)
@@ -106,9 +116,15 @@ class NodeStep:
         previous: str,
         cached: Any,
         gpus: list[str],
+        identities: list[dict[str, Any]],
     ) -> bool:
-        """The node is claimed: restore it, refuse it, or execute it; never left running."""
+        """The node is claimed: restore it, refuse it, or execute it; never left running.
+        Its descendants now read outputs about to change (they show "upstream"), and its folder
+        says who it is."""
         try:
+            self.parts.staleness.request(nodes=[row.id])
+            data_path = self.parts.settings.data_path
+            await asyncio.to_thread(write_identities, data_path, identities)
             if cached is not None:
                 return await self._restore(run_id, pipeline_id, row, now, cached, folder)
             if plan.problem is not None:
@@ -145,18 +161,6 @@ class NodeStep:
         why = f"failed in run {taken.run_id}" + (f": {taken.reason}" if taken.reason else "")
         await self.parts.recorder.outcome(run_id, node_id, "failed", why, exit_code=taken.exit_code)
         return False
-
-    async def _claim(
-        self, run_id: str, pipeline_id: str, node_id: str, now: NodeNow
-    ) -> str | SharedResult | None:
-        """The claim (see Recorder.claim); once it holds, the node's descendants read outputs
-        about to change (they show "upstream") and its folder says who it is."""
-        previous, identities = await self.parts.recorder.claim(run_id, pipeline_id, node_id, now)
-        if previous is None or isinstance(previous, SharedResult):
-            return previous
-        self.parts.staleness.request(nodes=[node_id])
-        await asyncio.to_thread(write_identities, self.parts.settings.data_path, identities)
-        return previous
 
     async def _restore(
         self,

@@ -36,13 +36,15 @@ class Running:
 
     @contextlib.contextmanager
     def claimed(self, run_id: str, node_id: str) -> Iterator[None]:
-        """While ``run_id`` holds the node, from its claim to its end."""
+        """While ``run_id`` holds the node, from its claim to its end (the database lets one
+        run hold it at a time; the next may register before the last has let go)."""
         self._claimed[node_id] = run_id
         try:
             yield
         finally:
-            self._claimed.pop(node_id, None)
-            self._killed.pop(node_id, None)
+            if self._claimed.get(node_id) == run_id:
+                del self._claimed[node_id]
+                self._killed.pop(node_id, None)
 
     @contextlib.contextmanager
     def watching(self, run_id: str, node_id: str, execution: Execution) -> Iterator[None]:
