@@ -46,7 +46,9 @@ async def test_an_alias_bomb_is_refused_at_once_while_other_requests_are_answere
     (status, body, elapsed), _ = await asyncio.gather(send_bomb(), keep_asking())
     assert status == 400 and "alias" in body["message"], body
     assert elapsed < 2.0
-    assert latencies and max(latencies) < 0.1, latencies
+    # An unbounded parse of the bomb holds the event loop for minutes; one second tells that
+    # apart from a loaded machine (0.1 s here failed once beside the browser specs: 0.104 s).
+    assert latencies and max(latencies) < 1.0, latencies
     assert parameters_file(node).read_text() == before, "a refused file was written"
     # The node is still usable: a later change is applied and answered normally.
     status, saved = await api("PUT", f"nodes/{node['id']}/parameters", {"content": "x: 1\n"})
