@@ -15,7 +15,10 @@ export type Pipeline = Schemas['Pipeline'] &
 export type TrashItem = Schemas['TrashItem'];
 
 /** A node as one pipeline's graph holds it. */
-export type GraphNode = Schemas['PipelineGraph']['nodes'][number];
+export type GraphNode = Schemas['PipelineGraph']['nodes'][number] & {
+  /** A mapped node's item counts; null for an unmapped node. */
+  items: ItemCounts | null;
+};
 export type NodeStatus = GraphNode['status'];
 export type NodeKind = GraphNode['kind'];
 // Every kind the server knows, each once: a Record over the generated type makes a kind added
@@ -29,6 +32,51 @@ export type XY = GraphNode['position'];
 export type StaleReason = GraphNode['stale_reasons'][number];
 export type LockedBy = NonNullable<GraphNode['locked_by']>;
 
+/** A mapped node's items counted by status; the graph carries only these, never the list. */
+export interface ItemCounts {
+  total: number;
+  ready: number;
+  running: number;
+  completed: number;
+  failed: number;
+  staledata: number;
+}
+/** One item of a mapped node: its values, its own status, last run, exit code and metrics;
+ * `folder` is relative to the node folder (`data/shot=30101`). */
+export interface Item {
+  id: string;
+  values: Record<string, unknown>;
+  status: NodeStatus;
+  stale_reasons: StaleReason[];
+  run_id: string | null;
+  exit_code: number | null;
+  duration: number | null;
+  attempts: number;
+  metrics: Record<string, unknown>;
+  folder: string;
+}
+/** `GET nodes/{id}/items`: one page of a mapped node's items and how many match in all. */
+export interface ItemPage {
+  items: Item[];
+  total: number;
+}
+/** Per item, or per run of the node: the item's (or run's) values and the metrics it recorded. */
+export type MetricsBy = 'items' | 'runs';
+/** `GET nodes/{id}/metrics`: the table the Compare view shows. */
+export interface MetricsTable {
+  by: MetricsBy;
+  values: string[];
+  metrics: string[];
+  rows: MetricsRow[];
+}
+export interface MetricsRow {
+  id: string;
+  status: string;
+  run_id: string | null;
+  values: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+}
+
 /** `GET nodes/{id}`: a node with the pipelines holding it, its kernel and environment. */
 export type NodeDetails = Schemas['NodeDetails'];
 /** Which run made a node's outputs, and by whom; `restored_from` when taken from the cache. */
@@ -37,7 +85,7 @@ export type MadeBy = NonNullable<NodeDetails['made_by']>;
 export type Group = Schemas['Group'];
 export type Size = Group['size'];
 export type GraphEdge = Schemas['Edge'];
-export type PipelineGraph = Schemas['PipelineGraph'];
+export type PipelineGraph = Omit<Schemas['PipelineGraph'], 'nodes'> & { nodes: GraphNode[] };
 export type ProjectGraph = Schemas['ProjectGraph'];
 
 /** One execution of a node in a run: a failed node runs again while its `retries` allow. */
