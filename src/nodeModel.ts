@@ -352,10 +352,11 @@ export class NodeModel extends LiveModel {
 
   protected onEvent(event: FusionpipeEvent): void {
     const node = this._node;
+    // Item counts are the Items section's (its own model): the node's status comes on its own.
     const concerned =
       event.event === 'resync' ||
-      event.node_id === node?.id ||
-      event.pipeline_id === this.pipeline.pipelineId;
+      (event.event !== 'node.items' &&
+        (event.node_id === node?.id || event.pipeline_id === this.pipeline.pipelineId));
     if (node && concerned) {
       this.scheduleRefresh();
     }

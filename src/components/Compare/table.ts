@@ -45,6 +45,13 @@ export function text(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+/** A cell as the table draws it: numbers to 6 significant digits (the CSV has them whole). */
+export function shortText(value: unknown): string {
+  return typeof value === 'number' && !Number.isInteger(value)
+    ? String(Number(value.toPrecision(6)))
+    : text(value);
+}
+
 /** The rows with a cell holding `query` (case does not matter); all of them for no query. */
 export function filterRows(
   rows: readonly MetricsRow[],
