@@ -14,32 +14,55 @@ Needs no database and nothing beyond the Python standard library::
         print(p.slot, p.tag, p.data_dir)
     fusionpipe.parent("01").data_dir   # one input by slot ("01" or 1) ...
     fusionpipe.parent("raw data")      # ... or by its tag
+    fusionpipe.metrics(chi2=0.31)      # scalar results, kept per run (and per item)
+
+Mapped nodes (``map:`` in ``node_parameters.yaml``) run once per *item*; while one item runs::
+
+    fusionpipe.item()                  # its values: {'shot': 30101, 'method': 'fast'}
+    fusionpipe.item_id()               # 'shot=30101,method=fast' (None when not an item)
+    fusionpipe.data_dir()              # the item's own folder, data/<item id>
+    fusionpipe.parameters()            # the node's parameters with the item's values merged in
+    fusionpipe.parent("01").data_dir() # mapped `along` slot 01: the matching item's folder
+    fusionpipe.parent("01").items()    # an unmapped child gathers: every item of the parent
 
 How the node is found: from the environment variable ``FUSIONPIPE_NODE_FOLDER`` (set when
 fusionpipe runs the node and on the node's kernel), else by walking up from the current folder
 to the first one holding ``.fusionpipe-node.json``. Outside any node every function raises
-``NotInNodeError``. Every call reads that small file again, so a new edge or a renamed input
-shows up without restarting anything.
+``NotInNodeError`` (except ``item()`` and ``item_id()``, which only read the item fusionpipe
+handed to this process). Every call reads that small file again, so a new edge or a renamed
+input shows up without restarting anything. The item comes from variables fusionpipe sets when
+it runs one: ``FUSIONPIPE_ITEM`` (its values as JSON), ``FUSIONPIPE_ITEM_ID``,
+``FUSIONPIPE_DATA_DIR`` (its folder) and ``FUSIONPIPE_ALONG`` (the input slot it follows).
 
-MATLAB and GNU Octave get the same functions prefixed ``fp_`` (``fp_data_dir()``...), in the
-folder ``matlab_path()``, which fusionpipe adds to the path when it runs a node.
+MATLAB and GNU Octave get the same functions prefixed ``fp_`` (``fp_data_dir()``,
+``fp_item()``, ``fp_metrics(...)``...), in the folder ``matlab_path()``, which fusionpipe adds
+to the path when it runs a node.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "DataDir",
+    "Item",
     "NotInNodeError",
     "Parent",
     "code_dir",
     "data_dir",
     "folder",
+    "item",
+    "item_id",
     "matlab_path",
+    "metrics",
     "node_id",
     "parameters",
     "parent",
@@ -48,15 +71,55 @@ __all__ = [
 ]
 
 IDENTITY_FILE = ".fusionpipe-node.json"
+ITEMS_FILE = "items.json"
 FOLDER_VARIABLE = "FUSIONPIPE_NODE_FOLDER"
+ITEM_VARIABLE = "FUSIONPIPE_ITEM"
+ITEM_ID_VARIABLE = "FUSIONPIPE_ITEM_ID"
+DATA_DIR_VARIABLE = "FUSIONPIPE_DATA_DIR"
+ALONG_VARIABLE = "FUSIONPIPE_ALONG"
+METRICS_VARIABLE = "FUSIONPIPE_METRICS_FILE"
 _HOW = (
     f"fusionpipe finds the node from ${FOLDER_VARIABLE} or, when that is not set, from the "
     f"first folder above the current one that holds {IDENTITY_FILE}"
 )
 
+if sys.platform == "win32":
+    from pathlib import WindowsPath as _ConcretePath
+else:
+    from pathlib import PosixPath as _ConcretePath
+
 
 class NotInNodeError(RuntimeError):
     """This code is not running inside a fusionpipe node folder."""
+
+
+class DataDir(_ConcretePath):
+    """A parent's outputs folder: a ``Path`` that may also be called, returning itself.
+
+    ``Parent.data_dir`` has always been a property giving a ``Path``
+    (``parent("01").data_dir / "points.csv"``), and the specification of mapped nodes writes it
+    as a call (``parent("01").data_dir()``), like ``fusionpipe.data_dir()``. Being both keeps
+    every existing node working and makes the call form right too. Paths made from it
+    (``/``, ``.parent``...) are of this class as well; compare and use them as any ``Path``.
+    """
+
+    def __call__(self) -> DataDir:
+        return self
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a mapped parent, as ``Parent.items()`` lists it.
+
+    ``id`` is the item's id (``'slope=0.5'``), ``values`` its values (``{'slope': 0.5}``),
+    ``status`` how its last run ended (``'completed'``, ``'failed'``...) and ``data_dir`` its
+    outputs folder, ``data/<id>`` in the parent's folder.
+    """
+
+    id: str
+    values: dict[str, Any]
+    status: str
+    data_dir: Path
 
 
 @dataclass(frozen=True)
@@ -64,7 +127,8 @@ class Parent:
     """One input of this node: the parent node on the edge into input ``slot``.
 
     ``id`` and ``tag`` are the parent's, ``slot`` is "01", "02"..., ``folder`` is the parent's
-    node folder and ``data_dir`` its ``data/`` folder, where its outputs are.
+    node folder and ``data_dir`` where its outputs are (see the property). ``items()`` lists
+    the items of a mapped parent.
     """
 
     id: str
@@ -73,9 +137,53 @@ class Parent:
     folder: Path
 
     @property
-    def data_dir(self) -> Path:
-        """The parent's outputs folder."""
-        return self.folder / "data"
+    def data_dir(self) -> DataDir:
+        """The parent's outputs folder, its ``data/``; usable as a path or called.
+
+        While this node runs one item mapped ``along`` this input, the matching item's folder
+        of the parent instead: ``data/<item id>``.
+        """
+        outputs = self.folder / "data"
+        along = os.environ.get(ALONG_VARIABLE)
+        current = os.environ.get(ITEM_ID_VARIABLE)
+        if along == self.slot and current:
+            outputs = outputs / current
+        return DataDir(outputs)
+
+    def items(self) -> list[Item]:
+        """Every item of this parent, a mapped node, in the order of its last run.
+
+        Read from the ``items.json`` fusionpipe writes in the parent's folder after each run,
+        failed items included (check ``status``). ``ValueError`` when the parent is not mapped
+        or has not run yet.
+        """
+        path = self.folder / ITEMS_FILE
+        described = f"input {self.slot} ({self.tag!r})"
+        try:
+            listing = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValueError(
+                f"{described} has no items: it is not a mapped node or has not run yet (no {path})"
+            ) from None
+        except (OSError, ValueError) as err:
+            raise ValueError(f"cannot read the items of {described} from {path}: {err}") from err
+        entries = listing.get("items") if isinstance(listing, dict) else None
+        if not isinstance(entries, list):
+            raise ValueError(f"{path}, the items of {described}, holds no list of items")
+        outputs = self.folder / "data"
+        found = []
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                raise ValueError(f"{path}, the items of {described}, has an item without an id")
+            found.append(
+                Item(
+                    entry["id"],
+                    dict(entry.get("values") or {}),
+                    str(entry.get("status") or "ready"),
+                    outputs / entry["id"],
+                )
+            )
+        return found
 
 
 def folder() -> Path:
@@ -118,8 +226,15 @@ def code_dir() -> Path:
 
 
 def data_dir() -> Path:
-    """Where this node writes its outputs. fusionpipe empties it before a stale or failed node
-    runs again, and downstream nodes read it as ``parent(...).data_dir``."""
+    """Where this node writes its outputs: its ``data/`` folder, or, while fusionpipe runs one
+    item of a mapped node, that item's own folder ``data/<item id>``.
+
+    fusionpipe empties it before a stale or failed node (or item) runs again, and downstream
+    nodes read it as ``parent(...).data_dir``.
+    """
+    configured = os.environ.get(DATA_DIR_VARIABLE)
+    if configured:
+        return Path(configured).absolute()
     return folder() / "data"
 
 
@@ -129,12 +244,22 @@ def reports_dir() -> Path:
 
 
 def parameters() -> dict[str, Any]:
-    """This node's ``code/node_parameters.yaml`` as a dict.
+    """This node's ``code/node_parameters.yaml`` as a dict, with the item's values merged in.
 
     Read fresh from the file when PyYAML is installed (a ``ValueError`` names the line of a
     syntax error); otherwise the copy fusionpipe keeps in the identity file, refreshed whenever
     parameters are saved from the panel and before every run.
+
+    In a mapped node, the ``map:`` declaration is left out (it says which items exist, not
+    what this one is: read that from ``item()``) and the running item's values are added,
+    winning over parameters of the same name.
     """
+    values = _declared_parameters()
+    values.pop("map", None)
+    return {**values, **item()}
+
+
+def _declared_parameters() -> dict[str, Any]:
     here = folder()
     path = here / "code" / "node_parameters.yaml"
     if not path.is_file():
@@ -152,6 +277,91 @@ def parameters() -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ValueError(f"{path} must hold name: value lines, not a {type(values).__name__}")
     return values
+
+
+def item() -> dict[str, Any]:
+    """The values of the item this process runs, such as ``{'shot': 30101, 'method': 'fast'}``
+    (a file item: ``{'file': '/absolute/path/of/the/file.h5'}``).
+
+    ``{}`` in an unmapped node, and outside a run (in a notebook session, say), where no item
+    is running.
+    """
+    text = os.environ.get(ITEM_VARIABLE)
+    if not text:
+        return {}
+    try:
+        values = json.loads(text)
+    except ValueError as err:
+        raise ValueError(f"${ITEM_VARIABLE} is not JSON: {err}") from err
+    if not isinstance(values, dict):
+        raise ValueError(f"${ITEM_VARIABLE} must be a JSON object, not {text[:80]!r}")
+    return values
+
+
+def item_id() -> str | None:
+    """The id of the item this process runs (``'shot=30101,method=fast'``), which is also the
+    name of its folder in ``data/``; ``None`` when no item runs."""
+    return os.environ.get(ITEM_ID_VARIABLE) or None
+
+
+_metrics_lock = threading.Lock()
+
+
+def metrics(**values: Any) -> dict[str, Any]:
+    """Record scalar results of this run (of this item, in a mapped node): ``metrics(chi2=0.31,
+    converged=True)``. Returns every metric recorded so far in this run.
+
+    Each call adds to or replaces the names it is given. Values are ``int``, ``float`` (finite),
+    ``bool`` or ``str``; other numbers that Python counts as integral or real (numpy scalars,
+    fractions) are stored as ``int`` or ``float``. Anything else raises ``TypeError`` naming
+    the metric.
+
+    fusionpipe tells a run where to write them (``$FUSIONPIPE_METRICS_FILE``) and keeps them
+    per run and per item. Outside a run they go to ``reports/metrics.json`` in the node's
+    folder, so the call can be tried in a notebook.
+    """
+    checked = {name: _scalar(name, value) for name, value in values.items()}
+    configured = os.environ.get(METRICS_VARIABLE)
+    path = Path(configured).absolute() if configured else reports_dir() / "metrics.json"
+    with _metrics_lock:
+        recorded: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                recorded = json.loads(path.read_text(encoding="utf-8") or "{}")
+            except ValueError as err:
+                raise ValueError(f"the metrics file {path} is not JSON: {err}") from err
+            if not isinstance(recorded, dict):
+                raise ValueError(f"the metrics file {path} must hold a JSON object")
+        recorded.update(checked)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written beside and renamed over: a reader never sees half a file. Made with the
+        # usual permissions (umask), so colleagues sharing the data folder can read it.
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            with os.fdopen(handle, "w", encoding="utf-8") as output:
+                json.dump(recorded, output, allow_nan=False)
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    return recorded
+
+
+def _scalar(name: str, value: Any) -> int | float | bool | str:
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if math.isfinite(number):
+            return number
+        raise TypeError(f"metric {name!r} must be a finite number, not {number}")
+    raise TypeError(
+        f"metric {name!r} must be an int, a float, a bool or a str, not "
+        f"{type(value).__name__} ({value!r:.80})"
+    )
 
 
 def parents() -> list[Parent]:

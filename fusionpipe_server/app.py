@@ -124,6 +124,12 @@ class FusionpipeApp(ExtensionApp):
         locked nodes and pipelines are never evicted. 0 keeps nothing.""",
     ).tag(config=True)
 
+    max_items = Integer(
+        100_000,
+        help="""The most items a mapped node may have (map: in node_parameters.yaml): a
+        declaration that gives more is refused, naming map and the count.""",
+    ).tag(config=True)
+
     max_watched_folders = Integer(
         4000,
         help="""How many node folders (code/ and its sub-folders, the top of data/) of open
@@ -295,6 +301,7 @@ class FusionpipeApp(ExtensionApp):
             uv_cache_dir=self.uv_cache_dir,
             default_run_mode=self.default_run_mode,
             output_cache_bytes=self.output_cache_bytes,
+            max_items=self.max_items,
             runs_outlive_server=self.runs_outlive_server,
             run_lease_seconds=self.run_lease_seconds,
             admins=frozenset(self.admins),

@@ -112,6 +112,8 @@ class Node:
     # Why it is read-only (locked, or shared by reference), in words, None when it is not:
     # derived in SQL beside ``locked_by`` so that the panel only shows it (store/locks.py).
     read_only_reason: str | None = None
+    # A mapped node's items counted by status ({total, ready, running, ...}), None otherwise.
+    items: dict[str, int] | None = None
 
     def to_json(self, data_path: str) -> dict[str, Any]:
         return {
@@ -131,7 +133,12 @@ class Node:
             "read_only_reason": self.read_only_reason,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "stale_reasons": self.stale_reasons,
+            "items": self.items,
         }
+
+
+# What an item of a mapped node can be (SPEC §7): a node's statuses.
+ITEM_STATUSES = ("ready", "running", "completed", "failed", "staledata")
 
 
 @dataclass

@@ -57,10 +57,11 @@ class Engine:
         *,
         node_ids: list[str] | None = None,
         until: str | None = None,
+        items: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """What ``POST pipelines/{id}/runs`` answers: the run, queued or running."""
         run = await self.service.runs.start(
-            self.user, pipeline["id"], node_ids=node_ids, until=until
+            self.user, pipeline["id"], node_ids=node_ids, until=until, items=items
         )
         started = run.to_json()
         assert started["status"] in ("queued", "running") or nothing_to_run(started), started
@@ -100,6 +101,14 @@ class Engine:
             return str((await self.log(node))["content"])
         except NotFound:
             return ""
+
+    async def items(self, node: dict[str, Any], **query: Any) -> dict[str, Any]:
+        """What ``GET nodes/{id}/items`` answers."""
+        query = {"status": None, "text": "", "offset": 0, "limit": 500, **query}
+        return await self.service.items.page(node["id"], **query)
+
+    async def item_statuses(self, node: dict[str, Any]) -> dict[str, str]:
+        return {item["id"]: item["status"] for item in (await self.items(node))["items"]}
 
     async def kill(self, pipeline: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
         return await self.service.runs.kill(self.user, pipeline["id"], node["id"])

@@ -177,10 +177,14 @@ def run_scope(
     *,
     until: str | None = None,
     selected: Iterable[str] | None = None,
+    items_of: Iterable[str] | None = None,
 ) -> set[str]:
-    """The nodes a run covers: the selected ones, or ``until`` and its ancestors, or all."""
+    """The nodes a run covers: the selected ones, or ``until`` and its ancestors, or the
+    nodes some of whose items are asked for and what reads them, or all."""
     if selected is not None:
         return set(selected)
+    if items_of is not None:
+        return set(items_of) | descendants(edges, items_of)
     if until is not None:
         return {until} | ancestors(edges, [until])
     return set(members)

@@ -16,6 +16,8 @@ from typing import Any
 
 import xxhash
 
+from ..core import mapping
+from ..errors import Invalid
 from ..folders import parameters as node_parameters
 from .digest import canonical, digest_text
 
@@ -23,9 +25,10 @@ from .digest import canonical, digest_text
 RACY_NS = 2_000_000_000
 _CHUNK = 1 << 20
 
-# node_parameters.yaml keys that say how a node runs, not what it computes.
+# node_parameters.yaml keys that say how a node runs, not what it computes. ``map`` says which
+# items exist; each item's own values count in the item's fingerprint instead.
 SCHEDULING_KEYS = frozenset(
-    {"run_mode", "fingerprint", "cache", "timeout", "retries", "retry_delay", "resources"}
+    {"run_mode", "fingerprint", "cache", "timeout", "retries", "retry_delay", "resources", "map"}
 )
 
 
@@ -140,7 +143,8 @@ def parameter_values(text: str) -> dict[str, Any] | None:
 
 def parameters_hash(path: str, st: os.stat_result) -> str:
     """The digest of the parsed parameters, followed by the options the scan needs from the
-    file (``;s`` outputs by stat, ``;n`` no cache), so an unchanged file is never parsed."""
+    file (``;s`` outputs by stat, ``;n`` no cache, then ``;NAME`` the file in code/ that
+    ``map: {from: NAME}`` reads), so an unchanged file is never parsed."""
     with open(path, encoding="utf-8", errors="replace") as handle:
         text = handle.read()
     values = node_parameters.parse_parameters_or_none(text)
@@ -149,4 +153,16 @@ def parameters_hash(path: str, st: os.stat_result) -> str:
     flags = ("s" if values.get("fingerprint") == "stat" else "") + (
         "n" if values.get("cache") is False else ""
     )
-    return f"{digest_text(canonical(counted(values)))};{flags}"
+    return f"{digest_text(canonical(counted(values)))};{flags};{map_summary(values)}"
+
+
+def map_summary(values: dict[str, Any]) -> str:
+    """``form|slot|source|digest`` of a valid ``map:`` declaration, "" when there is none."""
+    try:
+        declared = mapping.parse_map(values)
+    except Invalid:
+        return ""  # refused when the node runs, with the reason
+    if declared is None:
+        return ""
+    digest = digest_text(canonical(values[mapping.MAP_KEY]))
+    return f"{declared.form}|{declared.slot or ''}|{declared.source or ''}|{digest}"

@@ -23,6 +23,7 @@ REASON_KINDS = (
     "edges",
     "outputs",
     "manual",
+    "items",
 )
 _MAX_PER_KIND = 5
 
@@ -45,6 +46,10 @@ class Parts:
     inputs: dict[str, Input]
     # The parsed parameters themselves, kept only to name what changed.
     parameter_values: dict[str, Any] | None = field(default=None, compare=False)
+    # A mapped node's items key: its ``map:`` declaration and what that reads (the file in
+    # code/, or the mapped parent's outputs). Not in the fingerprint: a new item must leave
+    # the others' fingerprints alone; a change is still a reason to look at the items again.
+    items: str | None = None
 
     def fingerprint(self) -> str:
         return hashlib.sha256(
@@ -71,6 +76,7 @@ class Parts:
             environment=dict(value["environment"]),
             inputs={slot: Input(**i) for slot, i in value["inputs"].items()},
             parameter_values=value.get("parameter_values"),
+            items=value.get("items"),
         )
 
 
@@ -154,4 +160,6 @@ def differences(recorded: Parts, current: Parts) -> list[dict[str, str]]:
         found.append(reason("environment", f"kind changed: {recorded.kind} → {current.kind}"))
     found += _file_changes("environment", recorded.environment, current.environment)
     found += _input_changes(recorded.inputs, current.inputs)
+    if recorded.items != current.items:
+        found.append(reason("items", "its items, or what they read, changed (map:)"))
     return found

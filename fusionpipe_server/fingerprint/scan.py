@@ -28,6 +28,18 @@ class FolderScan:
     outputs_by_stat: bool = False  # `fingerprint: stat`
     cache_outputs: bool = True  # not `cache: false`
     outputs: str | None = None  # digest of data/, when asked for
+    map: MapScan | None = None  # a mapped node's declaration, in short
+
+
+@dataclass
+class MapScan:
+    """What the scan needs of a ``map:`` declaration (see core/mapping.py)."""
+
+    form: str
+    slot: str  # files: and along: the parent's input slot
+    source: str  # from: the file in code/ (which says what items exist: no code)
+    digest: str  # of the declaration
+    source_hash: str = ""
 
 
 def scan_code(folder: Path | str, cache: StatCache) -> FolderScan:
@@ -40,6 +52,9 @@ def scan_code(folder: Path | str, cache: StatCache) -> FolderScan:
         if counted.role == "parameters":
             value = cache.hash(key, path, st, hashing.parameters_hash)
             scan.parameters, _, flags = value.partition(";")
+            flags, _, summary = flags.partition(";")
+            if summary:
+                scan.map = MapScan(*summary.split("|", 3))
             scan.outputs_by_stat = "s" in flags
             scan.cache_outputs = "n" not in flags
         elif counted.role == "environment":
@@ -47,6 +62,8 @@ def scan_code(folder: Path | str, cache: StatCache) -> FolderScan:
         else:
             hasher = hashing.notebook_hash if path.endswith(".ipynb") else hashing.file_hash
             scan.code[counted.relative] = cache.hash(key, path, st, hasher)
+    if scan.map is not None and scan.map.source:
+        scan.map.source_hash = scan.code.pop(scan.map.source, "")
     return scan
 
 

@@ -19,11 +19,11 @@ CACHE_DIR = ".fusionpipe-cache"
 _FICLONE = 0x40049409  # linux/fs.h: share the source's blocks (btrfs, XFS, ...)
 
 
-def stash(data_path: Path, node_folder: Path, name: str) -> tuple[str, int] | None:
-    """Move the node's ``data/`` into the cache under ``name`` and leave an empty ``data/``.
-    Returns (the cache folder relative to the data folder, its size), or None when it cannot
-    be moved by a rename (``data`` is a link, or on another file system)."""
-    data = node_folder / "data"
+def stash(data_path: Path, data: Path, name: str) -> tuple[str, int] | None:
+    """Move an outputs folder (a node's ``data/``, an item's ``data/<id>``) into the cache
+    under ``name`` and leave it empty. Returns (the cache folder relative to the data folder,
+    its size), or None when it cannot be moved by a rename (``data`` is a link, or on another
+    file system)."""
     if data.is_symlink() or not data.is_dir():
         return None
     target = data_path / CACHE_DIR / name
@@ -49,10 +49,9 @@ def folder_size(folder: Path) -> int:
     return total
 
 
-def restore(cached: Path, node_folder: Path) -> None:
-    """Replace the node's ``data/`` with a copy of ``cached``; the cache keeps its own."""
-    data = node_folder / "data"
-    building = node_folder / ".data-restoring"
+def restore(cached: Path, data: Path) -> None:
+    """Replace an outputs folder with a copy of ``cached``; the cache keeps its own."""
+    building = data.parent / f".{data.name}-restoring"
     purge(building)
     try:
         shutil.copytree(cached, building, symlinks=True, copy_function=_clone_or_copy)

@@ -18,12 +18,15 @@ _BLOCK = 64 * 1024
 MAX_BYTES = 8 * 1024 * 1024
 
 
-def log_path(node_folder: Path, run_id: str) -> Path:
-    """The log file of ``run_id`` in a node folder; ``Invalid`` for an id of another shape,
-    ``NotFound`` when the run left no log there."""
+def log_path(node_folder: Path, run_id: str, logs: Path | None = None) -> Path:
+    """The log file of ``run_id`` in a node folder (in ``logs``, an item's logs folder, when
+    given); ``Invalid`` for an id of another shape, ``NotFound`` when the run left no log
+    there."""
     if not RUN_ID.fullmatch(run_id):
         raise Invalid(f"run_id {run_id!r} is not a run id")
-    logs = (node_folder / "logs").resolve()
+    logs = (logs or node_folder / "logs").resolve()
+    if not logs.is_relative_to(node_folder.resolve()):
+        raise NotFound(f"no log for run {run_id!r}")
     path = (logs / f"{run_id}.log").resolve()
     if path.parent != logs or not path.is_file():
         raise NotFound(f"no log for run {run_id!r}")

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..core import mapping
 from ..errors import Invalid
 from .atomic import write_atomically
 from .scheduling import Scheduling, parse_scheduling
@@ -182,11 +183,12 @@ def _parse(text: str) -> dict[str, Any]:
 
 def check_parameters(text: str) -> dict[str, Any]:
     """``parse_parameters`` plus the scheduling keys (``timeout``, ``retries``, ``retry_delay``,
-    ``resources``), whose bad values are ``Invalid`` naming the key: what a saved file must
-    pass. Fingerprints read files with ``parse_parameters`` alone, since those keys never
+    ``resources``) and ``map``, whose bad values are ``Invalid`` naming the key: what a saved
+    file must pass. Fingerprints read files with ``parse_parameters`` alone, since those keys never
     count in them."""
     values = parse_parameters(text)
     parse_scheduling(values)
+    mapping.parse_map(values)
     return values
 
 
@@ -214,11 +216,14 @@ def read_parameters_or_empty(folder: Path) -> dict[str, Any]:
     return parse_parameters_or_none(read_parameters_text(folder)) or {}
 
 
-def read_run_settings(folder: Path, default_mode: str) -> tuple[str, Scheduling]:
-    """How to run a node: its run mode and scheduling; ``Invalid`` (naming the key) when the
-    file was edited by hand into something that cannot be run."""
+def read_run_settings(
+    folder: Path, default_mode: str
+) -> tuple[str, Scheduling, mapping.Declaration | None]:
+    """How to run a node: its run mode, scheduling and ``map:`` declaration (None: not
+    mapped); ``Invalid`` (naming the key) when the file was edited by hand into something
+    that cannot be run."""
     values = check_parameters(read_parameters_text(folder))
-    return values.get("run_mode", default_mode), parse_scheduling(values)
+    return values.get("run_mode", default_mode), parse_scheduling(values), mapping.parse_map(values)
 
 
 def write_parameters(folder: Path, text: str) -> dict[str, Any]:

@@ -32,8 +32,10 @@ from .pipelines import PipelineHandler, PipelinesHandler, PositionsHandler
 from .projects import ProjectGraphHandler, ProjectHandler, ProjectsHandler
 from .runs import (
     CancelRunHandler,
+    ItemsHandler,
     KillHandler,
     LogHandler,
+    MetricsHandler,
     NodeRunsHandler,
     PipelineRunsHandler,
     RunHandler,
@@ -78,6 +80,8 @@ ROUTES: list[tuple[str, type]] = [
     ("/nodes/{node_id}/log", LogHandler),
     ("/nodes/{node_id}/provenance", ProvenanceHandler),
     ("/nodes/{node_id}/runs", NodeRunsHandler),
+    ("/nodes/{node_id}/items", ItemsHandler),
+    ("/nodes/{node_id}/metrics", MetricsHandler),
     ("/nodes/{node_id}/outputs", OutputsHandler),
     ("/nodes/{node_id}/outputs/{path}", OutputFileHandler),
     ("/whoami", WhoAmIHandler),

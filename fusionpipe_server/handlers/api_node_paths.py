@@ -8,9 +8,22 @@ from typing import Any
 from ..models import RUN_STATUSES
 from ..service.runs.history import MAX_PAGE
 from .api_operations import BINARY, answer_with, op
-from .api_schemas import ID, IDS, LIMIT, PARAMETERS_TEXT, TAIL, listing, ref
+from .api_schemas import ID, IDS, ITEM_ID, ITEM_STATUS, LIMIT, PARAMETERS_TEXT, TAIL, listing, ref
 
 _PIPELINE = ref("ManagedPipeline")
+MAX_ITEM_PAGE = 500
+_RUN_ITEMS = {
+    "type": "object",
+    "description": 'node id -> the item ids to run, or "failed"',
+    "maxProperties": 1000,
+    "propertyNames": ID,
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "string", "enum": ["failed"]},
+            {"type": "array", "items": ITEM_ID, "minItems": 1, "maxItems": 100_000},
+        ]
+    },
+}
 
 NODE_PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/nodes/{node_id}": {
@@ -31,10 +44,12 @@ NODE_PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/pipelines/{pipeline_id}/runs": {
         "post": op(
             "startRun",
-            "Start a run: whole pipeline, until a node, or selected nodes; answers at once",
+            "Start a run: whole pipeline, until a node, or selected nodes; items: of mapped "
+            'nodes, only these item ids (or "failed") and whatever reads those nodes; answers '
+            "at once",
             "202",
             ref("Run"),
-            {"node_ids": IDS, "until": ID},
+            {"node_ids": IDS, "until": ID, "items": _RUN_ITEMS},
             exclusive=("node_ids", "until"),
         ),
         "get": op(
@@ -78,9 +93,36 @@ NODE_PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/nodes/{node_id}/outputs": {
         "get": op(
             "listOutputs",
-            "The files of data/ and reports/ (the first 200), with sizes and kinds",
+            "The files of data/ and reports/ (the first 200), with sizes and kinds; of one "
+            "item of a mapped node with item=ID",
             "200",
             ref("OutputListing"),
+            query={"item": ITEM_ID},
+        ),
+    },
+    "/nodes/{node_id}/items": {
+        "get": op(
+            "nodeItems",
+            "A page of a mapped node's items in declaration order, filtered by status and "
+            "by a part of their id (q), and how many match",
+            "200",
+            ref("ItemPage"),
+            query={
+                "status": ITEM_STATUS,
+                "q": {"type": "string", "maxLength": 120},
+                "offset": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+                "limit": {"type": "integer", "minimum": 1, "maximum": MAX_ITEM_PAGE},
+            },
+        ),
+    },
+    "/nodes/{node_id}/metrics": {
+        "get": op(
+            "nodeMetrics",
+            "What fusionpipe.metrics() recorded, with the values: by item of a mapped node, "
+            "or by run of the node, for the compare view",
+            "200",
+            ref("Metrics"),
+            query={"by": {"type": "string", "enum": ["items", "runs"]}},
         ),
     },
     "/nodes/{node_id}/outputs/{path}": {
@@ -102,10 +144,11 @@ NODE_PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/nodes/{node_id}/log": {
         "get": op(
             "nodeLog",
-            "The log of the node's latest run, or of run_id; tail=N for the last lines",
+            "The log of the node's latest run, or of run_id; tail=N for the last lines; "
+            "item=ID for one item of a mapped node",
             "200",
             ref("NodeLog"),
-            query={"run_id": ID, "tail": TAIL},
+            query={"run_id": ID, "tail": TAIL, "item": ITEM_ID},
         ),
     },
     "/nodes/{node_id}/provenance": {

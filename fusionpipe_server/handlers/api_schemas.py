@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import RUN_STATUSES, NodeKind, Status
+from ..models import ITEM_STATUSES, RUN_STATUSES, NodeKind, Status
 from ..service.common import MAX_TAG_LENGTH
 
 Schema = dict[str, Any]
@@ -138,6 +138,21 @@ _LOCKED_BY: Schema = {
     ],
     "description": "what locks the node: itself (that wins), or a locked pipeline holding it",
 }
+ITEM_STATUS: Schema = {"type": "string", "enum": list(ITEM_STATUSES)}
+# An item's id: made from its values, safe as a folder name (core/mapping.py).
+ITEM_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 120, "pattern": "^[^/\\u0000]+$"}
+_ITEM_COUNTS = nullable(
+    obj(
+        {
+            "total": INT,
+            "ready": INT,
+            "running": INT,
+            "completed": INT,
+            "failed": INT,
+            "staledata": INT,
+        }
+    )
+)
 _NODE = {
     "id": STR,
     "project_id": STR,
@@ -158,6 +173,7 @@ _NODE = {
     },
     "started_at": {**_TIME_OR_NULL, "description": "when its current run started, if running"},
     "stale_reasons": {"type": "array", "items": obj({"kind": STR, "message": STR})},
+    "items": {**_ITEM_COUNTS, "description": "a mapped node's items by status, null if unmapped"},
 }
 _RUN = {
     "id": STR,
@@ -308,6 +324,48 @@ OBJECTS: dict[str, Schema] = {
         }
     ),
     "Kill": obj({"node_id": STR, "killed": BOOL, "message": STR}, optional=("message",)),
+    "Item": obj(
+        {
+            "id": STR,
+            "values": {"type": "object"},
+            "status": ITEM_STATUS,
+            "stale_reasons": {"type": "array", "items": obj({"kind": STR, "message": STR})},
+            "run_id": _STR_OR_NULL,
+            "exit_code": _INT_OR_NULL,
+            "reason": STR,
+            "duration": _NUMBER_OR_NULL,
+            "attempts": INT,
+            "metrics": {"type": "object"},
+            "folder": {"type": "string", "description": "its outputs, relative to the node folder"},
+        }
+    ),
+    "ItemPage": obj(
+        {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+            "total": INT,
+            "offset": INT,
+            "limit": INT,
+        }
+    ),
+    "Metrics": obj(
+        {
+            "by": {"type": "string", "enum": ["items", "runs"]},
+            "values": {"type": "array", "items": STR},
+            "metrics": {"type": "array", "items": STR},
+            "rows": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "id": STR,
+                        "status": STR,
+                        "run_id": _STR_OR_NULL,
+                        "values": {"type": "object"},
+                        "metrics": {"type": "object"},
+                    }
+                ),
+            },
+        }
+    ),
     "NodeLog": obj({"node_id": STR, "run_id": _STR_OR_NULL, "content": STR}),
     "OutputListing": obj(
         {

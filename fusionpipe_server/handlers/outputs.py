@@ -26,7 +26,7 @@ class OutputsHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("read")
     async def get(self, node_id: str) -> None:
-        self.reply(await self.service.outputs.listing(node_id))
+        self.reply(await self.service.outputs.listing(node_id, self.query("item")))
 
 
 class OutputFileHandler(FusionpipeHandler):

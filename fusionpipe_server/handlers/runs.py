@@ -22,6 +22,7 @@ class PipelineRunsHandler(FusionpipeHandler):
             pipeline_id,
             node_ids=unique(node_ids) if node_ids is not None else None,
             until=body.get("until"),
+            items=body.get("items"),
         )
         self.reply(run.to_json(), status=202)
 
@@ -72,6 +73,30 @@ class LogHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("read")
     async def get(self, node_id: str) -> None:
+        run_id, tail, item = self.query("run_id"), self.query("tail"), self.query("item")
+        if item is not None:
+            self.reply(await self.service.items.log_text(node_id, item, run_id, tail))
+            return
+        self.reply(await self.service.runs.log_text(node_id, run_id, tail))
+
+
+class ItemsHandler(FusionpipeHandler):
+    @web.authenticated
+    @authorized("read")
+    async def get(self, node_id: str) -> None:
         self.reply(
-            await self.service.runs.log_text(node_id, self.query("run_id"), self.query("tail"))
+            await self.service.items.page(
+                node_id,
+                status=self.query("status"),
+                text=self.query("q", ""),
+                offset=self.query("offset", 0),
+                limit=self.query("limit", 100),
+            )
         )
+
+
+class MetricsHandler(FusionpipeHandler):
+    @web.authenticated
+    @authorized("read")
+    async def get(self, node_id: str) -> None:
+        self.reply(await self.service.items.metrics(node_id, self.query("by", "items")))

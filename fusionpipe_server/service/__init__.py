@@ -21,6 +21,7 @@ from .rights import Rights
 from .runs.engine import RunEngine
 from .runs.environments import EnvironmentService
 from .runs.history import HistoryService
+from .runs.item_views import ItemViews
 from .runs.service import RunService
 
 __all__ = ["Rights", "Service", "Settings"]
@@ -53,6 +54,7 @@ class Service:
         )
         self.history = HistoryService(db, settings)
         self.outputs = OutputService(db, settings)
+        self.items = ItemViews(db, settings)
         self.provenance = ProvenanceService(db, settings)
         self.transfer = TransferService(db, settings)
         self.examples = ExampleService(

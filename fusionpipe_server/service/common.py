@@ -39,6 +39,8 @@ class Settings:
     uv_cache_dir: str = ""
     default_run_mode: str = "local"
     output_cache_bytes: int = 20 * 2**30
+    # The most items a mapped node may have (see core/mapping.py).
+    max_items: int = 100_000
     # Local node processes go on when the server stops, and the next server takes them back.
     runs_outlive_server: bool = True
     # How long a run stays this server's without it renewing its hold (see RunEngine).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
+from .items import COUNTS_JSON
 from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, READ_ONLY_REASON, REFERENCED
 
 _GRAPH = f"""
@@ -30,7 +31,9 @@ SELECT json_build_object(
       'started_at', CASE WHEN n.status = 'running' THEN
           (SELECT max(r.started_at) FROM run_nodes r
            WHERE r.node_id = n.id AND r.status = 'running') END,
-      'stale_reasons', n.stale_reasons
+      'stale_reasons', n.stale_reasons,
+      -- A mapped node's items, counted (never listed): see items.py.
+      'items', {COUNTS_JSON}
     ) ORDER BY n.created_at, n.id)
     FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id {HOLDERS_JOIN}
     WHERE m.pipeline_id = p.id), '[]'),

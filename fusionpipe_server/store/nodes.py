@@ -10,6 +10,7 @@ from psycopg.rows import class_row
 
 from ..models import Node
 from .edges import descendants_cte
+from .items import COUNTS_JSON
 from .locks import HOLDERS_JOIN, LOCKED, LOCKED_BY, READ_ONLY_REASON, REFERENCED
 
 # A node as one pipeline sees it; "referenced" means some other pipeline holds it too,
@@ -25,7 +26,7 @@ SELECT n.id, n.project_id, n.tag, n.notes, n.kind, n.status, n.owner, n.folder,
            (SELECT max(r.started_at) FROM run_nodes r
             WHERE r.node_id = n.id AND r.status = 'running')
        END AS started_at,
-       n.stale_reasons
+       n.stale_reasons, {COUNTS_JSON} AS items
 FROM pipeline_nodes m JOIN nodes n ON n.id = m.node_id {HOLDERS_JOIN}
 WHERE m.pipeline_id = %s
 """

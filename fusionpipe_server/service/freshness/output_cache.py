@@ -25,16 +25,17 @@ class OutputCache(ServiceBase):
         self,
         *,
         node_id: str,
-        node_folder: Path,
+        outputs_folder: Path,
         fingerprint: str,
         run_id: str,
         outputs: str,
     ) -> bool:
         """Move the outputs that ``run_id`` made (fingerprint ``fingerprint``) into the cache,
-        leaving ``data/`` empty. False when they could not be moved by a rename."""
+        leaving their folder (``data/``, or an item's) empty. False when they could not be
+        moved by a rename."""
         name = f"{fingerprint[:32]}-{run_id}-{node_id}"
         stashed = await asyncio.to_thread(
-            cache_folders.stash, self.settings.data_path, node_folder, name
+            cache_folders.stash, self.settings.data_path, outputs_folder, name
         )
         if stashed is None:
             return False
@@ -67,9 +68,9 @@ class OutputCache(ServiceBase):
                 return entry
         return None
 
-    async def restore(self, entry: CacheEntry, node_folder: Path) -> None:
+    async def restore(self, entry: CacheEntry, outputs_folder: Path) -> None:
         await asyncio.to_thread(
-            cache_folders.restore, self.settings.data_path / entry.folder, node_folder
+            cache_folders.restore, self.settings.data_path / entry.folder, outputs_folder
         )
 
     async def collect(self, limit: int | None = None) -> list[CacheEntry]:

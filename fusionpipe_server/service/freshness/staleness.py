@@ -21,7 +21,7 @@ from ...core import dag, planning
 from ...fingerprint import hashing
 from ...fingerprint.hashing import StatCache, StatEntry
 from ...fingerprint.parts import Input, Parts, differences
-from ...fingerprint.scan import FolderScan, outputs_digest, scan_folder
+from ...fingerprint.scan import FolderScan, MapScan, outputs_digest, scan_folder
 from ...folders import node_folders as folders
 from ...folders.parameters import PARAMETERS_FILE
 from ...live.background import cancel
@@ -272,6 +272,8 @@ class StalenessService(ServiceBase):
             digest = scans[parent].outputs if parent in scans else rows[parent].outputs_seen
             inputs[slot] = Input(parent, rows[parent].tag if parent in rows else parent, digest)
         parts = Parts(row.kind, scan.code, scan.parameters, scan.environment, inputs)
+        if scan.map is not None:
+            parts.items = _items_key(scan.map, inputs, rows)
         recorded = row.recorded
         if recorded is None or recorded.parameters != scan.parameters:
             # Only now is the parameters file worth reading: to name what changed.
@@ -354,6 +356,20 @@ def _differs(row: FingerprintRow, now: NodeNow, assessment: planning.Assessment)
         or assessment.reasons != row.stale_reasons
         or now.scan.outputs != row.outputs_seen
     )
+
+
+def _items_key(declared: MapScan, inputs: dict[str, Input], rows: dict[str, FingerprintRow]) -> str:
+    """What decides a mapped node's items: its declaration, and what that reads. The input a
+    mapped node reads item by item (``files:``, ``along:``) leaves its fingerprint, and counts
+    here instead: each item's fingerprint holds its own part of it (service/runs/mapped.py)."""
+    key = f"{declared.form}:{declared.digest}:{declared.source_hash}"
+    read = inputs.get(declared.slot)
+    if read is None:
+        return key
+    inputs[declared.slot] = Input(read.node_id, read.tag, f"read item by item ({declared.form})")
+    parent = rows.get(read.node_id)
+    parent_items = parent.recorded.items if parent is not None and parent.recorded else None
+    return f"{key}:{read.digest}:{parent_items or ''}"
 
 
 def _read_values(folder: Path) -> dict[str, Any] | None:

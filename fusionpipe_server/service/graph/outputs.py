@@ -16,6 +16,7 @@ from typing import Any
 
 from ...errors import Invalid, NotFound
 from ...folders import node_folders as folders
+from ...store import items as item_store
 from ...store import nodes as node_store
 from ..common import ServiceBase
 
@@ -72,14 +73,16 @@ def _inside(path: Path, base: Path) -> bool:
     return path == base or base in path.parents
 
 
-def _listing(folder: Path) -> tuple[list[dict[str, Any]], int, bool]:
+def _listing(
+    folder: Path, tops: tuple[str, ...] = OUTPUT_FOLDERS
+) -> tuple[list[dict[str, Any]], int, bool]:
     """Files under ``data/`` and ``reports/``, breadth first over both (their own files before
     those of subfolders) and by name, the first LIST_LIMIT with their size; the count of all of
     them (up to COUNT_LIMIT) and whether it is complete. Hidden files and folders are left out.
     Symbolic links are listed when they stay inside their folder, and never followed."""
     entries: list[dict[str, Any]] = []
     count = 0
-    queue = [(folder / top, (folder / top).resolve()) for top in OUTPUT_FOLDERS]
+    queue = [(folder / top, (folder / top).resolve()) for top in tops]
     while queue:
         current, base = queue.pop(0)
         try:
@@ -149,11 +152,18 @@ class OutputService(ServiceBase):
             raise NotFound(f"no node with id {node_id!r}")
         return folders.node_path(self.settings.data_path, relative[0])
 
-    async def listing(self, node_id: str) -> dict[str, Any]:
-        """``{entries: [{path, size, kind}], total, complete}`` of the node's outputs."""
+    async def listing(self, node_id: str, item_id: str | None = None) -> dict[str, Any]:
+        """``{entries: [{path, size, kind}], total, complete}`` of the node's outputs (of one
+        of its items: its ``data/<id>`` and ``reports/items/<id>``)."""
         # In a thread: a folder on a network file system can take a while to list.
         folder = await self._folder(node_id)
-        entries, total, complete = await asyncio.to_thread(_listing, folder)
+        tops = OUTPUT_FOLDERS
+        if item_id is not None:
+            async with self.db.transaction() as conn:
+                if await item_store.last_run(conn, node_id, item_id) is False:
+                    raise NotFound(f"node {node_id} has no item {item_id!r}")
+            tops = (f"data/{item_id}", f"reports/items/{item_id}")
+        entries, total, complete = await asyncio.to_thread(_listing, folder, tops)
         return {"node_id": node_id, "entries": entries, "total": total, "complete": complete}
 
     async def file(self, node_id: str, relative: str) -> OutputFile:

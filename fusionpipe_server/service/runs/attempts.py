@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ...errors import FusionpipeError
 from ...folders import node_folders as folders
@@ -23,7 +25,7 @@ from ...runners.base import Execution, NodeJob
 from ...store.fingerprints import FingerprintRow
 from ...store.run_recovery import LeftRunning
 from ..freshness.staleness import NodeNow
-from .jobs import node_job
+from .jobs import metrics_file, node_job
 from .leases import TakenOver
 from .parts import EngineParts
 from .placement import Placement
@@ -91,8 +93,115 @@ class RetryPause:
         self._ended.set()
 
 
+class Unit(Protocol):
+    """What the attempts execute and record: a node (``NodeUnit``), or one item of a mapped
+    node (mapped.py)."""
+
+    run_id: str
+    node_id: str
+    item_id: str | None
+
+    def killer(self) -> str | None:
+        """Who killed it meanwhile (None: nobody)."""
+        ...
+
+    async def started(self, backend: str, pid: int | None, attempt: int, of: int) -> None: ...
+
+    async def finished(self, attempt: int, code: int, why: str) -> None: ...
+
+    async def succeed(self) -> bool:
+        """It completed: record its outputs; False when a kill ended it first."""
+        ...
+
+    async def fail(self, code: int | None, why: str) -> bool:
+        """It failed; always False."""
+        ...
+
+
+class NodeUnit:
+    """A whole node, recorded in the node's rows."""
+
+    item_id: str | None = None
+
+    def __init__(
+        self,
+        parts: EngineParts,
+        run_id: str,
+        pipeline_id: str,
+        node_id: str,
+        folder: Path,
+        *,
+        fingerprint: str,
+        fingerprint_parts: dict[str, Any],
+        by_stat: bool,
+    ) -> None:
+        self.parts = parts
+        self.run_id = run_id
+        self.pipeline_id = pipeline_id
+        self.node_id = node_id
+        self.folder = folder
+        self.fingerprint = fingerprint
+        self.fingerprint_parts = fingerprint_parts
+        self.by_stat = by_stat
+
+    def killer(self) -> str | None:
+        return self.parts.running.killer(self.node_id)
+
+    async def started(self, backend: str, pid: int | None, attempt: int, of: int) -> None:
+        await self.parts.recorder.attempt_started(
+            self.run_id, self.node_id, backend, pid, attempt, of
+        )
+
+    async def finished(self, attempt: int, code: int, why: str) -> None:
+        await self.parts.recorder.attempt_finished(self.run_id, self.node_id, attempt, code, why)
+
+    async def succeed(self) -> bool:
+        outputs, learnt = await self.parts.staleness.outputs_now(
+            self.node_id, self.folder, by_stat=self.by_stat
+        )
+        metrics = await asyncio.to_thread(read_metrics, metrics_file(self.folder, self.run_id))
+        return await self.parts.recorder.succeed(
+            self.run_id,
+            self.pipeline_id,
+            self.node_id,
+            self.fingerprint,
+            self.fingerprint_parts,
+            outputs,
+            learnt=learnt,
+            metrics=metrics,
+        )
+
+    async def fail(self, code: int | None, why: str) -> bool:
+        metrics = await asyncio.to_thread(read_metrics, metrics_file(self.folder, self.run_id))
+        return await self.parts.recorder.fail(
+            self.run_id, self.pipeline_id, self.node_id, code, why, metrics=metrics
+        )
+
+
+# What a metrics file may hold: a few scalars, not a data set.
+MAX_METRICS_BYTES = 64 * 1024
+
+
+def read_metrics(path: Path) -> dict[str, Any]:
+    """The scalars node code recorded; {} when it recorded none or wrote something else."""
+    try:
+        if path.stat().st_size > MAX_METRICS_BYTES:
+            return {}
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(values, dict):
+        return {}
+    return {
+        str(k): v
+        for k, v in values.items()
+        if isinstance(v, (str, bool, int)) or (isinstance(v, float) and math.isfinite(v))
+    }
+
+
 class Attempts:
-    """Executes claimed nodes, attempt after attempt, and watches taken-back ones."""
+    """Executes claimed nodes (and items), attempt after attempt, and watches taken-back
+    ones."""
 
     def __init__(self, parts: EngineParts) -> None:
         self.parts = parts
@@ -126,71 +235,61 @@ class Attempts:
             plan,
             gpus,
         )
+        unit = NodeUnit(
+            self.parts,
+            run_id,
+            pipeline_id,
+            row.id,
+            folder,
+            fingerprint=now.fingerprint,
+            fingerprint_parts=now.parts.to_json(),
+            by_stat=now.scan.outputs_by_stat,
+        )
         async with noted_if_taken_over(log_path):
-            return await self._attempts(run_id, pipeline_id, row.id, now, plan, job)
+            return await self.attempts(unit, plan, job)
 
-    async def _attempts(
-        self,
-        run_id: str,
-        pipeline_id: str,
-        node_id: str,
-        now: NodeNow,
-        plan: Placement,
-        job: NodeJob,
-    ) -> bool:
+    async def attempts(self, unit: Unit, plan: Placement, job: NodeJob) -> bool:
+        """Start the unit's job, and again after a failure while its retries allow."""
         runner, scheduling, log_path = plan.runner, plan.scheduling, job.log_path
         attempts = scheduling.attempts
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 await note(log_path, f"\nfusionpipe: attempt {attempt} of {attempts}, {_now()}\n")
-            killer = self.parts.running.killer(node_id)
+            killer = unit.killer()
             if killer is not None:
                 unstarted = f"{KILLED_BY}{killer} before it started"
                 await note(log_path, f"fusionpipe: {unstarted}\n")
-                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, None, unstarted)
+                return await unit.fail(None, unstarted)
             try:
                 execution = await runner.start(job)
             except (OSError, ValueError, FusionpipeError) as err:
                 await note(log_path, f"fusionpipe: could not start the node: {err}\n")
-                problem = f"could not start: {err}"
-                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, None, problem)
-            await self.parts.recorder.attempt_started(
-                run_id, node_id, runner.name, execution.pid, attempt, attempts
-            )
+                return await unit.fail(None, f"could not start: {err}")
+            await unit.started(runner.name, execution.pid, attempt, attempts)
             code, why, killed = await self._await_attempt(
-                run_id, node_id, execution, log_path, attempt, scheduling.timeout
+                unit, execution, log_path, attempt, scheduling.timeout
             )
             if why is None:
-                return await self._completed(
-                    run_id,
-                    pipeline_id,
-                    node_id,
-                    log_path,
-                    fingerprint=now.fingerprint,
-                    parts=now.parts.to_json(),
-                    by_stat=now.scan.outputs_by_stat,
-                )
-            if attempt == attempts or killed or self.parts.running.stopping(run_id):
-                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, code, why)
-            killer = await self._pause(run_id, node_id, log_path, scheduling)
+                return await unit.succeed()
+            if attempt == attempts or killed or self.parts.running.stopping(unit.run_id):
+                return await unit.fail(code, why)
+            killer = await self._pause(unit, log_path, scheduling)
             if killer is not None:
                 why = f"{KILLED_BY}{killer} before attempt {attempt + 1} (attempt {attempt}: {why})"
-                return await self.parts.recorder.fail(run_id, pipeline_id, node_id, code, why)
+                return await unit.fail(code, why)
         raise AssertionError("unreachable: the last attempt returns")
 
-    async def _pause(
-        self, run_id: str, node_id: str, log_path: Path, scheduling: Scheduling
-    ) -> str | None:
+    async def _pause(self, unit: Unit, log_path: Path, scheduling: Scheduling) -> str | None:
         """Wait ``retry_delay`` before the next attempt; who ended the wait when the node was
         killed, its run cancelled or the server stopped meanwhile (None: go on)."""
         delay = scheduling.retry_delay
         later = f" in {format_duration(delay)}" if delay else ""
         await note(log_path, f"fusionpipe: trying again{later}\n")
         pause = RetryPause()
-        with self.parts.running.watching(run_id, node_id, pause):
+        with self.parts.running.watching(unit.run_id, unit.node_id, pause, unit.item_id):
             await pause.sleep(delay)
-        killer = self.parts.running.killer(node_id)
-        if killer is None and self.parts.running.stopping(run_id):
+        killer = unit.killer()
+        if killer is None and self.parts.running.stopping(unit.run_id):
             killer = "the run stopping"
         if killer is not None:
             await note(log_path, f"fusionpipe: {KILLED_BY}{killer} before it ran again\n")
@@ -198,8 +297,7 @@ class Attempts:
 
     async def _await_attempt(
         self,
-        run_id: str,
-        node_id: str,
+        unit: Unit,
         execution: Execution,
         log_path: Path,
         attempt: int,
@@ -209,11 +307,12 @@ class Attempts:
         """Wait for an attempt's process (started here, or taken back after a restart and
         ``spent`` seconds old) within its time limit; record how it ended. The exit code, why
         it failed (None: it succeeded) and whether someone killed it."""
-        with self.parts.running.watching(run_id, node_id, execution):
-            if self.parts.running.killed_by(node_id):  # killed while it was starting
+        running = self.parts.running
+        with running.watching(unit.run_id, unit.node_id, execution, unit.item_id):
+            if running.killed_by(unit.node_id):  # killed while it was starting
                 await execution.kill()
             ended = await wait_within(execution, None if timeout is None else timeout - spent)
-        killer = self.parts.running.killer(node_id)
+        killer = unit.killer()
         why = failure(
             ended.code,
             killer=killer,
@@ -221,28 +320,9 @@ class Attempts:
             lost=execution.lost,
             timeout=timeout,
         )
-        await self.parts.recorder.attempt_finished(
-            run_id, node_id, attempt, ended.code, why or "completed"
-        )
+        await unit.finished(attempt, ended.code, why or "completed")
         await note(log_path, f"\nfusionpipe: {why or 'completed'}\n")
         return ended.code, why, killer is not None
-
-    async def _completed(
-        self,
-        run_id: str,
-        pipeline_id: str,
-        node_id: str,
-        log_path: Path,
-        *,
-        fingerprint: str,
-        parts: dict[str, Any],
-        by_stat: bool,
-    ) -> bool:
-        folder = log_path.parent.parent
-        outputs, learnt = await self.parts.staleness.outputs_now(node_id, folder, by_stat=by_stat)
-        return await self.parts.recorder.succeed(
-            run_id, pipeline_id, node_id, fingerprint, parts, outputs, learnt=learnt
-        )
 
     # -- taken back --------------------------------------------------------------------------
 
@@ -258,40 +338,32 @@ class Attempts:
 
     async def _watch_adopted(self, left: LeftRunning, folder: Path, log_path: Path) -> bool:
         assert left.pid is not None and left.fingerprint and left.parts is not None
+        unit = NodeUnit(
+            self.parts,
+            left.run_id,
+            left.pipeline_id,
+            left.node_id,
+            folder,
+            fingerprint=left.fingerprint,
+            fingerprint_parts=left.parts,
+            by_stat=parameters.read_parameters_or_empty(folder).get("fingerprint") == "stat",
+        )
         runner = self.parts.runners.by_backend(left.backend or "")
         try:
             execution = runner.take_back(left.pid, log_path)
         except OSError as err:
             problem = f"could not be taken back after a server restart: {err}"
             await note(log_path, f"fusionpipe: {problem}\n")
-            return await self.parts.recorder.fail(
-                left.run_id, left.pipeline_id, left.node_id, None, problem
-            )
+            return await unit.fail(None, problem)
         plan = self.parts.place(folder)
         started = left.attempt_started_at
         spent = (datetime.now(timezone.utc) - started).total_seconds() if started else 0.0
         code, why, _ = await self._await_attempt(
-            left.run_id,
-            left.node_id,
-            execution,
-            log_path,
-            left.attempt,
-            plan.scheduling.timeout,
-            spent,
+            unit, execution, log_path, left.attempt, plan.scheduling.timeout, spent
         )
         if why is not None:
-            return await self.parts.recorder.fail(
-                left.run_id, left.pipeline_id, left.node_id, code, why
-            )
-        return await self._completed(
-            left.run_id,
-            left.pipeline_id,
-            left.node_id,
-            log_path,
-            fingerprint=left.fingerprint,
-            parts=left.parts,
-            by_stat=parameters.read_parameters_or_empty(folder).get("fingerprint") == "stat",
-        )
+            return await unit.fail(code, why)
+        return await unit.succeed()
 
 
 def _now() -> str:

@@ -29,6 +29,7 @@ from ..freshness.staleness import StalenessService
 from .attempts import Attempts
 from .environments import EnvironmentService
 from .leases import Leases, TakenOver
+from .mapped import Selection
 from .node_step import NodeStep
 from .parts import EngineParts
 from .recorder import Recorder
@@ -71,6 +72,7 @@ class RunEngine(ServiceBase):
         self._tasks: dict[str, asyncio.Task[None]] = {}  # run id -> its loop
         # Node processes of runs taken back after a restart, to watch instead of start.
         self._adopted: dict[str, LeftRunning] = {}
+        self._items: dict[str, dict[str, Selection]] = {}  # run id -> its items by node
 
     # -- what the run service asks -----------------------------------------------------------
 
@@ -81,10 +83,13 @@ class RunEngine(ServiceBase):
         requested_by: str,
         planned: list[str],
         pairs: list[tuple[str, str]],
+        items: dict[str, Selection] | None = None,
     ) -> None:
         """Execute a run (recorded ``queued``) in the background: ``planned`` nodes, with
-        ``pairs`` (parent, child) among them."""
+        ``pairs`` (parent, child) among them; of the mapped nodes in ``items``, only those
+        items (a list of ids, or "failed")."""
         self.recorder.requested_by[run_id] = requested_by
+        self._items[run_id] = items or {}
         self._tasks[run_id] = asyncio.create_task(
             self._execute(run_id, pipeline_id, planned, pairs)
         )
@@ -194,6 +199,7 @@ class RunEngine(ServiceBase):
                 log.exception("fusionpipe: could not close run %s", run_id)
         finally:
             self._tasks.pop(run_id, None)
+            self._items.pop(run_id, None)
             self.recorder.requested_by.pop(run_id, None)
             cancelled.discard(run_id)
             self.leases.lost.pop(run_id, None)
@@ -204,4 +210,5 @@ class RunEngine(ServiceBase):
         adopted = self._adopted.pop(node_id, None)
         if adopted is not None:
             return await self.attempts.watch_adopted(adopted, self.executor)
-        return await self.step.do(run_id, pipeline_id, node_id)
+        selection = self._items.get(run_id, {}).get(node_id)
+        return await self.step.do(run_id, pipeline_id, node_id, selection)

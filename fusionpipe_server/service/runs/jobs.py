@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import fp_user_utils
 import fusionpipe
@@ -19,6 +22,27 @@ from ..common import Settings
 from .placement import Placement
 
 
+@dataclass(frozen=True)
+class ItemJob:
+    """One item of a mapped node, as its execution is told."""
+
+    id: str
+    values: dict[str, Any]
+    along: str | None  # the input slot it follows item by item
+
+
+def metrics_file(folder: Path, run_id: str, item_id: str | None = None) -> Path:
+    """Where node code's ``fusionpipe.metrics()`` puts what it records in this run."""
+    if item_id is None:
+        return folder / "logs" / f"{run_id}.metrics.json"
+    return item_logs(folder, item_id) / f"{run_id}.metrics.json"
+
+
+def item_logs(folder: Path, item_id: str) -> Path:
+    """The folder of an item's logs, one per run."""
+    return folder / "logs" / "items" / item_id
+
+
 def node_job(
     settings: Settings,
     run_id: str,
@@ -29,10 +53,12 @@ def node_job(
     env: environments.Environment,
     plan: Placement,
     gpus: list[str],
+    item: ItemJob | None = None,
 ) -> NodeJob:
-    """The command, folder and environment variables of one node execution: what a program
-    needs and never the server's secrets, on the node's own environment when it has one, with
-    the GPUs it holds (local runners) or those its runner chooses (Ray)."""
+    """The command, folder and environment variables of one node execution (of one ``item``
+    of a mapped node): what a program needs and never the server's secrets, on the node's own
+    environment when it has one, with the GPUs it holds (local runners) or those its runner
+    chooses (Ray)."""
     variables = {
         **node_environment(os.environ),
         "FUSIONPIPE_NODE_FOLDER": str(folder),
@@ -53,6 +79,19 @@ def node_job(
             )
         ),
     }
+    variables["FUSIONPIPE_METRICS_FILE"] = str(
+        metrics_file(folder, run_id, item.id if item else None)
+    )
+    executed_notebook = folder / "reports" / f"main-{run_id}.ipynb"
+    if item is not None:
+        # The contract with node code (the fusionpipe package, fp_item.m): which item, its
+        # values, its own outputs folder, and the input slot it follows item by item.
+        variables["FUSIONPIPE_ITEM_ID"] = item.id
+        variables["FUSIONPIPE_ITEM"] = json.dumps(item.values)
+        variables["FUSIONPIPE_DATA_DIR"] = str(folder / "data" / item.id)
+        if item.along:
+            variables["FUSIONPIPE_ALONG"] = item.along
+        executed_notebook = folder / "reports" / "items" / item.id / f"main-{run_id}.ipynb"
     if plan.runner.local:
         # Only the GPUs it holds: never one another node holds (none when it asked none).
         variables["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
@@ -67,7 +106,7 @@ def node_job(
     argv = node_command(
         kind,
         code_dir=folder / "code",
-        executed_notebook=folder / "reports" / f"main-{run_id}.ipynb",
+        executed_notebook=executed_notebook,
         matlab_helpers=fusionpipe.matlab_path(),
         matlab_runner=settings.matlab_runner_path,
         python=python,

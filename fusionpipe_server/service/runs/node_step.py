@@ -23,12 +23,15 @@ from ..freshness.staleness import NodeNow
 from ..graph.edits import write_identities
 from .attempts import Attempts
 from .leases import TakenOver
+from .mapped import MappedRun, Selection
 from .parts import EngineParts
 from .placement import Placement
 from .slots import Need
 
 log = logging.getLogger(__name__)
 
+# What a mapped node holds itself: nothing; each of its items holds its own slots.
+NO_SLOT = Need(0, 0)
 # How often a run waiting for another run's execution of a node looks again.
 WAIT_POLL_SECONDS = 0.2
 
@@ -38,8 +41,11 @@ class NodeStep:
         self.parts = parts
         self.attempts = attempts
 
-    async def do(self, run_id: str, pipeline_id: str, node_id: str) -> bool:
-        """Decide and do what the node needs; True when it ends up completed."""
+    async def do(
+        self, run_id: str, pipeline_id: str, node_id: str, selection: Selection | None = None
+    ) -> bool:
+        """Decide and do what the node needs (of a mapped node: the items in ``selection``,
+        all by default); True when it ends up completed."""
         while run_id not in self.parts.running.cancelled:
             seen = await self.parts.staleness.assess_one(node_id)
             if seen is None:
@@ -63,16 +69,23 @@ class NodeStep:
                 if taken is not None:
                     return await self._take(run_id, node_id, taken)
                 continue  # it ended some other way: decide again
+            folder = folders.node_path(self.parts.settings.data_path, row.folder)
+            plan = self.parts.place(folder)
+            # A mapped node's items are restored one by one, and hold their slots one by one.
+            mapped = plan.mapped is not None and plan.problem is None
             cached = None
-            if now.scan.cache_outputs and not row.stale_manual and not assessment.up_to_date:
+            if (
+                now.scan.cache_outputs
+                and not row.stale_manual
+                and not assessment.up_to_date
+                and not mapped
+            ):
                 cached = await self.parts.cache.find(now.fingerprint, node_id)
             action = planning.decide(assessment, bool(row.stale_manual), cached is not None)
             if action == planning.Action.SKIP:
                 await self.parts.recorder.up_to_date(run_id, pipeline_id, row, now, assessment)
                 return True
-            folder = folders.node_path(self.parts.settings.data_path, row.folder)
-            plan = self.parts.place(folder)
-            need = Need() if cached is not None else plan.need
+            need = NO_SLOT if mapped else Need() if cached is not None else plan.need
             async with self.parts.pool.hold(need) as gpus:
                 if run_id in self.parts.running.cancelled:
                     return False
@@ -93,6 +106,7 @@ class NodeStep:
                             cached,
                             gpus,
                             identities,
+                            selection,
                         )
                 if isinstance(previous, SharedResult):
                     return await self._take(run_id, node_id, previous)
@@ -117,6 +131,7 @@ class NodeStep:
         cached: Any,
         gpus: list[str],
         identities: list[dict[str, Any]],
+        selection: Selection | None,
     ) -> bool:
         """The node is claimed: restore it, refuse it, or execute it; never left running.
         Its descendants now read outputs about to change (they show "upstream"), and its folder
@@ -132,6 +147,11 @@ class NodeStep:
             stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
             header = f"fusionpipe: run {run_id}, node {row.id} ({row.kind}), {stamp}\n"
             await note(folder / "logs" / f"{run_id}.log", header)
+            if plan.mapped is not None:
+                mapped = MappedRun(
+                    self.parts, self.attempts, run_id, pipeline_id, row, now, folder, plan
+                )
+                return await mapped.execute(selection)
             await self._make_room(row, previous, now, folder)
             return await self.attempts.execute(run_id, pipeline_id, row, now, folder, plan, gpus)
         except TakenOver:
@@ -171,7 +191,7 @@ class NodeStep:
         cached: Any,
         folder: Path,
     ) -> bool:
-        await self.parts.cache.restore(cached, folder)
+        await self.parts.cache.restore(cached, folder / "data")
         why = f"restored from run {cached.run_id}"
         await note(folder / "logs" / f"{run_id}.log", f"fusionpipe: {why}, nothing to run\n")
         return await self.parts.recorder.succeed(
@@ -206,7 +226,7 @@ class NodeStep:
             and now.scan.cache_outputs
             and await self.parts.cache.stash(
                 node_id=row.id,
-                node_folder=folder,
+                outputs_folder=folder / "data",
                 fingerprint=row.fingerprint,
                 run_id=row.made_by_run,
                 outputs=row.outputs_recorded,

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...core.mapping import Declaration
 from ...errors import Invalid
 from ...folders import parameters
 from ...folders.scheduling import Scheduling
@@ -24,6 +25,8 @@ class Placement:
     scheduling: Scheduling
     need: Need
     problem: str | None = None
+    # A mapped node's declaration: its items run one by one, each holding ``need``.
+    mapped: Declaration | None = None
 
 
 def _machine_memory() -> int:
@@ -36,14 +39,14 @@ def place_node(folder: Path, default_mode: str, runners: Runners, pool: SlotPool
     request a local run can never meet is a ``problem``: the node fails at once rather than
     waiting forever."""
     try:
-        mode, scheduling = parameters.read_run_settings(folder, default_mode)
+        mode, scheduling, mapped = parameters.read_run_settings(folder, default_mode)
     except (Invalid, OSError) as err:
         message = err.message if isinstance(err, Invalid) else str(err)
         return Placement(runners[default_mode], Scheduling(), Need(), message)
     runner = runners[mode]
     resources = scheduling.resources
     if not runner.local:
-        return Placement(runner, scheduling, Need())
+        return Placement(runner, scheduling, Need(), mapped=mapped)
     need = Need(resources.cpus, resources.gpus)
     problem = pool.problem(need)
     if problem is None and resources.custom:
@@ -55,5 +58,5 @@ def place_node(folder: Path, default_mode: str, runners: Runners, pool: SlotPool
             f"{_machine_memory() / 2**30:,.1f} GiB"
         )
     if problem is not None:
-        return Placement(runner, scheduling, Need(), problem)
-    return Placement(runner, scheduling, need)
+        return Placement(runner, scheduling, Need(), problem, mapped)
+    return Placement(runner, scheduling, need, mapped=mapped)

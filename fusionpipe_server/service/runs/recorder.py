@@ -13,6 +13,7 @@ from ...fingerprint.hashing import StatCache
 from ...models import Status
 from ...store import events
 from ...store import fingerprints as fp_store
+from ...store import items as item_store
 from ...store import nodes as node_store
 from ...store import runs as run_store
 from ...store.fingerprints import FingerprintRow
@@ -144,10 +145,13 @@ class Recorder:
         *,
         restored_from: str | None = None,
         learnt: dict[str, StatCache] | None = None,
+        metrics: dict[str, Any] | None = None,
     ) -> bool:
         """The node completed (ran, or was restored from the cache); False when a kill ended
         it first."""
         async with self.leases.fenced(run_id) as conn:
+            if metrics:
+                await item_store.run_metrics(conn, run_id, node_id, metrics)
             if learnt:
                 await save_stat_cache(conn, learnt)
             recorded = await fp_store.record_success(
@@ -180,16 +184,74 @@ class Recorder:
         return True
 
     async def fail(
-        self, run_id: str, pipeline_id: str, node_id: str, code: int | None, reason: str
+        self,
+        run_id: str,
+        pipeline_id: str,
+        node_id: str,
+        code: int | None,
+        reason: str,
+        *,
+        metrics: dict[str, Any] | None = None,
     ) -> bool:
         """The node failed; always False, what a node step returns for it."""
         async with self.leases.fenced(run_id) as conn:
+            if metrics:
+                await item_store.run_metrics(conn, run_id, node_id, metrics)
+            await item_store.end_running(conn, node_id, reason)
             await node_store.finish_running(conn, node_id, Status.FAILED.value)
             await run_store.node_finished(
                 conn, run_id, node_id, "failed", exit_code=code, reason=reason
             )
             await self._node_status(conn, run_id, pipeline_id, node_id, "failed")
         return False
+
+    async def items_left(self, run_id: str, pipeline_id: str, node_id: str, why: str) -> bool:
+        """A mapped node ran what it was asked and no item failed, yet some did not run: it
+        stays stale. True: nothing failed."""
+        async with self.leases.fenced(run_id) as conn:
+            await node_store.finish_running(conn, node_id, Status.STALEDATA.value)
+            await run_store.node_finished(conn, run_id, node_id, "completed", reason=why)
+            await self._node_status(conn, run_id, pipeline_id, node_id, "staledata")
+        return True
+
+    # -- an item of a mapped node ------------------------------------------------------------
+
+    async def items_synced(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        node_id: str,
+        items: list[tuple[str, dict[str, Any]]],
+    ) -> tuple[dict[str, item_store.ItemRow], list[item_store.Removed]]:
+        """The node's items are now those its declaration gives."""
+        async with self.leases.fenced(run_id) as conn:
+            synced = await item_store.sync(conn, node_id, items)
+            await self._items_counted(conn, pipeline_id, node_id)
+        return synced
+
+    async def item_started(self, run_id: str, node_id: str, item_id: str) -> None:
+        async with self.leases.fenced(run_id) as conn:
+            await item_store.started(conn, run_id, node_id, item_id)
+
+    async def item_attempt(self, run_id: str, node_id: str, item_id: str, attempt: int) -> None:
+        async with self.leases.fenced(run_id) as conn:
+            await item_store.attempted(conn, run_id, node_id, item_id, attempt)
+
+    async def item_finished(self, run_id: str, node_id: str, item_id: str, **how: Any) -> None:
+        async with self.leases.fenced(run_id) as conn:
+            await item_store.finished(conn, run_id, node_id, item_id, **how)
+
+    async def items_counted(self, run_id: str, pipeline_id: str, node_id: str) -> None:
+        """Tell every canvas how the node's items stand (the counts, never the list)."""
+        async with self.leases.fenced(run_id) as conn:
+            await self._items_counted(conn, pipeline_id, node_id)
+
+    @staticmethod
+    async def _items_counted(conn: AsyncConnection, pipeline_id: str, node_id: str) -> None:
+        counted = (await item_store.counts(conn, [node_id])).get(node_id)
+        await events.announce(
+            conn, "node.items", node_id=node_id, pipeline_id=pipeline_id, items=counted
+        )
 
     @staticmethod
     async def _node_status(

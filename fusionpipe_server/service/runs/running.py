@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from ...runners.base import Execution
 
 HOST = socket.gethostname()
+# Between a node id and an item id in the key of an item's execution.
+_ITEM = "\x00"
 
 
 def this_executor() -> str:
@@ -47,16 +49,28 @@ class Running:
                 self._killed.pop(node_id, None)
 
     @contextlib.contextmanager
-    def watching(self, run_id: str, node_id: str, execution: Execution) -> Iterator[None]:
-        """While the node's ``execution`` (of ``run_id``) runs here: a kill reaches it."""
-        self._executions[node_id] = (run_id, execution)
+    def watching(
+        self, run_id: str, node_id: str, execution: Execution, item_id: str | None = None
+    ) -> Iterator[None]:
+        """While the node's ``execution`` (of ``run_id``; of one of its items) runs here: a
+        kill of the node reaches it."""
+        key = node_id if item_id is None else f"{node_id}{_ITEM}{item_id}"
+        self._executions[key] = (run_id, execution)
         try:
             yield
         finally:
-            self._executions.pop(node_id, None)
+            self._executions.pop(key, None)
+
+    def _of_node(self, node_id: str) -> list[Execution]:
+        prefix = f"{node_id}{_ITEM}"
+        return [
+            execution
+            for key, (_, execution) in list(self._executions.items())
+            if key == node_id or key.startswith(prefix)
+        ]
 
     def runs_node(self, node_id: str) -> bool:
-        return node_id in self._claimed or node_id in self._executions
+        return node_id in self._claimed or bool(self._of_node(node_id))
 
     def killed_by(self, node_id: str) -> str | None:
         """Who killed the node meanwhile, if anyone (it is not to start, or to go on)."""
@@ -76,22 +90,21 @@ class Running:
         if not self.runs_node(node_id):
             return False
         self._killed[node_id] = by
-        entry = self._executions.get(node_id)
-        if entry is not None:
-            await entry[1].kill()
+        for execution in self._of_node(node_id):
+            await execution.kill()
         return True
 
     async def cancel(self, run_id: str, by: str) -> None:
         """Schedule nothing more of the run, and kill its nodes running here."""
         self.cancelled.add(run_id)
         held = {n for n, owner in self._claimed.items() if owner == run_id}
-        held |= {n for n, (owner, _) in self._executions.items() if owner == run_id}
+        held |= {k.split(_ITEM)[0] for k, (owner, _) in self._executions.items() if owner == run_id}
         for node_id in sorted(held):
             await self.kill(node_id, by)
 
     async def leave(self) -> None:
         """The server stops: kill the nodes whose backend cannot outlive it."""
         self.leaving = True
-        for node_id, (_, execution) in list(self._executions.items()):
+        for key, (_, execution) in list(self._executions.items()):
             if not execution.outlives_server:
-                await self.kill(node_id, "the server stopping")
+                await self.kill(key.split(_ITEM)[0], "the server stopping")

@@ -18,11 +18,13 @@ from ...folders import logs as run_logs
 from ...folders import node_folders as folders
 from ...models import ACTIVE_RUN_STATUSES, Run, Status, new_id
 from ...store import events
+from ...store import items as item_store
 from ...store import nodes as node_store
 from ...store import runs as run_store
 from ..common import ServiceBase
 from ..graph.edits import load_graph
 from .engine import RunEngine
+from .mapped import Selection
 from .recovery import take_back
 
 # How long a kill asked of another server waits to see the node end.
@@ -52,20 +54,30 @@ class RunService(ServiceBase):
         *,
         node_ids: list[str] | None = None,
         until: str | None = None,
+        items: dict[str, Selection] | None = None,
     ) -> Run:
         """Plan and start a run: the whole pipeline, ``until`` a node (it and its ancestors),
-        or the selected ``node_ids`` (in DAG order among themselves)."""
+        the selected ``node_ids`` (in DAG order among themselves), or some ``items`` of mapped
+        nodes (ids, or "failed") and whatever reads those nodes."""
         if node_ids is not None and until is not None:
             raise Invalid("give node_ids or until, not both")
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id)
             graph = await load_graph(unit, pipeline_id)
-            for node_id in [*(node_ids or []), *([until] if until else [])]:
+            for node_id in [*(node_ids or []), *([until] if until else []), *(items or {})]:
                 graph.member(node_id, pipeline_id)
+            if items:
+                items = await _checked_items(unit.conn, graph, items)
         # Files may have changed since the last check: plan from what they hold now.
         assessed = await self.staleness.check(list(graph.nodes))
-        scope = "nodes" if node_ids is not None else "until" if until else "pipeline"
-        wanted = dag.run_scope(list(graph.nodes), graph.pairs, until=until, selected=node_ids)
+        scope = "nodes" if node_ids is not None or items else "until" if until else "pipeline"
+        wanted = dag.run_scope(
+            list(graph.nodes),
+            graph.pairs,
+            until=until,
+            selected=node_ids,
+            items_of=list(items) if items and node_ids is None and until is None else None,
+        )
         order = dag.topological_order([n for n in graph.nodes if n in wanted], graph.pairs)
         parents: dict[str, list[str]] = {}
         for parent, child in graph.pairs:
@@ -76,7 +88,8 @@ class RunService(ServiceBase):
             node = graph.nodes[node_id]
             status = assessed[node_id].status if node_id in assessed else Status(node.status)
             upstream_runs = any(p in planned for p in parents.get(node_id, []))
-            if status == Status.COMPLETED and not upstream_runs:
+            asked = bool(items) and node_id in (items or {})
+            if status == Status.COMPLETED and not upstream_runs and not asked:
                 skipped[node_id] = "up to date"
             elif node.locked:
                 skipped[node_id] = "locked"
@@ -106,7 +119,7 @@ class RunService(ServiceBase):
                 requested_by=requested_by,
             )
         pairs = [(p, c) for p, c in graph.pairs if p in planned and c in planned]
-        self.engine.launch(run_id, pipeline_id, requested_by, planned, pairs)
+        self.engine.launch(run_id, pipeline_id, requested_by, planned, pairs, items)
         return await self.get(run_id)
 
     async def get(self, run_id: str) -> Run:
@@ -233,3 +246,33 @@ class RunService(ServiceBase):
         path = run_logs.log_path(folders.node_path(self.settings.data_path, row[1]), run_id)
         text = await asyncio.to_thread(run_logs.read_tail, path, tail)
         return {"node_id": node_id, "run_id": run_id, "content": text}
+
+
+# The most item ids one run may name.
+MAX_ASKED_ITEMS = 100_000
+
+
+async def _checked_items(
+    conn: Any, graph: Any, items: dict[str, Selection]
+) -> dict[str, Selection]:
+    """The items a run asks for, each known to its node; a 400 names what is not."""
+    checked: dict[str, Selection] = {}
+    for node_id, asked in items.items():
+        node = graph.nodes[node_id]
+        if asked == "failed":
+            if not await item_store.failed_ids(conn, node_id):
+                raise Invalid(f"items: node {node.tag!r} ({node_id}) has no failed items")
+            checked[node_id] = "failed"
+            continue
+        if not isinstance(asked, list) or not asked or len(asked) > MAX_ASKED_ITEMS:
+            raise Invalid(
+                f'items: give node {node_id} a list of 1 to {MAX_ASKED_ITEMS} item ids, or "failed"'
+            )
+        wanted = list(dict.fromkeys(asked))
+        known = await item_store.existing(conn, node_id, wanted)
+        unknown = [item_id for item_id in wanted if item_id not in known]
+        if unknown:
+            shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+            raise Invalid(f"items: node {node.tag!r} ({node_id}) has no item {shown}")
+        checked[node_id] = wanted
+    return checked

@@ -1,0 +1,79 @@
+"""The files of a mapped node's items: what its declaration reads (a table in ``code/``, a
+parent's files), each item's outputs folder ``data/<id>``, and the manifest ``items.json``
+that node code downstream reads (``fusionpipe.parent(slot).items()``). Blocking I/O: call from
+a thread."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..core import mapping
+from ..core.mapping import Declaration, Item
+from ..fingerprint.digest import canonical, digest_text
+from ..fingerprint.hashing import file_hash
+from ..fingerprint.selection import output_files
+from .atomic import write_atomically
+from .node_folders import purge
+
+MANIFEST = "items.json"
+# A table of items is a list of cases, not a data set.
+MAX_TABLE_BYTES = 64 * 2**20
+
+
+def table(folder: Path, declared: Declaration, max_items: int) -> list[Item]:
+    """The items of ``map: {from: NAME}``: the rows of ``code/NAME``."""
+    assert declared.source is not None
+    path = folder / "code" / declared.source
+    try:
+        if not path.resolve().is_relative_to((folder / "code").resolve()):
+            raise mapping.problem(f"from: {declared.source} leads outside code/")
+        if path.stat().st_size > MAX_TABLE_BYTES:
+            raise mapping.problem(f"from: {declared.source} is larger than 64 MiB")
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise mapping.problem(f"from: there is no file {declared.source} in code/") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise mapping.problem(f"from: cannot read {declared.source}: {err}") from err
+    return mapping.table_items(declared.source, text, max_items)
+
+
+def files(parent_folder: Path, declared: Declaration, max_items: int) -> list[Item]:
+    """The items of ``map: {files: "SLOT:GLOB"}``: the parent's matching files."""
+    assert declared.pattern is not None
+    data = parent_folder / "data"
+    relatives = [relative for relative, _, _ in output_files(str(data))]
+    return mapping.file_items(relatives, declared.pattern, str(data), max_items)
+
+
+def file_digest(path: str) -> str:
+    """The content hash of a file item's file: its part of the item's fingerprint."""
+    try:
+        return file_hash(path, os.stat(path))
+    except OSError:
+        return "missing"
+
+
+def outputs_digest(outputs: Path) -> str:
+    """One digest of an item's folder: relative paths, sizes and content hashes."""
+    listing = sorted(
+        (relative, st.st_size, file_hash(path, st))
+        for relative, path, st in output_files(str(outputs))
+    )
+    return digest_text(canonical(listing))
+
+
+def prepare(folder: Path, item_id: str) -> Path:
+    """An empty outputs folder for the item, ``data/<id>``."""
+    outputs = folder / "data" / item_id
+    purge(outputs)
+    outputs.mkdir(parents=True)
+    return outputs
+
+
+def write_manifest(folder: Path, items: list[dict[str, Any]]) -> None:
+    """``items.json``: every item with its values and status, for the nodes that gather."""
+    text = json.dumps({"items": items}, indent=1, default=str)
+    write_atomically(folder / MANIFEST, text.encode())
