@@ -1,4 +1,5 @@
-// The typed client of the fusionpipe REST API: the graph (graphClient.ts), runs, logs and outputs.
+// The typed client of the fusionpipe REST API: the graph (graphClient.ts), runs, logs, outputs,
+// and the items and metrics of mapped nodes.
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
@@ -6,33 +7,18 @@ import { GraphApi } from './graphClient';
 import { ApiError, errorMessage } from './http';
 import type {
   ItemPage,
+  ItemQuery,
   Kill,
   MetricsBy,
   MetricsTable,
   NodeLog,
-  NodeStatus,
   OutputListing,
   Run,
   RunPage,
+  RunScope,
   RunWithProgress,
   WhoAmI,
 } from './types';
-
-/** What a run covers: the whole pipeline (nothing given), the nodes up to `until`, the selected
- * `node_ids`; `items` narrows mapped nodes to some of their items, or to the failed ones. */
-export interface RunScope {
-  node_ids?: string[];
-  until?: string;
-  items?: Record<string, string[] | 'failed'>;
-}
-
-/** Which items of a mapped node to list: by status, by a part of their id, one page of them. */
-export interface ItemQuery {
-  status?: NodeStatus;
-  q?: string;
-  offset?: number;
-  limit?: number;
-}
 
 /** `path?key=value&...` with the keys whose value is given, or `path` alone. */
 function withQuery(path: string, fields: Record<string, string | number | undefined>): string {
@@ -48,6 +34,8 @@ function withQuery(path: string, fields: Record<string, string | number | undefi
 export class FusionpipeApi extends GraphApi {
   // Runs
 
+  /** The whole pipeline, the nodes up to `until`, or the selected `node_ids`; `items`: only
+   * some items of mapped nodes, or their failed ones. */
   startRun(pipelineId: string, scope: RunScope = {}): Promise<Run> {
     return this.request<Run>('POST', `pipelines/${pipelineId}/runs`, scope);
   }

@@ -2,4 +2,4 @@
 // document, see types.ts) and its typed client.
 export * from './types';
 export { ApiError } from './http';
-export { FusionpipeApi, type ItemQuery, type RunScope } from './client';
+export { FusionpipeApi } from './client';

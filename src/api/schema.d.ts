@@ -60,6 +60,25 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/nodes/{node_id}/items': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        node_id: string;
+      };
+      cookie?: never;
+    };
+    /** A page of a mapped node's items in declaration order, filtered by status and by a part of their id (q), and how many match */
+    get: operations['nodeItems'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/nodes/{node_id}/log': {
     parameters: {
       query?: never;
@@ -69,8 +88,27 @@ export interface paths {
       };
       cookie?: never;
     };
-    /** The log of the node's latest run, or of run_id; tail=N for the last lines */
+    /** The log of the node's latest run, or of run_id; tail=N for the last lines; item=ID for one item of a mapped node */
     get: operations['nodeLog'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/nodes/{node_id}/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        node_id: string;
+      };
+      cookie?: never;
+    };
+    /** What fusionpipe.metrics() recorded, with the values: by item of a mapped node, or by run of the node, for the compare view */
+    get: operations['nodeMetrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -88,7 +126,7 @@ export interface paths {
       };
       cookie?: never;
     };
-    /** The files of data/ and reports/ (the first 200), with sizes and kinds */
+    /** The files of data/ and reports/ (the first 200), with sizes and kinds; of one item of a mapped node with item=ID */
     get: operations['listOutputs'];
     put?: never;
     post?: never;
@@ -531,7 +569,7 @@ export interface paths {
     /** Run history of the pipeline, newest first: a page of runs and the total */
     get: operations['pipelineRuns'];
     put?: never;
-    /** Start a run: whole pipeline, until a node, or selected nodes; answers at once */
+    /** Start a run: whole pipeline, until a node, or selected nodes; items: of mapped nodes, only these item ids (or "failed") and whatever reads those nodes; answers at once */
     post: operations['startRun'];
     delete?: never;
     options?: never;
@@ -778,6 +816,30 @@ export interface components {
         [key: string]: string;
       };
     };
+    Item: {
+      attempts: number;
+      duration: number | null;
+      exit_code: number | null;
+      /** @description its outputs, relative to the node folder */
+      folder: string;
+      id: string;
+      metrics: Record<string, never>;
+      reason: string;
+      run_id: string | null;
+      stale_reasons: {
+        kind: string;
+        message: string;
+      }[];
+      /** @enum {string} */
+      status: 'ready' | 'running' | 'completed' | 'failed' | 'staledata';
+      values: Record<string, never>;
+    };
+    ItemPage: {
+      items: components['schemas']['Item'][];
+      limit: number;
+      offset: number;
+      total: number;
+    };
     Kill: {
       killed: boolean;
       message?: string;
@@ -808,11 +870,33 @@ export interface components {
       /** Format: date-time */
       updated_at: string;
     };
+    Metrics: {
+      /** @enum {string} */
+      by: 'items' | 'runs';
+      metrics: string[];
+      rows: {
+        id: string;
+        metrics: Record<string, never>;
+        run_id: string | null;
+        status: string;
+        values: Record<string, never>;
+      }[];
+      values: string[];
+    };
     Node: {
       /** @description the node folder's absolute path on the server */
       folder: string;
       group: string | null;
       id: string;
+      /** @description a mapped node's items by status, null if unmapped */
+      items: {
+        completed: number;
+        failed: number;
+        ready: number;
+        running: number;
+        staledata: number;
+        total: number;
+      } | null;
       /** @enum {string} */
       kind: 'python' | 'notebook' | 'matlab' | 'shell';
       locked: boolean;
@@ -867,6 +951,15 @@ export interface components {
       folder: string;
       group: string | null;
       id: string;
+      /** @description a mapped node's items by status, null if unmapped */
+      items: {
+        completed: number;
+        failed: number;
+        ready: number;
+        running: number;
+        staledata: number;
+        total: number;
+      } | null;
       kernel: string;
       /** @enum {string} */
       kind: 'python' | 'notebook' | 'matlab' | 'shell';
@@ -955,6 +1048,15 @@ export interface components {
         folder: string;
         group: string | null;
         id: string;
+        /** @description a mapped node's items by status, null if unmapped */
+        items: {
+          completed: number;
+          failed: number;
+          ready: number;
+          running: number;
+          staledata: number;
+          total: number;
+        } | null;
         /** @enum {string} */
         kind: 'python' | 'notebook' | 'matlab' | 'shell';
         locked: boolean;
@@ -1312,11 +1414,45 @@ export interface operations {
       503: components['responses']['E503'];
     };
   };
+  nodeItems: {
+    parameters: {
+      query?: {
+        status?: 'ready' | 'running' | 'completed' | 'failed' | 'staledata';
+        q?: string;
+        offset?: number;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        node_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ItemPage'];
+        };
+      };
+      400: components['responses']['E400'];
+      401: components['responses']['E401'];
+      403: components['responses']['E403'];
+      404: components['responses']['E404'];
+      409: components['responses']['E409'];
+      503: components['responses']['E503'];
+    };
+  };
   nodeLog: {
     parameters: {
       query?: {
         run_id?: string;
         tail?: number;
+        item?: string;
       };
       header?: never;
       path: {
@@ -1343,9 +1479,41 @@ export interface operations {
       503: components['responses']['E503'];
     };
   };
+  nodeMetrics: {
+    parameters: {
+      query?: {
+        by?: 'items' | 'runs';
+      };
+      header?: never;
+      path: {
+        node_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Metrics'];
+        };
+      };
+      400: components['responses']['E400'];
+      401: components['responses']['E401'];
+      403: components['responses']['E403'];
+      404: components['responses']['E404'];
+      409: components['responses']['E409'];
+      503: components['responses']['E503'];
+    };
+  };
   listOutputs: {
     parameters: {
-      query?: never;
+      query?: {
+        item?: string;
+      };
       header?: never;
       path: {
         node_id: string;
@@ -2305,6 +2473,10 @@ export interface operations {
     requestBody?: {
       content: {
         'application/json': {
+          /** @description node id -> the item ids to run, or "failed" */
+          items?: {
+            [key: string]: 'failed' | string[];
+          };
           node_ids?: string[];
           /** @description must be an id (letters, digits, _ and -) */
           until?: string;

@@ -1,7 +1,7 @@
 // The objects of the REST API, as the server's OpenAPI document defines them: every type here is
 // an alias of the types `jlpm gen:api` generates from it (schema.d.ts), so the node JSON, the
 // graph, a run... have one home, the server's `handlers/api_schemas.py`.
-import type { components } from './schema';
+import type { components, operations } from './schema';
 
 type Schemas = components['schemas'];
 
@@ -15,10 +15,7 @@ export type Pipeline = Schemas['Pipeline'] &
 export type TrashItem = Schemas['TrashItem'];
 
 /** A node as one pipeline's graph holds it. */
-export type GraphNode = Schemas['PipelineGraph']['nodes'][number] & {
-  /** A mapped node's item counts; null for an unmapped node. */
-  items: ItemCounts | null;
-};
+export type GraphNode = Schemas['PipelineGraph']['nodes'][number];
 export type NodeStatus = GraphNode['status'];
 export type NodeKind = GraphNode['kind'];
 // Every kind the server knows, each once: a Record over the generated type makes a kind added
@@ -33,49 +30,23 @@ export type StaleReason = GraphNode['stale_reasons'][number];
 export type LockedBy = NonNullable<GraphNode['locked_by']>;
 
 /** A mapped node's items counted by status; the graph carries only these, never the list. */
-export interface ItemCounts {
-  total: number;
-  ready: number;
-  running: number;
-  completed: number;
-  failed: number;
-  staledata: number;
-}
-/** One item of a mapped node: its values, its own status, last run, exit code and metrics;
- * `folder` is relative to the node folder (`data/shot=30101`). */
-export interface Item {
-  id: string;
-  values: Record<string, unknown>;
-  status: NodeStatus;
-  stale_reasons: StaleReason[];
-  run_id: string | null;
-  exit_code: number | null;
-  duration: number | null;
-  attempts: number;
-  metrics: Record<string, unknown>;
-  folder: string;
-}
+export type ItemCounts = NonNullable<GraphNode['items']>;
+/** One item of a mapped node: its values, status, last run, exit code and metrics; `folder` is
+ * relative to the node folder (`data/shot=30101`). */
+export type Item = Schemas['Item'];
 /** `GET nodes/{id}/items`: one page of a mapped node's items and how many match in all. */
-export interface ItemPage {
-  items: Item[];
-  total: number;
-}
-/** Per item, or per run of the node: the item's (or run's) values and the metrics it recorded. */
-export type MetricsBy = 'items' | 'runs';
-/** `GET nodes/{id}/metrics`: the table the Compare view shows. */
-export interface MetricsTable {
-  by: MetricsBy;
-  values: string[];
-  metrics: string[];
-  rows: MetricsRow[];
-}
-export interface MetricsRow {
-  id: string;
-  status: string;
-  run_id: string | null;
-  values: Record<string, unknown>;
-  metrics: Record<string, unknown>;
-}
+export type ItemPage = Schemas['ItemPage'];
+/** `GET nodes/{id}/metrics`: the values and metrics per item, or per run of the node. */
+export type MetricsTable = Schemas['Metrics'];
+export type MetricsBy = MetricsTable['by'];
+export type MetricsRow = MetricsTable['rows'][number];
+/** Which items of a mapped node to list: by status, by a part of their id, one page of them. */
+export type ItemQuery = NonNullable<operations['nodeItems']['parameters']['query']>;
+/** What a run covers: the whole pipeline (nothing given), the nodes up to `until`, the selected
+ * `node_ids`; `items` narrows mapped nodes to some of their items, or to the failed ones. */
+export type RunScope = NonNullable<
+  operations['startRun']['requestBody']
+>['content']['application/json'];
 
 /** `GET nodes/{id}`: a node with the pipelines holding it, its kernel and environment. */
 export type NodeDetails = Schemas['NodeDetails'];
@@ -85,7 +56,7 @@ export type MadeBy = NonNullable<NodeDetails['made_by']>;
 export type Group = Schemas['Group'];
 export type Size = Group['size'];
 export type GraphEdge = Schemas['Edge'];
-export type PipelineGraph = Omit<Schemas['PipelineGraph'], 'nodes'> & { nodes: GraphNode[] };
+export type PipelineGraph = Schemas['PipelineGraph'];
 export type ProjectGraph = Schemas['ProjectGraph'];
 
 /** One execution of a node in a run: a failed node runs again while its `retries` allow. */
