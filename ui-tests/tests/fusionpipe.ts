@@ -19,6 +19,8 @@ export interface RestNode {
   locked: boolean;
   group: string | null;
   position: { x: number; y: number };
+  /** A mapped node's items counted by status; null when it is not mapped. */
+  items: { total: number; completed: number; failed: number } | null;
 }
 
 /** A pipeline as `GET pipelines/{id}` answers it. */
