@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator } from '@playwright/test';
 
-import { openPipeline, pageErrors, rest } from './fusionpipe';
+import { menuEntry, openPipeline, pageErrors, rest } from './fusionpipe';
 
 /** A mapped node's code: one fit per slope, writing its result into the item's own folder and
  * recording chi2. The item with slope 2 fails while the file `flag` exists. */
@@ -105,6 +105,7 @@ test('a mapped node: its stack, its items and their logs, the failed one re-run 
   await failed.click();
   const details = items.getByTestId('fp-item-details');
   await expect(details.getByTestId('fp-inspector-log')).toContainText('no convergence for slope 2');
+  await expect(details.getByTestId('fp-item-reason')).toHaveText('exit code 3');
   await page.screenshot({ path: 'screenshots/items-inspector.png' });
 
   // By id: all statuses again, then the items whose id holds "0.5"; its outputs.
@@ -236,5 +237,7 @@ test('a 10,000-item node is drawn from its counts and its items open paged', asy
   await expect(rows.first()).toHaveAttribute('data-status', 'ready');
   await page.screenshot({ path: 'screenshots/items-10000.png' });
   await shoot(card, 'screenshots/items-10000-node.png');
+  // Its menu compares its items (a node that is not mapped, its runs).
+  await expect(await menuEntry(page, card, 'compare')).toHaveText('Compare items…');
   expect(errors).toEqual([]);
 });
