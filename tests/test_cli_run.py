@@ -161,3 +161,48 @@ async def test_a_terminal_gets_a_progress_bar(api, database_url, data_path):
     assert "2/2" in output and "━" in output, output
     assert "ok   first" in output and "ok   second" in output
     assert output.rstrip().endswith("fusionpipe: run completed")
+
+
+async def fusionpipe_command(database_url, data_path, *args):
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fusionpipe_server.cli",
+        *args,
+        env={**os.environ, "DATABASE_URL": database_url, "FUSIONPIPE_DATA_PATH": str(data_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return process.returncode, output.decode()
+
+
+async def test_status_counts_items_and_run_retries_only_the_failed_ones(
+    api, database_url, data_path
+):
+    pipeline = await setup_pipeline(api, "shots")
+    node = await add_node(api, pipeline, "analyse")
+    values = "map:\n  shot: [1, 2, 3, 4]\n"
+    status, saved = await api("PUT", f"nodes/{node['id']}/parameters", {"content": values})
+    assert status == 200, saved
+    code_dir = Path(node["folder"]) / "code"
+    (code_dir / "main.py").write_text(
+        "import sys, fusionpipe\n"
+        "if fusionpipe.item()['shot'] in (2, 3) and not (fusionpipe.code_dir() / 'ok').exists():\n"
+        "    sys.exit(5)\n"
+    )
+    code, output = await fusionpipe_run(database_url, data_path, "shots")
+    assert code == 1, output
+    assert "[2 of 4 items completed]" in output and "2 of 4 items failed" in output, output
+    code, output = await fusionpipe_command(database_url, data_path, "status", "shots")
+    assert code == 1
+    assert "analyse  failed (4 items: 2 completed, 2 failed)" in output, output
+    (code_dir / "ok").write_text("")
+    code, output = await fusionpipe_run(database_url, data_path, "shots", "--failed-items")
+    assert code == 0, output
+    assert "[2 of 2 items completed]" in output, output
+    _, page = await api("GET", f"nodes/{node['id']}/items")
+    runs = {item["id"]: item["run_id"] for item in page["items"]}
+    assert runs["shot=1"] == runs["shot=4"] != runs["shot=2"] == runs["shot=3"]
+    code, output = await fusionpipe_run(database_url, data_path, "shots", "--failed-items")
+    assert (code, output.strip()) == (0, "fusionpipe: 'shots' has no failed items")

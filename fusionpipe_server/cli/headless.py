@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import FusionpipeError, NotFound
 from ..live.hub import EventHub
-from ..models import Run
+from ..models import ITEM_STATUSES, Run
 from ..service import Service
 from ..store.database import Database
 from ..store.embedded import prepare_database
@@ -57,15 +57,23 @@ async def run_pipeline(
     until: str | None,
     settings: FusionpipeApp,
     out: TextIO = sys.stdout,
+    failed_items: bool = False,
 ) -> int:
-    """Run ``pipeline`` (id or tag), up to ``until`` (node id or tag) if given. Exit status 0 when
-    every node it ran completed."""
+    """Run ``pipeline`` (id or tag), up to ``until`` (node id or tag) if given, or only the
+    failed items of its mapped nodes. Exit status 0 when every node it ran completed."""
     async with open_service(settings, listen=True) as service:
         found = await service.pipelines.find(pipeline)
         graph = await service.pipelines.graph(found.id)
         tags = {node["id"]: node["tag"] for node in graph["nodes"]}
         until_id = _node_id(until, tags) if until else None
-        run = await service.runs.start(getpass.getuser(), found.id, until=until_id)
+        items: dict[str, list[str] | str] | None = None
+        if failed_items:
+            failing = [n for n in graph["nodes"] if (n["items"] or {}).get("failed")]
+            if not failing:
+                print(f"fusionpipe: {found.tag!r} has no failed items", file=out)
+                return 0
+            items = {node["id"]: "failed" for node in failing}
+        run = await service.runs.start(getpass.getuser(), found.id, until=until_id, items=items)
         print(f"fusionpipe: run {run.id} of {found.tag!r} ({len(run.nodes)} nodes)", file=out)
         with run_display(out, len(run.nodes)) as display:
             try:
@@ -88,7 +96,7 @@ async def pipeline_status(
     print(f"pipeline {found.tag!r} ({found.id})", file=out)
     width = max((len(node["tag"]) for node in graph["nodes"]), default=0)
     for node in graph["nodes"]:
-        print(f"  {node['tag']:<{width}}  {node['status']}", file=out)
+        print(f"  {node['tag']:<{width}}  {node['status']}{_item_counts(node)}", file=out)
         for reason in node["stale_reasons"]:
             print(f"  {'':<{width}}    {reason['kind']}: {reason['message']}", file=out)
     done = all(node["status"] == "completed" for node in graph["nodes"])
@@ -104,6 +112,15 @@ async def collect_cache(
     freed = sum(entry.size for entry in evicted)
     print(f"fusionpipe: removed {len(evicted)} cache entr(ies), {freed} bytes", file=out)
     return 0
+
+
+def _item_counts(node: dict[str, Any]) -> str:
+    """ " (500 items: 497 completed, 3 failed)" of a mapped node, "" of any other."""
+    counts = node["items"]
+    if not counts:
+        return ""
+    parts = [f"{counts[s]} {s}" for s in ITEM_STATUSES if counts[s]]
+    return f" ({counts['total']} items: {', '.join(parts)})"
 
 
 def _node_id(id_or_tag: str, tags: dict[str, str]) -> str:
@@ -129,10 +146,23 @@ async def _follow(service: Service, run: Run, tags: dict[str, str], display: Run
         running = [
             tags.get(n["node_id"], n["node_id"]) for n in shown["nodes"] if n["status"] == "running"
         ]
-        display.progress(shown["progress"], running)
+        display.progress(_counting_items(shown), running)
         if shown["status"] in ("completed", "failed", "cancelled"):
             return await service.runs.get(run.id)
         await asyncio.sleep(0.1)
+
+
+def _counting_items(run: dict[str, Any]) -> dict[str, Any]:
+    """The run's progress with a mapped node counting as its items: 3 nodes, one of them
+    mapped over 500 items, are 502 steps."""
+    progress = dict(run["progress"])
+    for node in run["nodes"]:
+        items = node.get("items")
+        if items:
+            finished = node["status"] not in ("pending", "running")
+            progress["total"] += items["total"] - 1
+            progress["done"] += items["done"] - (1 if finished else 0)
+    return progress
 
 
 def _node_line(node: dict[str, Any], tags: dict[str, str]) -> str:
@@ -140,13 +170,20 @@ def _node_line(node: dict[str, Any], tags: dict[str, str]) -> str:
     took = f" {node['duration']:.1f}s" if node["duration"] is not None else ""
     why = f" ({node['reason']})" if node["reason"] else ""
     tries = f" [attempt {node['attempt']} of {node['attempts']}]" if node["attempts"] > 1 else ""
+    items = node.get("items")
+    if items:
+        tries += f" [{items['done'] - items['failed']} of {items['total']} items completed]"
     tag = tags.get(node["node_id"], node["node_id"])
     return f"  {SYMBOLS[node['status']]} {tag}{took}{why}{tries}"
 
 
-def main(pipeline: str, until: str | None, settings: FusionpipeApp) -> int:
+def main(
+    pipeline: str, until: str | None, settings: FusionpipeApp, *, failed_items: bool = False
+) -> int:
     try:
-        return asyncio.run(run_pipeline(pipeline, until=until, settings=settings))
+        return asyncio.run(
+            run_pipeline(pipeline, until=until, settings=settings, failed_items=failed_items)
+        )
     except FusionpipeError as err:
         print(f"fusionpipe: {err.message}", file=sys.stderr)
         return 2

@@ -127,7 +127,7 @@ def _example(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .headless import main
 
-    return main(args.pipeline, args.until, _settings(args))
+    return main(args.pipeline, args.until, _settings(args), failed_items=args.failed_items)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -256,6 +256,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("pipeline", help="pipeline id or tag")
     run.add_argument(
         "--until", metavar="NODE", help="run only this node (id or tag) and its ancestors"
+    )
+    run.add_argument(
+        "--failed-items",
+        action="store_true",
+        help="run only the failed items of mapped nodes (and what reads those nodes)",
     )
     run.add_argument(
         "--data-path",

@@ -17,6 +17,7 @@ from ..fingerprint.hashing import file_hash
 from ..fingerprint.selection import output_files
 from .atomic import write_atomically
 from .node_folders import purge
+from .parameters import parse_parameters_or_none, read_parameters_text
 
 MANIFEST = "items.json"
 # A table of items is a list of cases, not a data set.
@@ -38,6 +39,26 @@ def table(folder: Path, declared: Declaration, max_items: int) -> list[Item]:
     except (OSError, UnicodeDecodeError) as err:
         raise mapping.problem(f"from: cannot read {declared.source}: {err}") from err
     return mapping.table_items(declared.source, text, max_items)
+
+
+def check(folder: Path, declared: Declaration, max_items: int, parents: dict[str, Path]) -> None:
+    """What can be known of a declaration when it is saved: the slot it reads has an input
+    (a mapped one for ``along:``), the table exists and gives no more than ``max_items``
+    items, a grid gives no more either. ``Invalid`` naming ``map`` otherwise. The files of a
+    parent are known only once it has run."""
+    if declared.grid is not None:
+        mapping.check_count(mapping.count_grid(declared.grid), max_items)
+    elif declared.source is not None:
+        table(folder, declared, max_items)
+    elif declared.slot not in parents:
+        raise mapping.problem(f"{declared.form}: there is no input in slot {declared.slot}")
+    elif declared.form == "along":
+        text = read_parameters_text(parents[declared.slot])
+        values = parse_parameters_or_none(text) or {}
+        if mapping.MAP_KEY not in values:
+            raise mapping.problem(
+                f"along: the input in slot {declared.slot} is not a mapped node (no map:)"
+            )
 
 
 def files(parent_folder: Path, declared: Declaration, max_items: int) -> list[Item]:

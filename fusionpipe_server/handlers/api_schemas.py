@@ -311,7 +311,10 @@ OBJECTS: dict[str, Schema] = {
                     }
                 )
             ),
-        }
+            # A mapped node's items in this run (GET runs/{id} only): to execute, done...
+            "items": nullable(obj({"total": INT, "done": INT, "failed": INT, "running": INT})),
+        },
+        optional=("items",),
     ),
     "Run": obj(_RUN),
     "RunWithProgress": obj({**_RUN, "progress": _PROGRESS}),

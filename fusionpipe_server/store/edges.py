@@ -74,3 +74,13 @@ async def parents_of(conn: AsyncConnection, node_ids: Sequence[str]) -> list[Edg
             (list(node_ids),),
         )
         return await cur.fetchall()
+
+
+async def parent_folders(conn: AsyncConnection, node_id: str) -> dict[str, str]:
+    """The folder of the parent in each input slot of a node."""
+    cur = await conn.execute(
+        "SELECT e.slot, n.folder FROM edges e JOIN nodes n ON n.id = e.parent_id "
+        "WHERE e.child_id = %s",
+        (node_id,),
+    )
+    return {slot: folder for slot, folder in await cur.fetchall()}

@@ -184,6 +184,38 @@ async def last_run(conn: AsyncConnection, node_id: str, item_id: str) -> str | b
     return False if row is None else row[0]
 
 
+async def planned(conn: AsyncConnection, run_id: str, node_id: str, item_ids: list[str]) -> None:
+    """The items this run is to execute, ``pending``: what its progress counts."""
+    await conn.execute(
+        "INSERT INTO run_items (run_id, node_id, item_id, status) "
+        "SELECT %s, %s, unnest(%s::text[]), 'pending' ON CONFLICT DO NOTHING",
+        (run_id, node_id, item_ids),
+    )
+
+
+async def unstarted(conn: AsyncConnection, run_id: str, node_id: str, reason: str) -> None:
+    """Items the run planned and never started (a kill, a cancel) are ``skipped``."""
+    await conn.execute(
+        "UPDATE run_items SET status = 'skipped', reason = %s "
+        "WHERE run_id = %s AND node_id = %s AND status = 'pending'",
+        (reason, run_id, node_id),
+    )
+
+
+async def run_progress(conn: AsyncConnection, run_id: str) -> dict[str, dict[str, int]]:
+    """Of each mapped node of a run: its items to execute, done, failed and running now."""
+    cur = await conn.execute(
+        "SELECT node_id, count(*), count(*) FILTER (WHERE status IN ('completed', 'failed')), "
+        "  count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'running') "
+        "FROM run_items WHERE run_id = %s GROUP BY node_id",
+        (run_id,),
+    )
+    return {
+        node_id: {"total": total, "done": done, "failed": failed, "running": running}
+        for node_id, total, done, failed, running in await cur.fetchall()
+    }
+
+
 async def started(conn: AsyncConnection, run_id: str, node_id: str, item_id: str) -> None:
     await conn.execute(
         "UPDATE node_items SET status = 'running', run_id = %s, started_at = now(), "

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from ...core import dag, layout
+from ...core import dag, layout, mapping
 from ...errors import Conflict, Invalid, NotFound
 from ...fingerprint import hashing
-from ...folders import kernels, lab_paths, parameters
+from ...folders import item_folders, kernels, lab_paths, parameters
 from ...folders import node_folders as folders
 from ...models import NodeKind, Status, TrashItem, new_id
 from ...store import edges as edge_store
@@ -238,6 +239,9 @@ class NodeService(ServiceBase):
             assert node is not None
             require_writable(node, "change its parameters")
             path = folders.node_path(self.settings.data_path, node.folder)
+            declared = mapping.parse_map(new_values)
+            if declared is not None:
+                await self._check_map(unit.conn, node_id, path, declared)
             previous_text = parameters.read_parameters_text(path)
             previous = await asyncio.to_thread(parameters.parse_parameters_or_none, previous_text)
             # Scheduling keys (timeout, retries, resources...) do not change what a node makes.
@@ -250,6 +254,17 @@ class NodeService(ServiceBase):
             for pipeline_id in holders:
                 await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
         return {"content": content, "parameters": new_values}
+
+    async def _check_map(
+        self, conn: Any, node_id: str, folder: Path, declared: mapping.Declaration
+    ) -> None:
+        """A declaration that can already be known to fail is refused as it is saved."""
+        data_path = self.settings.data_path
+        relative = await edge_store.parent_folders(conn, node_id)
+        parents = {slot: folders.node_path(data_path, r) for slot, r in relative.items()}
+        await asyncio.to_thread(
+            item_folders.check, folder, declared, self.settings.max_items, parents
+        )
 
     async def set_status(
         self, username: str, pipeline_id: str, node_ids: list[str], status: str

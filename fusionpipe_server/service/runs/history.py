@@ -10,6 +10,7 @@ from typing import Any
 from ...errors import Invalid, NotFound
 from ...models import RUN_STATUSES, Run
 from ...store import edges as edge_store
+from ...store import items as item_store
 from ...store import runs as run_store
 from ..common import ServiceBase
 
@@ -93,9 +94,13 @@ class HistoryService(ServiceBase):
             unfinished = [node.node_id for node in run.nodes if node.status in UNFINISHED]
             previous = await run_store.previous_durations(conn, run_id, unfinished)
             pairs = await edge_store.pipeline_pairs(conn, run.pipeline_id) if unfinished else []
+            items = await item_store.run_progress(conn, run_id)
         now = datetime.now(timezone.utc)
         shown = progress(run, previous, pairs, now, self.settings.max_parallel_nodes)
-        return {**run.to_json(), "progress": shown.to_json()}
+        answer = run.to_json()
+        for node in answer["nodes"]:
+            node["items"] = items.get(node["node_id"])
+        return {**answer, "progress": shown.to_json()}
 
     async def page(
         self, pipeline_id: str, *, limit: int, offset: int, status: str | None

@@ -155,7 +155,10 @@ class MappedRun:
             + (f", {len(removed)} removed" if removed else "")
             + "\n",
         )
+        await recorder.items_planned(self.run_id, self.row.id, [item.id for item, _, _ in todo])
         await self._run_all(todo)
+        if todo and self._stopped():
+            await recorder.items_unstarted(self.run_id, self.row.id, "not started: stopped")
         return await self._outcome(selection)
 
     # -- the items ---------------------------------------------------------------------------

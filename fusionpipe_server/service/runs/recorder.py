@@ -229,6 +229,14 @@ class Recorder:
             await self._items_counted(conn, pipeline_id, node_id)
         return synced
 
+    async def items_planned(self, run_id: str, node_id: str, item_ids: list[str]) -> None:
+        async with self.leases.fenced(run_id) as conn:
+            await item_store.planned(conn, run_id, node_id, item_ids)
+
+    async def items_unstarted(self, run_id: str, node_id: str, reason: str) -> None:
+        async with self.leases.fenced(run_id) as conn:
+            await item_store.unstarted(conn, run_id, node_id, reason)
+
     async def item_started(self, run_id: str, node_id: str, item_id: str) -> None:
         async with self.leases.fenced(run_id) as conn:
             await item_store.started(conn, run_id, node_id, item_id)

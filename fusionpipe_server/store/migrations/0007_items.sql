@@ -73,7 +73,8 @@ CREATE TABLE run_items (
     run_id      text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     node_id     text NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
     item_id     text NOT NULL,
-    status      text NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'skipped')),
+    status      text NOT NULL
+                CHECK (status IN ('pending', 'running', 'completed', 'failed', 'skipped')),
     exit_code   integer,
     reason      text NOT NULL DEFAULT '',
     attempts    integer NOT NULL DEFAULT 0,
