@@ -1160,6 +1160,12 @@ export interface components {
       exit_code: number | null;
       fingerprint: string | null;
       finished_at: string | null;
+      items?: {
+        done: number;
+        failed: number;
+        running: number;
+        total: number;
+      } | null;
       made_from: {
         code_hash: string;
         environment_hash: string;
