@@ -173,6 +173,16 @@ test('a mapped node: its stack, its items and their logs, the failed one re-run 
   await compare.getByTestId('fp-compare-filter').fill('');
   await compare.locator('[data-testid="fp-compare-by"][data-by="runs"]').click();
   await expect(table).toHaveCount(2);
+
+  // The Runs view counts each run's items of the node: all three, then the failed one alone.
+  await page.activity.activateTab('items-pipe');
+  await view.getByTestId('fp-show-runs').click();
+  const runs = page.locator(`#fusionpipe-runs-${pipeline.id}`);
+  await runs.getByTestId('fp-runs-row').last().click();
+  await expect(runs.getByTestId('fp-run-node-items')).toHaveText('3 of 3 items, 1 failed');
+  await runs.getByTestId('fp-runs-row').first().click();
+  await expect(runs.getByTestId('fp-run-node-items')).toHaveText('1 of 1 item');
+  await page.screenshot({ path: 'screenshots/items-runs.png' });
   expect(errors).toEqual([]);
 });
 
