@@ -154,6 +154,17 @@ test('a mapped node: its stack, its items and their logs, the failed one re-run 
   await expect(plot.locator('[aria-label="dot"] circle')).toHaveCount(3);
   await expect(plot.locator('[aria-label="line"] path')).toHaveCount(1);
   await page.screenshot({ path: 'screenshots/items-compare.png' });
+  // Its colours are the lab theme's: the points change with it.
+  const fill = () =>
+    plot
+      .locator('[aria-label="dot"] circle')
+      .first()
+      .evaluate((circle) => getComputedStyle(circle).fill);
+  const light = await fill();
+  await page.theme.setDarkTheme();
+  await expect.poll(fill).not.toBe(light);
+  await page.screenshot({ path: 'screenshots/items-compare-dark.png' });
+  await page.theme.setLightTheme();
 
   const downloading = page.waitForEvent('download');
   await compare.getByTestId('fp-compare-csv').click();
