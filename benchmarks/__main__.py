@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import events, file_work, graph_api, panel, runs, staleness, startup
+from . import events, file_work, graph_api, items, panel, runs, staleness, startup
 from .harness import Server, environment, print_table
 
 
@@ -21,6 +21,7 @@ def main() -> None:
         rows = graph_api.measure(server)
         rows += events.measure(server)
         rows += runs.measure(server, with_ray=not args.no_ray)
+        rows += items.measure(server, node_overhead=runs.parallel_overhead(rows))
         rows += staleness.measure(server)
         rows += file_work.measure(server)
     finally:

@@ -12,6 +12,11 @@ from typing import Any
 
 from .harness import Row, Server, timed
 
+FAN = "200 independent no-op nodes, 2 workers"
+FAN_NODES = 200
+FAN_WORKERS = 2  # the benchmark server's max_parallel_nodes
+SPAWN_FLOOR = "floor: spawn python -c pass"
+
 
 def spawn_floor() -> float:
     """What starting a Python process costs on this machine right now."""
@@ -75,7 +80,7 @@ def measure(server: Server, *, with_ray: bool) -> list[Row]:
     )
 
     fan = new_pipeline(server, project, "fan-200")
-    ids = make_nodes(server, fan, 200, chain=False)
+    ids = make_nodes(server, fan, FAN_NODES, chain=False)
     parallel = run_seconds(server, fan)
     server.call("POST", f"pipelines/{fan}/status", {"node_ids": ids, "status": "staledata"})
     # The same nodes one by one: each its own run, so nothing overlaps.
@@ -83,7 +88,7 @@ def measure(server: Server, *, with_ray: bool) -> list[Row]:
     speedup = one_by_one / parallel
     rows.append(
         Row(
-            "200 independent no-op nodes, 2 workers",
+            FAN,
             [parallel],
             None,
             ">= 1.8 x one by one",
@@ -111,5 +116,14 @@ def measure(server: Server, *, with_ray: bool) -> list[Row]:
                 "floor: the same chain run locally",
             )
         )
-    rows.append(Row("floor: spawn python -c pass", [floor], None, "-", None))
+    rows.append(Row(SPAWN_FLOOR, [floor], None, "-", None))
     return rows
+
+
+def parallel_overhead(rows: list[Row]) -> float:
+    """What the engine adds to each node of the 200 independent no-op nodes on 2 workers: the
+    worker time each took, less starting its Python. Items are compared with it (items.py): the
+    same workers, the same contention for the two cores with the server."""
+    (fan,) = [row for row in rows if row.measure == FAN]
+    (spawn,) = [row for row in rows if row.measure == SPAWN_FLOOR]
+    return FAN_WORKERS * fan.median / FAN_NODES - spawn.median

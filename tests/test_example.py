@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
+
 
 async def test_post_examples_makes_the_example_in_a_project_of_its_own(api):
     status, pipeline = await api("POST", "examples")
@@ -38,7 +40,8 @@ async def test_post_examples_makes_the_example_in_a_project_of_its_own(api):
     assert len({(n["position"]["x"], n["position"]["y"]) for n in nodes.values()}) == 4
 
     _, parameters = await api("GET", f"nodes/{nodes['make data']['id']}/parameters")
-    assert "slope: 2.5" in parameters["content"]
+    # make data is mapped, one item per slope.
+    assert "map:\n  slope: [0.5, 1.0, 2.5]\n" in parameters["content"]
     plot = Path(nodes["plot"]["folder"])
     assert "matplotlib" in (plot / "code" / "requirements.txt").read_text()
     _, details = await api("GET", f"nodes/{nodes['plot']['id']}")
@@ -92,12 +95,34 @@ def test_the_example_runs_end_to_end_from_the_command_line(database_url, data_pa
     ]
     assert ran.stdout.splitlines()[-1] == "fusionpipe: run completed"
 
+    # make data ran once per slope, each item in its own folder, listed for the nodes gathering.
+    (make_data,) = {path.parent for path in data_path.glob("*/*/items.json")}
+    listing = json.loads((make_data / "items.json").read_text())
+    assert listing["items"] == [
+        {"id": f"slope={slope}", "values": {"slope": slope}, "status": "completed"}
+        for slope in (0.5, 1.0, 2.5)
+    ]
+    for item in listing["items"]:
+        points = make_data / "data" / item["id"] / "points.csv"
+        assert points.read_text().count("\n") == 51  # header and 50 points
+
     outputs = {path.name: path for path in data_path.glob("*/*/data/*")}
     assert outputs["fit.png"].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    assert outputs["points.csv"].read_text().count("\n") == 51  # header and 50 points
-    fit = json.loads(outputs["summary.json"].read_text())
-    assert abs(fit["slope"] - 2.5) < 0.2 and fit["r_squared"] > 0.9
+    fits = json.loads(outputs["summary.json"].read_text())
+    assert sorted(fits) == ["slope=0.5", "slope=1.0", "slope=2.5"]
+    for fit in fits.values():
+        assert abs(fit["slope"] - fit["true_slope"]) < 0.2
+    assert fits["slope=2.5"]["r_squared"] > 0.9
     (report,) = data_path.glob("*/*/reports/report.html")
     assert "data:image/png;base64,iVBORw0KGgo" in report.read_text()
+    assert report.read_text().count("<tr><th>slope=") == 3
     (executed,) = data_path.glob("*/*/reports/main-*.ipynb")
     assert "fit.json" in executed.read_text()
+
+    # What node code recorded with fusionpipe.metrics(): per item (make data), per run (fit).
+    with psycopg.connect(database_url) as conn:
+        per_item = dict(conn.execute("SELECT item_id, metrics FROM node_items").fetchall())
+        (per_run,) = conn.execute("SELECT metrics FROM run_nodes WHERE metrics <> '{}'").fetchone()
+    assert sorted(per_item) == ["slope=0.5", "slope=1.0", "slope=2.5"]
+    assert all(m["points"] == 50 and 1 < m["noise_drawn"] < 2 for m in per_item.values())
+    assert per_run["slopes"] == 3 and per_run["largest_slope_error"] < 0.2

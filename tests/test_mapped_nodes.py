@@ -271,3 +271,16 @@ async def test_a_kill_ends_every_running_item_and_starts_no_more(engine):
     statuses = await engine.item_statuses(node)
     assert sorted(statuses.values()) == ["failed", "failed", "ready", "ready", "ready"]
     assert (await engine.graph_nodes(pipeline))["make"]["status"] == "failed"
+
+
+async def test_a_new_value_shows_the_node_stale_for_its_items_alone(engine):
+    pipeline, node = await mapped(engine)
+    await engine.run(pipeline)
+    await engine.set_parameters(node, "map:\n  slope: [0.5, 1.0, 2.0, 3.0]\n")
+    await engine.service.staleness.check_pipeline(pipeline["id"])
+    shown = (await engine.graph_nodes(pipeline))["make"]
+    assert shown["status"] == "staledata"
+    assert [r["kind"] for r in shown["stale_reasons"]] == ["items"]
+    # The items it has are still up to date: only the new one will run.
+    assert shown["items"]["completed"] == 3 and shown["items"]["staledata"] == 0
+    assert set((await engine.item_statuses(node)).values()) == {"completed"}

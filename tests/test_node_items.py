@@ -287,3 +287,33 @@ def test_metrics_from_many_threads_are_all_kept(data, monkeypatch):
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda k: fusionpipe.metrics(**{f"m{k}": k}), range(40)))
     assert json.loads(target.read_text()) == {f"m{k}": k for k in range(40)}
+
+
+def test_parents_and_items_are_frozen_records(data, monkeypatch):
+    monkeypatch.setenv("FUSIONPIPE_NODE_FOLDER", str(data / "pr_1" / "n_fit"))
+    first = fusionpipe.parent("01")
+    assert first == fusionpipe.parents()[0] and first != fusionpipe.parent("02")
+    assert len({first, fusionpipe.parent("make")}) == 1
+    assert repr(first) == (
+        f"Parent(id='n_make', tag='make', slot='01', folder={data / 'pr_1' / 'n_make'!r})"
+    )
+    with pytest.raises(AttributeError, match="frozen"):
+        first.tag = "other"  # type: ignore[misc]
+    made = fusionpipe.Parent(id="n_x", tag="x", slot="03", folder=Path("/x"))
+    assert made.folder == Path("/x")
+    with pytest.raises(TypeError):
+        fusionpipe.Parent("n_x", "x")  # type: ignore[call-arg]
+    one = fusionpipe.Item("slope=1", {"slope": 1}, "completed", Path("/x/data/slope=1"))
+    assert pickle.loads(pickle.dumps(one)) == one and hash(one)
+    assert one != fusionpipe.Item("slope=1", {"slope": 2}, "completed", Path("/x/data/slope=1"))
+
+
+def test_importing_the_package_stays_cheap(tmp_path):
+    """Every node and every item imports it: no dataclasses, no typing at run time."""
+    source = """
+        import sys
+        import fusionpipe
+        print(sorted({"dataclasses", "typing", "inspect", "threading"} & set(sys.modules)))
+    """
+    result = run([sys.executable, "-c", textwrap.dedent(source)], tmp_path)
+    assert result.stdout.strip() == "[]", result.stderr

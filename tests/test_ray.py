@@ -105,6 +105,40 @@ def test_a_chain_runs_on_ray_and_a_kill_ends_the_whole_tree(server, tmp_path):
     assert "on ray" in server.request("GET", f"nodes/{a['id']}/log")["content"]
 
     kill_a_sleeping_node(server, pipeline, tmp_path, timeout=60)
+    items_run_on_ray(server, pipeline)
+
+
+def items_run_on_ray(server, pipeline):
+    """A mapped Ray node: each item is a Ray task (its process's parent is a Ray worker), with
+    its own folder and metrics; a failing item leaves the others completed."""
+    node = ray_node(
+        server,
+        pipeline,
+        "mapped",
+        """
+        import os, sys, fusionpipe
+        n = fusionpipe.item()["n"]
+        parent = open(f"/proc/{os.getppid()}/cmdline").read()
+        (fusionpipe.data_dir() / "parent.txt").write_text(parent)
+        fusionpipe.metrics(square=n * n)
+        sys.exit(1 if n == 3 else 0)
+    """,
+    )
+    content = "run_mode: ray\nmap:\n  n: [1, 2, 3, 4]\n"
+    server.request("PUT", f"nodes/{node['id']}/parameters", {"content": content})
+    started = server.request(
+        "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [node["id"]]}
+    )
+    finished = wait_run(server, started["id"], timeout=180)
+    assert finished["status"] == "failed"
+    page = server.request("GET", f"nodes/{node['id']}/items")
+    assert [(i["id"], i["status"]) for i in page["items"]] == [
+        ("n=1", "completed"), ("n=2", "completed"), ("n=3", "failed"), ("n=4", "completed")
+    ]
+    assert [i["metrics"]["square"] for i in page["items"]] == [1, 4, 9, 16]
+    for n in (1, 2, 4):
+        parent = (Path(node["folder"]) / "data" / f"n={n}" / "parent.txt").read_text()
+        assert parent.startswith("ray::"), parent
 
 
 def test_resources_reach_ray_a_timeout_ends_the_tree_and_an_impossible_gpu_fails_at_once(

@@ -147,11 +147,12 @@ if len(Path("../executions.txt").read_text()) == 1:
     )
     first, second = await asyncio.gather(start(api, pipeline), start(api, pipeline))
 
-    async def running():
-        _, body = await api("GET", f"nodes/{node['id']}")
-        return body["status"] == "running"
+    async def started():
+        # Its process, not only its claim: a kill before the start is another story (the
+        # node then never starts, and the waiting run's execution would be the first).
+        return executions(node) == 1
 
-    await wait_for(running, timeout=30, what="the node starting")
+    await wait_for(started, timeout=30, what="the node's process starting")
     status, _ = await api("POST", f"pipelines/{pipeline['id']}/nodes/{node['id']}/kill")
     assert status == 202
     runs = await asyncio.gather(wait_run(api, first["id"]), wait_run(api, second["id"]))

@@ -1,4 +1,5 @@
-"""Report: one HTML page with the fitted numbers and the plot, in reports/report.html.
+"""Report: one HTML page with the fitted numbers of each slope and the plot, in
+reports/report.html.
 
 Open it from this node's folder (inspector: Open folder, then reports/).
 """
@@ -9,21 +10,25 @@ import json
 
 import fusionpipe
 
-fit = json.loads((fusionpipe.parent("fit").data_dir / "fit.json").read_text())
+fits = json.loads((fusionpipe.parent("fit").data_dir / "fit.json").read_text())
 image = base64.b64encode((fusionpipe.parent("plot").data_dir / "fit.png").read_bytes()).decode()
+names = ["true_slope", "slope", "intercept", "r_squared", "residual_stdev", "points"]
+header = "".join(f"<th>{html.escape(name)}</th>" for name in ["item", *names])
 rows = "".join(
-    f"<tr><th>{html.escape(name)}</th><td>{value:.4g}</td></tr>"
-    for name, value in fit.items()
-    if isinstance(value, (int, float))
+    f"<tr><th>{html.escape(item_id)}</th>"
+    + "".join(f"<td>{fit[name]:.4g}</td>" for name in names)
+    + "</tr>"
+    for item_id, fit in fits.items()
 )
 page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Linear fit report</title></head>
 <body style="font-family: sans-serif">
-<h1>Linear fit</h1>
-<table>{rows}</table>
-<img alt="the points and the fitted line" src="data:image/png;base64,{image}">
+<h1>Linear fit, one line per slope</h1>
+<table><tr>{header}</tr>{rows}</table>
+<img alt="the points and the fitted lines" src="data:image/png;base64,{image}">
 </body></html>
 """
 (fusionpipe.reports_dir() / "report.html").write_text(page)
-(fusionpipe.data_dir() / "summary.json").write_text(json.dumps(fit, indent=1))
-print(f"report written: slope {fit['slope']:.3f}, r^2 {fit['r_squared']:.3f}")
+(fusionpipe.data_dir() / "summary.json").write_text(json.dumps(fits, indent=1))
+for item_id, fit in fits.items():
+    print(f"report written: slope {fit['slope']:.3f} for {item_id}, r^2 {fit['r_squared']:.3f}")

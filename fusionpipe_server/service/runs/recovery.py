@@ -21,6 +21,7 @@ from ...models import Status
 from ...runners.processes import is_alive
 from ...store import edges as edge_store
 from ...store import events, run_recovery
+from ...store import items as item_store
 from ...store import nodes as node_store
 from ...store import runs as run_store
 from ...store.database import Database
@@ -126,6 +127,9 @@ async def _fail_left_over(
     conn: AsyncConnection, data_path: Path, node_id: str, why: str, run_id: str | None
 ) -> None:
     await node_store.finish_running(conn, node_id, Status.FAILED.value)
+    # A mapped node's items are not taken back one by one: those it left running failed
+    # with it, for a failed-items run to retry.
+    await item_store.end_running(conn, node_id, why)
     if run_id:
         await run_store.node_finished(conn, run_id, node_id, "failed", reason=why)
     row = await node_store.node_row(conn, node_id)
