@@ -262,6 +262,33 @@ test('a 10,000-item node is drawn from its counts and its items open paged', asy
   await page.screenshot({ path: 'screenshots/items-10000.png' });
   await shoot(card, 'screenshots/items-10000-node.png');
   // Its menu compares its items (a node that is not mapped, its runs).
-  await expect(await menuEntry(page, card, 'compare')).toHaveText('Compare items…');
+  const entry = await menuEntry(page, card, 'compare');
+  await expect(entry).toHaveText('Compare items…');
+  await entry.click();
+
+  // All 10,000 in the table: the first 1,000 drawn, all of them sorted, filtered and saved, an
+  // id with a comma quoted. Nothing has recorded a metric: there is nothing to plot.
+  const compare = page.locator(`#fusionpipe-compare-${node.id}`);
+  await expect(compare.getByTestId('fp-compare-count')).toHaveText('10,000 of 10,000 rows');
+  await expect(compare.getByTestId('fp-compare-row')).toHaveCount(1000);
+  await expect(compare.getByTestId('fp-compare-plot')).toHaveCount(0);
+  await compare.locator('[data-testid="fp-compare-sort"][data-column="values.b"]').click();
+  await compare.locator('[data-testid="fp-compare-sort"][data-column="values.b"]').click();
+  await expect(compare.getByTestId('fp-compare-row').first()).toHaveAttribute(
+    'data-row',
+    'a=0,b=99',
+  );
+  await compare.getByTestId('fp-compare-filter').fill('a=7,');
+  await expect(compare.getByTestId('fp-compare-count')).toHaveText('100 of 10,000 rows');
+  const downloading = page.waitForEvent('download');
+  await compare.getByTestId('fp-compare-csv').click();
+  const csv = (await readFile(await (await downloading).path(), 'utf-8')).split('\r\n');
+  expect(csv).toHaveLength(102);
+  expect(csv.slice(0, 3)).toEqual([
+    'id,status,a,b',
+    '"a=7,b=99",ready,7,99',
+    '"a=7,b=98",ready,7,98',
+  ]);
+  await page.screenshot({ path: 'screenshots/items-10000-compare.png' });
   expect(errors).toEqual([]);
 });
