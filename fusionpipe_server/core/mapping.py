@@ -35,8 +35,11 @@ _SLOT = re.compile(r"\d{1,3}")
 _FORMS = ("from", "files", "along")
 # What an id keeps as it is; anything else becomes "_", and the id then ends with a short hash
 # of the values, so two items never share an id.
-_SAFE = re.compile(r"[^A-Za-z0-9._=,+@-]")
+ID_CHARS = "A-Za-z0-9._=,+@~-"
+_SAFE = re.compile(f"[^{ID_CHARS}]")
 MAX_ID_CHARS = 120
+# What every item id matches (the REST document's pattern of one).
+ID_PATTERN = f"^[{ID_CHARS}]{{1,{MAX_ID_CHARS}}}$"
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,7 @@ def values_id(values: dict[str, Any]) -> str:
 def safe_id(raw: str, identity: str) -> str:
     """``raw`` made safe as a folder name; when that changed it (or it is too long), a short
     hash of ``identity`` ends it, so two different items never share an id."""
-    safe = _SAFE.sub("_", raw)
+    safe = _SAFE.sub("_", raw.replace("~", "_"))
     if safe.startswith("."):
         safe = "_" + safe[1:]
     if safe == raw and 0 < len(safe) <= MAX_ID_CHARS:

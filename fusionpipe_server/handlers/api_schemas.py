@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core import mapping
 from ..models import ITEM_STATUSES, RUN_STATUSES, NodeKind, Status
 from ..service.common import MAX_TAG_LENGTH
 
@@ -140,7 +141,7 @@ _LOCKED_BY: Schema = {
 }
 ITEM_STATUS: Schema = {"type": "string", "enum": list(ITEM_STATUSES)}
 # An item's id: made from its values, safe as a folder name (core/mapping.py).
-ITEM_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 120, "pattern": "^[^/\\u0000]+$"}
+ITEM_ID: Schema = {"type": "string", "pattern": mapping.ID_PATTERN}
 _ITEM_COUNTS = nullable(
     obj(
         {
