@@ -292,3 +292,53 @@ test('a 10,000-item node is drawn from its counts and its items open paged', asy
   await page.screenshot({ path: 'screenshots/items-10000-compare.png' });
   expect(errors).toEqual([]);
 });
+
+test('a node that is not mapped compares its runs: the parameters each used, what it recorded', async ({
+  page,
+  request,
+}) => {
+  const api = rest(request);
+  const {
+    pipeline,
+    nodes: [node],
+  } = await api.newPipeline('runs-compare-project', 'runs-compare-pipe', [
+    { tag: 'train', position: { x: 0, y: 0 } },
+  ]);
+  const { lab_path: labPath } = await api.get(`nodes/${node.id}`);
+  await api.writeMain(
+    labPath,
+    'import fusionpipe\nlr = fusionpipe.parameters()["lr"]\nfusionpipe.metrics(loss=1 - lr)\n',
+  );
+  for (const lr of [0.1, 0.3, 0.2]) {
+    const saved = await api.call('PUT', `nodes/${node.id}/parameters`, { content: `lr: ${lr}\n` });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    await api.run(pipeline.id);
+  }
+
+  const errors = pageErrors(page);
+  await openPipeline(page, pipeline.id);
+  const card = page.locator(`#fusionpipe-pipeline-${pipeline.id}`).getByTestId('fp-node');
+  await expect(card).not.toHaveClass(/fp-node-stack/);
+  await expect(card.getByTestId('fp-node-items')).toHaveCount(0);
+  const entry = await menuEntry(page, card, 'compare');
+  await expect(entry).toHaveText('Compare runs…');
+  await entry.click();
+
+  const compare = page.locator(`#fusionpipe-compare-${node.id}`);
+  await expect(compare.locator('[data-testid="fp-compare-by"][data-by="runs"]')).toHaveAttribute(
+    'aria-checked',
+    'true',
+  );
+  const rows = compare.getByTestId('fp-compare-row');
+  await expect(rows).toHaveCount(3);
+  await compare.locator('[data-testid="fp-compare-sort"][data-column="values.lr"]').click();
+  await expect(rows.locator('td:nth-child(3)')).toHaveText(['0.1', '0.2', '0.3']);
+  await expect(rows.locator('td:nth-child(4)')).toHaveText(['0.9', '0.8', '0.7']);
+  // loss against lr: three points on a line.
+  const plot = compare.getByTestId('fp-compare-plot');
+  await expect(compare.getByTestId('fp-compare-x')).toHaveValue('values.lr');
+  await expect(plot.locator('[aria-label="dot"] circle')).toHaveCount(3);
+  await expect(plot.locator('[aria-label="line"] path')).toHaveCount(1);
+  await page.screenshot({ path: 'screenshots/compare-runs.png' });
+  expect(errors).toEqual([]);
+});
