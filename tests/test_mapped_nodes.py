@@ -284,3 +284,25 @@ async def test_a_new_value_shows_the_node_stale_for_its_items_alone(engine):
     # The items it has are still up to date: only the new one will run.
     assert shown["items"]["completed"] == 3 and shown["items"]["staledata"] == 0
     assert set((await engine.item_statuses(node)).values()) == {"completed"}
+
+
+async def test_cleared_outputs_or_a_deleted_item_folder_run_again(engine):
+    pipeline, node = await mapped(engine)
+    await engine.run(pipeline)
+    import shutil
+
+    shutil.rmtree(folder(node) / "data" / "slope=1.0")
+    again = await engine.run(pipeline)
+    runs = {i["id"]: i["run_id"] for i in (await engine.items(node))["items"]}
+    assert runs["slope=1.0"] == again["id"] and runs["slope=0.5"] != again["id"]
+    await engine.service.nodes.clear_outputs(pipeline["id"], [node["id"]])
+    assert (await engine.graph_nodes(pipeline))["make"]["items"] is None
+    third = await engine.run(pipeline)
+    assert {i["run_id"] for i in (await engine.items(node))["items"]} == {third["id"]}
+
+
+async def test_a_node_no_longer_mapped_has_no_items(engine):
+    pipeline, node = await mapped(engine)
+    await engine.run(pipeline)
+    await engine.set_parameters(node, "x: 1\n")
+    assert (await engine.graph_nodes(pipeline))["make"]["items"] is None

@@ -95,6 +95,12 @@ async def rows(conn: AsyncConnection, node_id: str) -> dict[str, ItemRow]:
     return {row[0]: ItemRow(*row) for row in await cur.fetchall()}
 
 
+async def forget(conn: AsyncConnection, node_ids: Sequence[str]) -> None:
+    """The nodes' items are gone (outputs cleared, or no longer mapped): new ones start
+    afresh."""
+    await conn.execute("DELETE FROM node_items WHERE node_id = ANY(%s)", (list(node_ids),))
+
+
 async def outputs_of(conn: AsyncConnection, node_id: str) -> dict[str, str | None]:
     """What each item's last success left (the digest of its folder): what a child mapped
     along it reads, item by item."""

@@ -138,6 +138,7 @@ class MappedRun:
         for gone in removed:
             await self._put_away(gone.id, gone.fingerprint, gone.run_id, gone.outputs)
         chosen = _chosen(items, known, selection)
+        present = await asyncio.to_thread(_present, self.folder, chosen)
         todo = []
         for item in chosen:
             fingerprint = item_fingerprint(self.now.fingerprint, item.values, reads.get(item.id))
@@ -145,6 +146,7 @@ class MappedRun:
             if (
                 was.status == "completed"
                 and was.fingerprint == fingerprint
+                and item.id in present
                 and not self.row.stale_manual
             ):
                 continue
@@ -343,6 +345,12 @@ def _chosen(
         return [item for item in items if known[item.id].status == "failed"]
     wanted = set(selection)
     return [item for item in items if item.id in wanted]
+
+
+def _present(folder: Path, items: list[Item]) -> set[str]:
+    """The items whose outputs folder exists (one deleted by hand runs again)."""
+    data = folder / "data"
+    return {item.id for item in items if (data / item.id).is_dir()}
 
 
 def _make_folders(folder: Path, item_id: str) -> None:
