@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fusionpipe_server.cli import admin
-from fusionpipe_server.folders import cache_folders, item_folders, kernels, logs, venvs
+from fusionpipe_server.folders import cache_folders, exchange, item_folders, kernels, logs, venvs
 from fusionpipe_server.folders import node_folders as folders
 from fusionpipe_server.folders.permissions import (
     NODE_UMASK,
@@ -116,6 +116,21 @@ def test_a_copy_of_an_open_node_folder_is_closed(tmp_path, umask):
         path.chmod(0o777 if path.is_dir() else 0o666)
     copy = folders.copy_node_folder(source, data, "pr_1/n_2", with_data=True)
     assert open_to_others(copy) == []
+
+
+def test_imported_code_is_closed_and_keeps_its_owner_and_group_execute_bits(tmp_path, umask):
+    source = tmp_path / "unpacked"
+    source.mkdir()
+    (source / "run.sh").write_text("echo hi\n")
+    (source / "run.sh").chmod(0o755)
+    (source / "lib.py").write_text("")
+    (source / "lib.py").chmod(0o666)
+    code = tmp_path / "node" / "code"
+    make_folder(code, parents=True)
+    files = [("run.sh", source / "run.sh"), ("pkg/lib.py", source / "lib.py")]
+    exchange.copy_code(files, code)
+    assert open_to_others(code) == []
+    assert mode(code / "run.sh") & 0o110 == 0o110
 
 
 def test_outputs_items_cache_kernels_and_logs_give_others_nothing(tmp_path, umask):
