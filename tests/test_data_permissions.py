@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,30 @@ def test_the_doctor_gives_a_shared_folder_the_init_data_dir_fix(tmp_path):
     group = __import__("grp").getgrgid(data.stat().st_gid).gr_name
     assert f"sudo fusionpipe admin init-data-dir {data} --group {group}" in check.detail
     assert "setfacl -R -d -m o::---" in check.detail
+
+
+def test_a_headless_example_run_under_umask_000_is_closed(database_url, tmp_path):
+    """The whole product under the most permissive umask: ``fusionpipe example`` and
+    ``fusionpipe run`` make the data folder, the nodes, their items, outputs, reports, logs and
+    executed notebooks; nothing of it is in others' reach, and the doctor says so."""
+    data = tmp_path / "made-by-fusionpipe"
+    environment = {**os.environ, "DATABASE_URL": database_url, "FUSIONPIPE_DATA_PATH": str(data)}
+
+    def fusionpipe(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "fusionpipe_server.cli", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            umask=0,
+        )
+
+    for args in (("example",), ("run", "example")):
+        done = fusionpipe(*args)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert len(list(data.glob("*/*/data/*/points.csv"))) == 3
+    assert mode(data) & stat.S_IRWXO == 0
+    assert list(admin.open_to_others(data)) == []
+    doctor = fusionpipe("admin", "doctor")
+    assert "ok      data folder access: closed to others" in doctor.stdout, doctor.stdout
