@@ -56,7 +56,7 @@ def restore(cached: Path, data: Path) -> None:
     purge(building)
     try:
         shutil.copytree(cached, building, symlinks=True, copy_function=_clone_or_copy)
-        close_to_others(building)  # the cached outputs may date from before it was made so
+        close_to_others(building)  # outputs an older fusionpipe cached may be open to others
         purge(data)
         building.rename(data)
     except BaseException:
