@@ -23,6 +23,7 @@ from fusionpipe_server.folders.permissions import (
     make_folder,
 )
 from fusionpipe_server.models import ENTRY_POINTS, NodeKind
+from fusionpipe_server.runners import ray_task
 from fusionpipe_server.runners.base import NodeJob
 from fusionpipe_server.runners.local import LocalRunner
 
@@ -176,6 +177,19 @@ def test_a_node_process_writes_nothing_others_can_read(tmp_path, umask):
     assert asyncio.run(run()) == 0
     assert (folder / "logs" / "r_1.log").read_text().strip() == f"{NODE_UMASK:04o}"
     assert (folder / "logs" / "r_1.exit").exists()
+    assert open_to_others(folder) == []
+
+
+def test_a_node_on_a_ray_worker_writes_nothing_others_can_read(tmp_path, umask):
+    """The Ray task's body, run here as a worker would (it is standard library only): the
+    umask comes from the server with the task, the log is created closed."""
+    folder = tmp_path / "node"
+    make_folder(folder / "logs", parents=True)
+    log = folder / "logs" / "r_1.log"
+    argv = ["/bin/sh", "-c", "umask; echo out > made-by-node"]
+    env = {"PATH": os.environ["PATH"]}
+    assert ray_task.run_node(argv, str(folder), env, str(log), {}, NODE_UMASK) == 0
+    assert log.read_text().strip() == f"{NODE_UMASK:04o}"
     assert open_to_others(folder) == []
 
 
