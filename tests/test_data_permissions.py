@@ -286,3 +286,26 @@ def test_a_headless_example_run_under_umask_000_is_closed(database_url, tmp_path
     assert list(admin.open_to_others(data)) == []
     doctor = fusionpipe("admin", "doctor")
     assert "ok      data folder access: closed to others" in doctor.stdout, doctor.stdout
+
+
+def test_init_data_dir_changes_nothing_a_link_in_the_folder_points_to(tmp_path):
+    """A member may leave a link to anything in the shared folder; root's init-data-dir must
+    neither chmod, chown nor set ACLs through it."""
+    tmp_path.chmod(0o755)
+    outside = tmp_path / "outside"
+    outside.mkdir(mode=0o755)
+    outside.chmod(0o755)
+    (outside / "f").write_text("x")
+    (outside / "f").chmod(0o644)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "folder-link").symlink_to(outside)
+    (data / "file-link").symlink_to(outside / "f")
+    admin.init_data_dir(data, "users")
+    assert mode(outside) == 0o755 and mode(outside / "f") == 0o644
+    assert outside.stat().st_gid == (outside / "f").stat().st_gid == os.getgid()
+    listed = subprocess.run(
+        ["getfacl", "-p", str(outside), str(outside / "f")], capture_output=True, text=True
+    ).stdout
+    assert "users" not in listed and "default:" not in listed, listed
+    assert mode(data) == 0o2770
