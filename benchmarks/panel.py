@@ -1,5 +1,5 @@
 """The panel in headless Chromium against a real ``jupyter lab``: opening a 1,000-node pipeline,
-and opening the Runs view of a pipeline with 1,000 runs.
+opening the Runs view of a pipeline with 1,000 runs, and opening the items of a 10,000-item node.
 
 The browser side is ``ui-tests/bench/*.bench.ts``, run by Playwright with the browser tests'
 set-up (``ui-tests/bench.config.js``: its own lab, database and data folder); each writes its
@@ -43,6 +43,7 @@ def measure() -> list[Row]:
             raise RuntimeError(f"the browser measure failed:\n{finished.stdout}{finished.stderr}")
         opening = json.loads((folder / "open-pipeline.json").read_text())
         runs_view = json.loads((folder / "runs-view.json").read_text())
+        items_view = json.loads((folder / "items-view.json").read_text())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     rows = [
@@ -57,6 +58,12 @@ def measure() -> list[Row]:
             runs_view,
             1.0,
             "floor: a pipeline with 1 run; to the first page drawn, in Chromium",
+        ),
+        _row(
+            f"open the items of a {items_view['items']:,}-item node in the panel",
+            items_view,
+            1.0,
+            "floor: a 4-item node; click to the first page of 50 drawn, in Chromium",
         ),
     ]
     return rows

@@ -7,5 +7,6 @@ export const CommandIds = {
   openPipeline: 'fusionpipe:open-pipeline',
   showLineage: 'fusionpipe:show-lineage',
   showRuns: 'fusionpipe:show-runs',
+  compare: 'fusionpipe:compare',
   refresh: 'fusionpipe:refresh',
 } as const;

@@ -3,7 +3,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { FusionpipeApi, StaleReason } from './api';
+import type { FusionpipeApi, ItemCounts, StaleReason } from './api';
 
 export interface FusionpipeEvent {
   event: string;
@@ -13,6 +13,8 @@ export interface FusionpipeEvent {
   run_id?: string;
   /** On node.status: why the node is stale; absent from older servers. */
   stale_reasons?: StaleReason[];
+  /** On node.items: a mapped node's item counts, sent while its items run. */
+  items?: ItemCounts;
   /** On run.updated: who started the run. */
   requested_by?: string;
 }

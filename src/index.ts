@@ -10,11 +10,13 @@ import { ILauncher } from '@jupyterlab/launcher';
 import type { Widget } from '@lumino/widgets';
 
 import { CommandIds } from './commands';
+import type { MetricsBy } from './api';
 import { choosePipeline, chooseProject } from './components/Sidebar/actions';
 import Sidebar from './components/Sidebar/Sidebar.svelte';
 import { fusionpipeIcon } from './icons';
 import { FusionpipeModel } from './model';
 import { RunNotifier } from './runNotifications';
+import { CompareWidget } from './widgets/CompareWidget';
 import { LineageWidget } from './widgets/LineageWidget';
 import { PipelineWidget } from './widgets/PipelineWidget';
 import { RunsWidget } from './widgets/RunsWidget';
@@ -76,6 +78,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     const runs = new WidgetTracker<RunsWidget>({ namespace: 'fusionpipe-runs' });
     model.showRuns = (pipelineId: string, runId?: string): void => {
       void app.commands.execute(CommandIds.showRuns, { pipelineId, runId: runId ?? null });
+    };
+    const compares = new WidgetTracker<CompareWidget>({ namespace: 'fusionpipe-compare' });
+    model.showCompare = (nodeId: string, by: MetricsBy): void => {
+      void app.commands.execute(CommandIds.compare, { nodeId, by });
     };
     new RunNotifier(model);
     const showLineage = (projectId: string): void => {
@@ -217,6 +223,33 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       command: CommandIds.showRuns,
       args: (widget) => ({ pipelineId: widget.model.pipelineId }),
       name: (widget) => widget.model.pipelineId,
+    });
+    app.commands.addCommand(CommandIds.compare, {
+      label: 'fusionpipe: Compare results of a node',
+      caption:
+        "A node's values and metrics in a table and a plot: `nodeId`, and `by` items (the " +
+        'default) or runs',
+      execute: (args) => {
+        if (typeof args.nodeId !== 'string') {
+          return;
+        }
+        const nodeId = args.nodeId;
+        const by: MetricsBy = args.by === 'runs' ? 'runs' : 'items';
+        showOnce(
+          compares,
+          (widget) => widget.model.nodeId === nodeId,
+          () => new CompareWidget(model, nodeId, by),
+        );
+        const widget = compares.find((found) => found.model.nodeId === nodeId);
+        if (widget && widget.model.by !== by) {
+          void widget.model.setBy(by);
+        }
+      },
+    });
+    void restorer?.restore(compares, {
+      command: CommandIds.compare,
+      args: (widget) => ({ nodeId: widget.model.nodeId, by: widget.model.by }),
+      name: (widget) => widget.model.nodeId,
     });
     app.commands.addCommand(CommandIds.refresh, {
       label: 'fusionpipe: Refresh projects and pipelines',

@@ -1,7 +1,7 @@
 // The lab-wide state: the projects and their pipelines as the sidebar lists them, the trash,
 // and the one live event connection every other model listens to. Components only read it and
 // call its methods; failures are reported through JupyterLab's notifications (`attempt`).
-import { FusionpipeApi, type Pipeline, type Project } from './api';
+import { FusionpipeApi, type MetricsBy, type Pipeline, type Project } from './api';
 import { attempt } from './attempt';
 import { EventStream, type FusionpipeEvent } from './events';
 import { LiveModel } from './liveModel';
@@ -21,6 +21,9 @@ export class FusionpipeModel extends LiveModel {
 
   /** Opens a pipeline's Runs view, at one run when `runId` is given; set by the plugin. */
   showRuns: (pipelineId: string, runId?: string) => void = () => undefined;
+
+  /** Opens the Compare view of a node's results, by item or by run; set by the plugin. */
+  showCompare: (nodeId: string, by: MetricsBy) => void = () => undefined;
 
   get projects(): readonly Project[] {
     return this._projects;

@@ -9,6 +9,7 @@ import type { Contents } from '@jupyterlab/services';
 import { ApiError, type NodeDetails, type NodeLog, type OutputListing, type Run } from './api';
 import { attempt } from './attempt';
 import type { FusionpipeEvent } from './events';
+import { ItemsModel } from './itemsModel';
 import { LiveModel, RUN_BURST_MS } from './liveModel';
 import type { PipelineModel } from './pipelineModel';
 
@@ -35,6 +36,7 @@ export class NodeModel extends LiveModel {
   ) {
     super(pipeline.events, RUN_BURST_MS);
     pipeline.selectionChanged.connect(this.onSelection, this);
+    pipeline.changed.connect(this.followItems, this);
   }
 
   /** The ids of the nodes selected on the canvas. */
@@ -54,6 +56,11 @@ export class NodeModel extends LiveModel {
   /** The server's message about the parameters last saved, when they were refused. */
   get parametersError(): string | null {
     return this._parametersError;
+  }
+
+  /** The items of the selected node while it is mapped (the graph counts them). */
+  get items(): ItemsModel | null {
+    return this._items;
   }
 
   get runs(): readonly Run[] {
@@ -136,6 +143,7 @@ export class NodeModel extends LiveModel {
     this._log = undefined;
     this._shownRun = null;
     this._outputs = undefined;
+    this.followItems();
     this.emitChanged();
     if (this.selection.length !== 1) {
       return;
@@ -301,7 +309,23 @@ export class NodeModel extends LiveModel {
 
   dispose(): void {
     this.pipeline.selectionChanged.disconnect(this.onSelection, this);
+    this.pipeline.changed.disconnect(this.followItems, this);
+    this._items?.dispose();
     super.dispose();
+  }
+
+  /** An items model for the one selected node while the graph says it is mapped (saving its
+   * parameters may map it, or unmap it), none otherwise. */
+  private followItems(): void {
+    const [nodeId] = this.selection;
+    const node = this.pipeline.graph?.nodes.find((found) => found.id === nodeId);
+    const mapped = this.selection.length === 1 && Boolean(node?.items);
+    if (mapped ? this._items?.nodeId === nodeId : this._items === null) {
+      return;
+    }
+    this._items?.dispose();
+    this._items = mapped ? new ItemsModel(this.pipeline, nodeId) : null;
+    this.emitChanged();
   }
 
   private async update(
@@ -328,10 +352,11 @@ export class NodeModel extends LiveModel {
 
   protected onEvent(event: FusionpipeEvent): void {
     const node = this._node;
+    // Item counts are the Items section's (its own model): the node's status comes on its own.
     const concerned =
       event.event === 'resync' ||
-      event.node_id === node?.id ||
-      event.pipeline_id === this.pipeline.pipelineId;
+      (event.event !== 'node.items' &&
+        (event.node_id === node?.id || event.pipeline_id === this.pipeline.pipelineId));
     if (node && concerned) {
       this.scheduleRefresh();
     }
@@ -350,6 +375,7 @@ export class NodeModel extends LiveModel {
   private _generation = 0;
   private _reloadFailure: string | null = null;
   private _outputsOpen = false;
+  private _items: ItemsModel | null = null;
   private _outputs: OutputListing | undefined;
   private readonly _loadOutputs = this.debounce(() => this.loadOutputs(), RUN_BURST_MS);
 }

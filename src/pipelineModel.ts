@@ -3,7 +3,17 @@
 import { Notification } from '@jupyterlab/apputils';
 import { type ISignal, Signal } from '@lumino/signaling';
 
-import type { Group, NodeKind, Pipeline, PipelineGraph, RunWithProgress, Size, XY } from './api';
+import type {
+  GraphNode,
+  Group,
+  NodeKind,
+  Pipeline,
+  PipelineGraph,
+  RunScope,
+  RunWithProgress,
+  Size,
+  XY,
+} from './api';
 import { attempt } from './attempt';
 import type { FusionpipeEvent } from './events';
 import { LiveModel } from './liveModel';
@@ -96,6 +106,12 @@ export class PipelineModel extends LiveModel {
     await this.act('start the run', () =>
       this.app.api.startRun(this.pipelineId, { until: nodeId }),
     );
+  }
+
+  /** Runs some items of a mapped node, or its failed ones; the server says what it refuses. */
+  async runItems(nodeId: string, items: string[] | 'failed'): Promise<void> {
+    const scope: RunScope = { items: { [nodeId]: items } };
+    await this.act('start the run', () => this.app.api.startRun(this.pipelineId, scope));
   }
 
   /** Cancels the pipeline's latest run; says so when there is none left to cancel. */
@@ -253,20 +269,29 @@ export class PipelineModel extends LiveModel {
     if (runId && (mine || runId === this._latestRun?.id)) {
       void this._loadRun.invoke(runId);
     }
-    if (event.event === 'node.status' && event.stale_reasons && this._graph && shown) {
+    if (event.event === 'node.items' && event.items && shown) {
+      // Counts only: drawn at once, with no reload of the graph for each item that ends.
+      this.patchNode(event.node_id!, { items: event.items });
+      return;
+    }
+    if (event.event === 'node.status' && event.stale_reasons && shown) {
       // Show the reasons at once; the reload below brings the rest.
-      const reasons = event.stale_reasons;
-      this._graph = {
-        ...this._graph,
-        nodes: this._graph.nodes.map((n) =>
-          n.id === event.node_id ? { ...n, stale_reasons: reasons } : n,
-        ),
-      };
-      this.emitChanged();
+      this.patchNode(event.node_id!, { stale_reasons: event.stale_reasons });
     }
     if (event.event === 'resync' || mine || shown) {
       // Many events arrive together during a run: one reload for all of them.
       this.scheduleRefresh();
+    }
+  }
+
+  /** Some fields of one node changed, as an event told: the graph with them, redrawn. */
+  private patchNode(nodeId: string, fields: Partial<GraphNode>): void {
+    if (this._graph) {
+      this._graph = {
+        ...this._graph,
+        nodes: this._graph.nodes.map((n) => (n.id === nodeId ? { ...n, ...fields } : n)),
+      };
+      this.emitChanged();
     }
   }
 

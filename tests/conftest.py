@@ -55,6 +55,8 @@ SYSTEM_TESTS = frozenset(
         "test_runs_outlive_server.py",
         "test_schemathesis.py",
         "test_staleness_servers.py",
+        "test_data_permissions.py::test_an_environment_build_leaves_nothing_open_to_others",
+        "test_data_permissions.py::test_a_headless_example_run_under_umask_000_is_closed",
         "test_example.py::test_the_example_runs_end_to_end_from_the_command_line",
         "test_node_api.py::test_the_notebook_template_runs_on_a_kernel",
         "test_rights.py::test_the_database_owner_names_the_admins_a_user_cannot",

@@ -117,19 +117,39 @@ def shared_group():
 
 def test_init_data_dir_shares_the_folder_with_a_group(tmp_path, shared_group):
     data = tmp_path / "shared"
-    (data / "pr_1" / "n_1").mkdir(parents=True)
+    (data / "pr_1" / "n_1").mkdir(parents=True, mode=0o755)
     (data / "pr_1" / "n_1" / "out.txt").write_text("x")
+    (data / "pr_1" / "n_1" / "out.txt").chmod(0o644)
+    data.chmod(0o755)
     result = cli("admin", "init-data-dir", str(data), "--group", shared_group.gr_name)
     assert result.returncode == 0, result.stderr
+    assert "nothing for others" in result.stdout
+    assert stat.S_IMODE(data.stat().st_mode) == 0o2770
     for folder in (data, data / "pr_1", data / "pr_1" / "n_1"):
         mode = folder.stat().st_mode
         assert folder.stat().st_gid == shared_group.gr_gid
         assert mode & stat.S_ISGID and mode & stat.S_IWGRP, folder
-    assert (data / "pr_1" / "n_1" / "out.txt").stat().st_mode & stat.S_IWGRP
+        assert not mode & stat.S_IRWXO, folder
+    out = (data / "pr_1" / "n_1" / "out.txt").stat().st_mode
+    assert out & stat.S_IWGRP and not out & stat.S_IRWXO
     getfacl = shutil.which("getfacl")
     assert getfacl, "the test needs Debian's acl package (make test installs it)"
     acl = subprocess.run([getfacl, str(data)], capture_output=True, text=True).stdout
     assert f"default:group:{shared_group.gr_name}:rwx" in acl
+    assert "default:other::---" in acl and "\nother::---" in acl
+    # Made later by anyone, under the most permissive umask: the default ACL decides.
+    subprocess.run(
+        ["/bin/sh", "-c", "umask 000; mkdir pr_1/new; echo x > pr_1/new/file"],
+        cwd=data,
+        check=True,
+    )
+    for made in (data / "pr_1" / "new", data / "pr_1" / "new" / "file"):
+        mode = made.stat().st_mode
+        assert not mode & stat.S_IRWXO and mode & stat.S_IRGRP and mode & stat.S_IWGRP, made
+    # Idempotent: a second run changes nothing and still succeeds.
+    again = cli("admin", "init-data-dir", str(data), "--group", shared_group.gr_name)
+    assert again.returncode == 0, again.stderr
+    assert stat.S_IMODE(data.stat().st_mode) == 0o2770
 
 
 def test_init_data_dir_unknown_group_and_non_root_get_clear_messages(tmp_path, shared_group):

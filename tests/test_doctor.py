@@ -101,3 +101,22 @@ def test_an_old_schema_names_the_migration(fresh_database, tmp_path):  # noqa: F
     healthy = doctor("--database-url", dsn, "--data-path", str(tmp_path), cwd=tmp_path)
     assert healthy.returncode == 0, healthy.stdout
     assert "ok      uv: found" in healthy.stdout
+
+
+def test_what_others_can_read_in_the_data_folder_is_a_warning(tmp_path):
+    """Named with its mode and the commands that close it; no failure (exit status 0)."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    (data / "code.py").write_text("secret")
+    (data / "code.py").chmod(0o644)
+    result = doctor("--data-path", str(data), cwd=tmp_path, env={"HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        f"WARNING data folder access: 2 path(s) in {data} that others can read, write or "
+        f"enter; close them with: chmod -R o-rwx {data}"
+    ) in result.stdout
+    assert f"\n  -rw-r--r-- {data / 'code.py'}\n" in result.stdout
+    data.chmod(0o750)
+    closed = doctor("--data-path", str(data), cwd=tmp_path, env={"HOME": str(tmp_path)})
+    assert "ok      data folder access: closed to others" in closed.stdout, closed.stdout

@@ -51,7 +51,12 @@ async def test_items_over_rest_from_counts_to_a_failed_items_run(api):
     (shown,) = graph["nodes"]
     assert shown["status"] == "failed"
     assert shown["items"] == {
-        "total": 3, "ready": 0, "running": 0, "completed": 2, "failed": 1, "staledata": 0
+        "total": 3,
+        "ready": 0,
+        "running": 0,
+        "completed": 2,
+        "failed": 1,
+        "staledata": 0,
     }
     status, page = await api("GET", f"nodes/{node['id']}/items?status=failed")
     assert status == 200
@@ -72,7 +77,9 @@ async def test_items_over_rest_from_counts_to_a_failed_items_run(api):
     assert retry["status"] == "completed", retry
     _, page = await api("GET", f"nodes/{node['id']}/items")
     assert {i["id"]: i["run_id"] for i in page["items"]} == {
-        "slope=1": first["id"], "slope=2": retry["id"], "slope=3": first["id"]
+        "slope=1": first["id"],
+        "slope=2": retry["id"],
+        "slope=3": first["id"],
     }
     _, by_run = await api("GET", f"nodes/{node['id']}/metrics?by=runs")
     assert [r["id"] for r in by_run["rows"]] == [retry["id"], first["id"]]

@@ -5,6 +5,7 @@ User A creates a pipeline and runs it; user B sees it with A as owner and receiv
 changes live; B's node runs as B. B may run A's pipeline but not delete or lock it (PostgreSQL,
 to which each connects as their own role, refuses it too); A deletes it and restores it from the
 trash.
+A third account outside the group reads nothing of theirs (#25).
 """
 
 from __future__ import annotations
@@ -32,9 +33,13 @@ from jupyter_process import free_port
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
+from fusionpipe_server.cli import admin
+
 ROOT = Path(__file__).resolve().parent.parent
 USERS = ("fpalice", "fpbob")
 GROUP = "fpusers"
+# An account of the same machine outside the group: it must read nothing of the data folder.
+OUTSIDER = "fpeve"
 TOKEN = secrets.token_hex(16)
 
 
@@ -80,6 +85,11 @@ def ensure_users():
             pwd.getpwnam(user)
         except KeyError:
             sh("useradd", "--create-home", "--groups", GROUP, user)
+    try:
+        pwd.getpwnam(OUTSIDER)
+    except KeyError:
+        sh("useradd", "--create-home", OUTSIDER)
+    assert OUTSIDER not in grp.getgrnam(GROUP).gr_mem, f"{OUTSIDER} must stay outside {GROUP}"
 
 
 class Cluster:
@@ -382,6 +392,80 @@ def test_a_lock_across_users_tells_the_truth(hub):
     answer = hub.api(alice, "PATCH", path, {"locked": False})
     assert answer["locked"] is False
     assert stat.S_IMODE(mine.stat().st_mode) & 0o200
+
+
+# Node code that writes as permissively as it can: umask 000, and one output it opens to all
+# itself. Only the folders above it keep others out then.
+PERMISSIVE = """
+import os, fusionpipe
+os.umask(0)
+print("a line of the node's log")
+(fusionpipe.data_dir() / "open.txt").write_text("secret")
+(fusionpipe.data_dir() / "sub").mkdir()
+(fusionpipe.data_dir() / "sub" / "deep.txt").write_text("secret")
+opened = fusionpipe.data_dir() / "chmodded.txt"
+opened.write_text("secret")
+opened.chmod(0o644)
+"""
+
+
+def as_user(user, *argv):
+    return subprocess.run(
+        ["runuser", "-u", user, "--", *map(str, argv)], capture_output=True, text=True, check=False
+    )
+
+
+def test_an_account_outside_the_group_reads_nothing(hub):
+    """fpeve, on the same machine but outside the group, can neither list the data folder
+    nor read a node's code, outputs or logs, even those a node wrote under umask 000 or opened
+    to all itself; fpbob, in the group, can."""
+    alice, bob = USERS
+    project = hub.api(alice, "POST", "projects", {"tag": "private"})
+    pipeline = hub.api(alice, "POST", "pipelines", {"project_id": project["id"], "tag": "priv"})
+    node = hub.api(alice, "POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "secret"})
+    folder = Path(node["folder"])
+    data = folder.parent.parent
+    code = folder / "code" / "main.py"
+    code.write_text(PERMISSIVE)  # as root: the test's own edit
+    shutil.chown(code, alice, GROUP)
+    run = hub.api(alice, "POST", f"pipelines/{pipeline['id']}/runs", {})
+    assert wait_run(hub, alice, run["id"])["status"] == "completed"
+    (log,) = (folder / "logs").glob("*.log")
+    outputs = [folder / "data" / name for name in ("open.txt", "chmodded.txt", "sub/deep.txt")]
+    assert stat.S_IMODE((folder / "data" / "chmodded.txt").stat().st_mode) == 0o644
+    # The default ACL of init-data-dir beat the node's umask 000 (not its own chmod).
+    for path in (folder / "data" / "open.txt", folder / "data" / "sub", outputs[2]):
+        assert not path.stat().st_mode & stat.S_IRWXO, path
+    readable = [code, log, *outputs]
+
+    def refused(user):
+        """What ``user`` was refused: every listing and every read, or a message saying what
+        got through."""
+        listed = [as_user(user, "ls", path) for path in (data, folder.parent, folder)]
+        read = [as_user(user, "cat", path) for path in readable]
+        return [
+            result.args[-1]
+            for result in (*listed, *read)
+            if result.returncode != 0 and "Permission denied" in result.stderr
+        ]
+
+    everything = [str(data), str(folder.parent), str(folder), *map(str, readable)]
+    assert refused(OUTSIDER) == everything
+    assert as_user(OUTSIDER, "test", "-e", data / project["id"]).returncode == 1
+    assert refused(bob) == [], "the group reads all of it: the refusals are not an accident"
+    assert as_user(bob, "cat", folder / "data" / "sub" / "deep.txt").stdout == "secret"
+
+    # Were the data folder opened to others by mistake, its project and node folders would
+    # still keep them out.
+    mode = stat.S_IMODE(data.stat().st_mode)
+    data.chmod(mode | 0o005)
+    try:
+        assert as_user(OUTSIDER, "ls", data).returncode == 0
+        assert refused(OUTSIDER) == everything[1:]
+        # What the doctor names: the data folder alone, as nothing inside is open.
+        assert [path for path, _ in admin.open_to_others(data)] == [str(data)]
+    finally:
+        data.chmod(mode)
 
 
 if __name__ == "__main__":

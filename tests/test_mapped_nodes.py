@@ -26,6 +26,18 @@ total = sum(json.loads((i.data_dir / "line.json").read_text())[2] for i in items
 (fusionpipe.data_dir() / "total.txt").write_text(str(total))
 """
 
+SOURCE = """
+import fusionpipe
+for n in {names}:
+    (fusionpipe.data_dir() / f"{{n}}.h5").write_text(n * 3)
+(fusionpipe.data_dir() / "notes.txt").write_text("x")
+"""
+FIT = """
+import json, fusionpipe
+line = json.loads((fusionpipe.parent("01").data_dir() / "line.json").read_text())
+(fusionpipe.data_dir() / "fit.txt").write_text(str(line[2] - line[1]))
+"""
+
 
 @pytest.fixture
 def engine_settings():
@@ -49,7 +61,11 @@ async def test_a_list_runs_one_process_per_item_with_its_own_folder_log_and_metr
     finished = await engine.run(pipeline)
     assert finished["status"] == "completed", finished
     statuses = await engine.item_statuses(node)
-    assert statuses == {"slope=0.5": "completed", "slope=1.0": "completed", "slope=2.0": "completed"}
+    assert statuses == {
+        "slope=0.5": "completed",
+        "slope=1.0": "completed",
+        "slope=2.0": "completed",
+    }
     for slope in ("0.5", "1.0", "2.0"):
         out = json.loads((folder(node) / "data" / f"slope={slope}" / "line.json").read_text())
         assert out[1] == float(slope)
@@ -58,7 +74,12 @@ async def test_a_list_runs_one_process_per_item_with_its_own_folder_log_and_metr
     graph = await engine.graph_nodes(pipeline)
     assert graph["make"]["status"] == "completed"
     assert graph["make"]["items"] == {
-        "total": 3, "ready": 0, "running": 0, "completed": 3, "failed": 0, "staledata": 0
+        "total": 3,
+        "ready": 0,
+        "running": 0,
+        "completed": 3,
+        "failed": 0,
+        "staledata": 0,
     }
     page = await engine.items(node)
     assert [i["metrics"]["chi2"] for i in page["items"]] == [1.0, 2.0, 4.0]
@@ -96,7 +117,12 @@ async def test_a_code_edit_makes_every_item_stale_with_its_reason(engine):
 
 
 async def test_one_failing_item_never_stops_the_others_and_runs_again_alone(engine):
-    code = MAKE + "\nimport sys\nif slope == 1.0 and not (fusionpipe.code_dir() / 'fixed').exists(): sys.exit(3)\n"
+    code = (
+        MAKE
+        + "\nimport sys\n"
+        + "if slope == 1.0 and not (fusionpipe.code_dir() / 'fixed').exists():\n"
+        + "    sys.exit(3)\n"
+    )
     pipeline, node = await mapped(engine, code=code)
     finished = await engine.run(pipeline)
     assert finished["status"] == "failed"
@@ -120,7 +146,10 @@ async def test_one_failing_item_never_stops_the_others_and_runs_again_alone(engi
 
 async def test_a_grid_gives_every_combination_with_readable_ids(engine):
     grid = "map:\n  shot: [30101, 30102]\n  method: [fast, exact]\n"
-    code = "import fusionpipe\n(fusionpipe.data_dir() / 'p.txt').write_text(str(fusionpipe.parameters()['method']))\n"
+    code = (
+        "import fusionpipe\n"
+        "(fusionpipe.data_dir() / 'p.txt').write_text(str(fusionpipe.parameters()['method']))\n"
+    )
     pipeline, node = await mapped(engine, grid, code)
     assert (await engine.run(pipeline))["status"] == "completed"
     ids = list(await engine.item_statuses(node))
@@ -134,20 +163,28 @@ async def test_a_grid_gives_every_combination_with_readable_ids(engine):
 
 
 async def test_a_csv_row_and_a_text_line_each_give_an_item_and_a_new_row_runs_alone(engine):
-    code = "import fusionpipe\n(fusionpipe.data_dir() / 'v.txt').write_text(repr(fusionpipe.item()))\n"
+    code = (
+        "import fusionpipe\n(fusionpipe.data_dir() / 'v.txt').write_text(repr(fusionpipe.item()))\n"
+    )
     pipeline, node = await mapped(engine, "", code)
     write_code(node, "shot,gain\n1,0.5\n2,0.7\n", "shots.csv")
     await engine.set_parameters(node, "map: {from: shots.csv}\n")
     first = await engine.run(pipeline)
     assert first["status"] == "completed", first
     page = await engine.items(node)
-    assert [i["values"] for i in page["items"]] == [{"shot": 1, "gain": 0.5}, {"shot": 2, "gain": 0.7}]
+    assert [i["values"] for i in page["items"]] == [
+        {"shot": 1, "gain": 0.5},
+        {"shot": 2, "gain": 0.7},
+    ]
     # The table decides which items exist; it is no code: the others stay up to date.
     write_code(node, "shot,gain\n1,0.5\n2,0.7\n3,0.9\n", "shots.csv")
     second = await engine.run(pipeline)
     runs = {i["id"]: i["run_id"] for i in (await engine.items(node))["items"]}
-    assert runs == {"shot=1,gain=0.5": first["id"], "shot=2,gain=0.7": first["id"],
-                    "shot=3,gain=0.9": second["id"]}
+    assert runs == {
+        "shot=1,gain=0.5": first["id"],
+        "shot=2,gain=0.7": first["id"],
+        "shot=3,gain=0.9": second["id"],
+    }
     other, txt = await mapped(engine, "", code, tag="q")
     write_code(txt, "alpha\n\nbeta\n", "names.txt")
     await engine.set_parameters(txt, "map: {from: names.txt}\n")
@@ -158,17 +195,28 @@ async def test_a_csv_row_and_a_text_line_each_give_an_item_and_a_new_row_runs_al
 async def test_files_of_a_parent_become_items_once_it_has_run(engine):
     pipeline = await engine.pipeline()
     source = await engine.node(pipeline, "source")
-    write_code(source, "import fusionpipe\nfor n in ('a', 'b'):\n    (fusionpipe.data_dir() / f'{n}.h5').write_text(n * 3)\n(fusionpipe.data_dir() / 'notes.txt').write_text('x')\n")
+    write_code(
+        source,
+        SOURCE.format(names="('a', 'b')"),
+    )
     each = await engine.node(pipeline, "each")
     await engine.connect(pipeline, source, each)
     await engine.set_parameters(each, 'map: {files: "01:*.h5"}\n')
-    write_code(each, "import fusionpipe, pathlib\nf = pathlib.Path(fusionpipe.item()['file'])\n(fusionpipe.data_dir() / 'size.txt').write_text(str(len(f.read_text())))\n")
+    write_code(
+        each,
+        "import fusionpipe, pathlib\n"
+        "f = pathlib.Path(fusionpipe.item()['file'])\n"
+        "(fusionpipe.data_dir() / 'size.txt').write_text(str(len(f.read_text())))\n",
+    )
     first = await engine.run(pipeline)
     assert first["status"] == "completed", first
     assert list(await engine.item_statuses(each)) == ["a.h5", "b.h5"]
     assert (folder(each) / "data" / "b.h5" / "size.txt").read_text() == "3"
     # A new file in the parent: only its item runs (plus the parent itself).
-    write_code(source, "import fusionpipe\nfor n in ('a', 'b', 'c'):\n    (fusionpipe.data_dir() / f'{n}.h5').write_text(n * 3)\n(fusionpipe.data_dir() / 'notes.txt').write_text('x')\n")
+    write_code(
+        source,
+        SOURCE.format(names="('a', 'b', 'c')"),
+    )
     second = await engine.run(pipeline)
     runs = {i["id"]: i["run_id"] for i in (await engine.items(each))["items"]}
     assert runs == {"a.h5": first["id"], "b.h5": first["id"], "c.h5": second["id"]}
@@ -179,7 +227,10 @@ async def test_along_follows_the_parent_item_by_item_with_early_cutoff(engine):
     fit = await engine.node(pipeline, "fit")
     await engine.connect(pipeline, make, fit)
     await engine.set_parameters(fit, 'map: {along: "01"}\n')
-    write_code(fit, "import json, fusionpipe\nline = json.loads((fusionpipe.parent('01').data_dir() / 'line.json').read_text())\n(fusionpipe.data_dir() / 'fit.txt').write_text(str(line[2] - line[1]))\n")
+    write_code(
+        fit,
+        FIT,
+    )
     first = await engine.run(pipeline)
     assert first["status"] == "completed", first
     assert (folder(fit) / "data" / "slope=2.0" / "fit.txt").read_text() == "2.0"
@@ -247,7 +298,7 @@ async def test_items_page_and_filter(engine):
     ],
 )
 async def test_a_bad_declaration_is_refused_naming_map(engine, declared, problem):
-    pipeline, node = await mapped(engine, "", "pass\n")
+    _, node = await mapped(engine, "", "pass\n")
     before = (Path(node["folder"]) / "code" / "node_parameters.yaml").read_text()
     with pytest.raises(Exception) as refused:
         await engine.set_parameters(node, declared)
@@ -284,3 +335,25 @@ async def test_a_new_value_shows_the_node_stale_for_its_items_alone(engine):
     # The items it has are still up to date: only the new one will run.
     assert shown["items"]["completed"] == 3 and shown["items"]["staledata"] == 0
     assert set((await engine.item_statuses(node)).values()) == {"completed"}
+
+
+async def test_cleared_outputs_or_a_deleted_item_folder_run_again(engine):
+    pipeline, node = await mapped(engine)
+    await engine.run(pipeline)
+    import shutil
+
+    shutil.rmtree(folder(node) / "data" / "slope=1.0")
+    again = await engine.run(pipeline)
+    runs = {i["id"]: i["run_id"] for i in (await engine.items(node))["items"]}
+    assert runs["slope=1.0"] == again["id"] and runs["slope=0.5"] != again["id"]
+    await engine.service.nodes.clear_outputs(pipeline["id"], [node["id"]])
+    assert (await engine.graph_nodes(pipeline))["make"]["items"] is None
+    third = await engine.run(pipeline)
+    assert {i["run_id"] for i in (await engine.items(node))["items"]} == {third["id"]}
+
+
+async def test_a_node_no_longer_mapped_has_no_items(engine):
+    pipeline, node = await mapped(engine)
+    await engine.run(pipeline)
+    await engine.set_parameters(node, "x: 1\n")
+    assert (await engine.graph_nodes(pipeline))["make"]["items"] is None

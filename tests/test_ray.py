@@ -126,14 +126,15 @@ def items_run_on_ray(server, pipeline):
     )
     content = "run_mode: ray\nmap:\n  n: [1, 2, 3, 4]\n"
     server.request("PUT", f"nodes/{node['id']}/parameters", {"content": content})
-    started = server.request(
-        "POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [node["id"]]}
-    )
+    started = server.request("POST", f"pipelines/{pipeline['id']}/runs", {"node_ids": [node["id"]]})
     finished = wait_run(server, started["id"], timeout=180)
     assert finished["status"] == "failed"
     page = server.request("GET", f"nodes/{node['id']}/items")
     assert [(i["id"], i["status"]) for i in page["items"]] == [
-        ("n=1", "completed"), ("n=2", "completed"), ("n=3", "failed"), ("n=4", "completed")
+        ("n=1", "completed"),
+        ("n=2", "completed"),
+        ("n=3", "failed"),
+        ("n=4", "completed"),
     ]
     assert [i["metrics"]["square"] for i in page["items"]] == [1, 4, 9, 16]
     for n in (1, 2, 4):

@@ -7,10 +7,12 @@ from __future__ import annotations
 import grp
 import importlib.util
 import os
+import shlex
 import shutil
 import stat
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +61,9 @@ def add_user(
 
 def init_data_dir(path: Path, group: str) -> list[str]:
     """The shared data folder: owned by ``group``, setgid folders so everything created inside
-    stays in that group, group read/write, and default ACLs (when ``setfacl`` exists) so files
-    made by any member stay writable by the others."""
+    stays in that group, group read/write, nothing for others (the folder's mode is 2770), and
+    default ACLs (when ``setfacl`` exists) so files made by any member stay writable by the
+    others and closed to everyone else, whatever the umask of whoever makes them."""
     try:
         gid = grp.getgrnam(group).gr_gid
     except KeyError:
@@ -70,35 +73,117 @@ def init_data_dir(path: Path, group: str) -> list[str]:
     try:
         for folder, _, files in os.walk(path):
             os.chown(folder, -1, gid)
-            # Group members share the folder: rwx for the group is the point here.
+            # Group members share the folder: rwx for the group is the point here, and
+            # nothing for others.
             shared = stat.S_IRWXU | stat.S_IRWXG | stat.S_ISGID
-            os.chmod(folder, os.stat(folder).st_mode | shared)
+            os.chmod(folder, stat.S_IMODE(os.stat(folder).st_mode | shared) & ~stat.S_IRWXO)
             for name in files:
                 target = os.path.join(folder, name)
                 if not os.path.islink(target):
                     os.chown(target, -1, gid)
-                    os.chmod(target, os.stat(target).st_mode | stat.S_IRGRP | stat.S_IWGRP)
+                    mode = os.stat(target).st_mode | stat.S_IRGRP | stat.S_IWGRP
+                    os.chmod(target, stat.S_IMODE(mode) & ~stat.S_IRWXO)
     except PermissionError as err:
         raise Unavailable(
             f"cannot change the group of {err.filename}: run this as root "
             f"(sudo fusionpipe admin init-data-dir {path} --group {group})"
         ) from err
-    done.append(f"{path}: group {group}, setgid folders, group read/write")
+    done.append(f"{path}: group {group}, setgid folders, group read/write, nothing for others")
     setfacl = shutil.which("setfacl")
     if setfacl:
         for flags in (["-R", "-m"], ["-R", "-d", "-m"]):
-            subprocess.run([setfacl, *flags, f"g:{group}:rwX", str(path)], check=True)
-        done.append(f"default ACLs: group {group} keeps rwX on everything created inside")
+            # One argument per value: the group's name never passes through a shell.
+            entries = f"g:{group}:rwX,o::---"
+            subprocess.run([setfacl, *flags, entries, "--", str(path)], check=True)
+        done.append(
+            f"default ACLs: group {group} keeps rwX on everything created inside, "
+            "others get nothing whatever the umask"
+        )
     else:
-        done.append("setfacl not found (Debian: apt install acl): relying on setgid and umask 002")
+        done.append(
+            "setfacl not found (Debian: apt install acl): relying on setgid, umask 002 and "
+            "the 2770 folder, which keeps others out of everything inside"
+        )
     return done
 
 
 @dataclass(frozen=True)
 class Check:
+    """One line of the doctor's report. A warning is no failure (the exit status stays 0)
+    but names something to fix."""
+
     name: str
     ok: bool
     detail: str
+    warning: bool = False
+
+
+# How many paths open to others the doctor names; it counts them all.
+OPEN_PATHS_SHOWN = 20
+
+
+def open_to_others(data_path: Path) -> Iterator[tuple[str, int]]:
+    """(path, mode) of every file and folder in the data folder, the folder included, that
+    someone outside its owner and group can read, write or enter: its mode gives others a bit,
+    and others can enter every folder on the way from the data folder to it (nothing under a
+    folder closed to them is in their reach, so the walk does not go there: a closed data
+    folder costs one ``stat``). Links are neither named (their own mode means nothing) nor
+    followed. Folders the caller cannot list are passed over."""
+    top = os.stat(data_path).st_mode
+    if top & stat.S_IRWXO:
+        yield str(data_path), top
+    if not top & stat.S_IXOTH:
+        return
+    folders = [str(data_path)]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    try:
+                        mode = entry.stat(follow_symlinks=False).st_mode
+                    except FileNotFoundError:
+                        continue  # removed meanwhile
+                    if stat.S_ISLNK(mode) or not mode & stat.S_IRWXO:
+                        continue
+                    yield entry.path, mode
+                    if stat.S_ISDIR(mode) and mode & stat.S_IXOTH:
+                        folders.append(entry.path)
+        except (PermissionError, FileNotFoundError):
+            continue
+
+
+def _others_check(data_path: Path) -> Check:
+    """Whether anyone outside the data folder's owner and group can read what it holds."""
+    name = "data folder access"
+    if not data_path.is_dir():
+        return Check(name, True, "nothing to check yet")
+    shown, count = [], 0
+    for path, mode in open_to_others(data_path):
+        count += 1
+        if count <= OPEN_PATHS_SHOWN:
+            shown.append(f"{stat.filemode(mode)} {path}")
+    if not count:
+        return Check(name, True, "closed to others (no path others can read)")
+    folder = shlex.quote(str(data_path))
+    fix = f"chmod -R o-rwx {folder}"
+    if shutil.which("setfacl"):
+        fix += f" && setfacl -R -d -m o::--- {folder}"
+    info = data_path.stat()
+    if info.st_mode & stat.S_IWGRP and info.st_mode & stat.S_ISGID:
+        try:
+            group = shlex.quote(grp.getgrgid(info.st_gid).gr_name)
+        except KeyError:
+            group = str(info.st_gid)
+        fix = f"sudo fusionpipe admin init-data-dir {folder} --group {group} (or, as root: {fix})"
+    more = f"\n  ... and {count - len(shown)} more" if count > len(shown) else ""
+    listing = "".join(f"\n  {line}" for line in shown)
+    return Check(
+        name,
+        True,
+        f"{count} path(s) in {data_path} that others can read, write or enter; "
+        f"close them with: {fix}{listing}{more}",
+        warning=True,
+    )
 
 
 def _can_write_in(folder: Path) -> bool:
@@ -186,6 +271,7 @@ def doctor(
         except psycopg.Error as err:
             checks.append(Check("database", False, f"cannot connect ({err}): check DATABASE_URL"))
     checks.append(_data_folder_check(data_path))
+    checks.append(_others_check(data_path))
     uv = shutil.which("uv") or importlib.util.find_spec("uv")
     checks.append(Check("uv", bool(uv), "found" if uv else "missing: pip install uv"))
     ray = importlib.util.find_spec("ray")

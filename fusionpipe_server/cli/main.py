@@ -86,7 +86,8 @@ def _doctor(args: argparse.Namespace) -> int:
         settings.matlab_runner_path,
     )
     for check in checks:
-        print(f"{'ok     ' if check.ok else 'PROBLEM'} {check.name}: {check.detail}")
+        level = "PROBLEM" if not check.ok else "WARNING" if check.warning else "ok     "
+        print(f"{level} {check.name}: {check.detail}")
     return 0 if all(check.ok for check in checks) else 1
 
 

@@ -20,9 +20,12 @@ def hidden_sibling(path: Path, purpose: str) -> Path:
 def write_atomically(path: Path, content: bytes) -> None:
     """Replace ``path`` with ``content`` in one rename; on failure the old file is untouched and
     no temporary file is left behind."""
+    # Imported here: permissions imports this module back (through identity).
+    from .permissions import closed_to_others
+
     temporary = hidden_sibling(path, "tmp")
     try:
-        with open(temporary, "xb") as stream:
+        with open(temporary, "xb", opener=closed_to_others) as stream:
             stream.write(content)
         if path.exists():
             # The new inode would otherwise get the umask's mode and lose, for instance, the

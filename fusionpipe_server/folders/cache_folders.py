@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from .node_folders import purge
+from .permissions import close_to_others, make_folder
 
 CACHE_DIR = ".fusionpipe-cache"
 _FICLONE = 0x40049409  # linux/fs.h: share the source's blocks (btrfs, XFS, ...)
@@ -27,14 +28,14 @@ def stash(data_path: Path, data: Path, name: str) -> tuple[str, int] | None:
     if data.is_symlink() or not data.is_dir():
         return None
     target = data_path / CACHE_DIR / name
-    target.parent.mkdir(exist_ok=True)
+    make_folder(target.parent, exist_ok=True)
     try:
         data.rename(target)
     except OSError as err:
         if err.errno in (errno.EXDEV, errno.EBUSY, errno.EPERM, errno.EACCES):
             return None
         raise
-    data.mkdir()
+    make_folder(data)
     return f"{CACHE_DIR}/{name}", folder_size(target)
 
 
@@ -55,6 +56,7 @@ def restore(cached: Path, data: Path) -> None:
     purge(building)
     try:
         shutil.copytree(cached, building, symlinks=True, copy_function=_clone_or_copy)
+        close_to_others(building)  # outputs an older fusionpipe cached may be open to others
         purge(data)
         building.rename(data)
     except BaseException:

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from ..core import pipeline_file
 from ..errors import Invalid
 from .parameters import PARAMETERS_FILE, check_parameters
-from .permissions import CACHES
+from .permissions import CACHES, closed_to_others, make_folder
 
 # Never exported: environments and caches (rebuilt), and a node's own git history.
 EXCLUDED = CACHES | {".git"}
@@ -240,10 +240,12 @@ def _refuse_links(code: Path, where: str) -> None:
 def copy_code(files: list[tuple[str, Path]], code: Path) -> None:
     """Replace a new node's template ``code/`` with imported files."""
     shutil.rmtree(code)
-    code.mkdir()
+    make_folder(code)
     for relative, source in files:
         destination = code / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, destination)
+        make_folder(destination.parent, parents=True, exist_ok=True)
+        with source.open("rb") as src, open(destination, "wb", opener=closed_to_others) as dst:
+            shutil.copyfileobj(src, dst)
         if is_executable(source):
-            destination.chmod(destination.stat().st_mode | 0o111)
+            executable = stat.S_IXUSR | stat.S_IXGRP
+            destination.chmod(stat.S_IMODE(destination.stat().st_mode) | executable)

@@ -18,6 +18,7 @@ from ..fingerprint.selection import output_files
 from .atomic import write_atomically
 from .node_folders import purge
 from .parameters import parse_parameters_or_none, read_parameters_text
+from .permissions import make_folder
 
 MANIFEST = "items.json"
 # A table of items is a list of cases, not a data set.
@@ -90,7 +91,7 @@ def prepare(folder: Path, item_id: str) -> Path:
     """An empty outputs folder for the item, ``data/<id>``."""
     outputs = folder / "data" / item_id
     purge(outputs)
-    outputs.mkdir(parents=True)
+    make_folder(outputs, parents=True)
     return outputs
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .atomic import holds
 from .node_folders import hidden_sibling
+from .permissions import closed_to_others, make_folder
 
 PREFIX = "fusionpipe-"
 
@@ -42,9 +43,10 @@ def write_kernelspec(data_path: Path, node_id: str, tag: str, folder: Path) -> P
     content = json.dumps(spec, indent=1).encode()
     if holds(target / "kernel.json", content):
         return target
-    target.mkdir(parents=True, exist_ok=True)
+    make_folder(target, parents=True, exist_ok=True)
     temporary = hidden_sibling(target / "kernel.json", "tmp")
-    temporary.write_bytes(content)
+    with open(temporary, "xb", opener=closed_to_others) as stream:
+        stream.write(content)
     temporary.replace(target / "kernel.json")
     return target
 

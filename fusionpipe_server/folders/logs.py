@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from ..errors import Invalid, NotFound
+from .permissions import closed_to_others, make_folder
 
 # The shape of every id fusionpipe makes (and of the ids the URL routes accept): no separator
 # and no dot, so a run id can never name a file outside the node's logs folder.
@@ -63,8 +64,8 @@ def read_tail(path: Path, lines: int | None) -> str:
 
 def append(path: Path, text: str) -> None:
     """Add a line of fusionpipe's own to a run's log. Blocking: see ``note``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
+    make_folder(path.parent, parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8", opener=closed_to_others) as handle:
         handle.write(text)
 
 

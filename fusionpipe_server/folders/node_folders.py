@@ -23,7 +23,15 @@ from ..models import ENTRY_POINTS, NodeKind
 from .atomic import hidden_sibling
 from .identity import IDENTITY_FILE, read_identity, write_identity
 from .parameters import PARAMETERS_FILE, parse_parameters
-from .permissions import CACHES, make_project_folder, make_removable, set_locked, set_writable
+from .permissions import (
+    CACHES,
+    closed_to_others,
+    make_folder,
+    make_project_folder,
+    make_removable,
+    set_locked,
+    set_writable,
+)
 
 __all__ = [
     "IDENTITY_FILE",
@@ -131,14 +139,14 @@ def create_node_folder(
     make_project_folder(Path(data_path).resolve(), target.parent)
     building = hidden_sibling(target, "new")
     try:
-        building.mkdir()
+        make_folder(building)
         for sub in SUBFOLDERS:
-            (building / sub).mkdir()
+            make_folder(building / sub)
         script = building / "code" / entry
-        script.write_bytes(_template(entry))
+        _write_new(script, _template(entry))
         if node_kind is NodeKind.SHELL:
-            script.chmod(stat.S_IMODE(script.stat().st_mode) | 0o111)
-        (building / PARAMETERS_FILE).write_bytes(_template("node_parameters.yaml"))
+            script.chmod(stat.S_IMODE(script.stat().st_mode) | stat.S_IXUSR | stat.S_IXGRP)
+        _write_new(building / PARAMETERS_FILE, _template("node_parameters.yaml"))
         write_identity(building, {**identity, "parameters": _default_parameters()})
         if target.parent.stat().st_mode & stat.S_IWGRP:
             set_writable(building)  # shared data folder: the group may edit it too
@@ -147,6 +155,11 @@ def create_node_folder(
         purge(building)
         raise
     return target
+
+
+def _write_new(path: Path, content: bytes) -> None:
+    with open(path, "xb", opener=closed_to_others) as stream:
+        stream.write(content)
 
 
 def _ignore_caches(folder: str, names: list[str]) -> set[str]:
@@ -173,13 +186,14 @@ def copy_node_folder(
     building = hidden_sibling(target, "new")
     copied = ("code", "reports", "data") if with_data else ("code", "reports")
     try:
-        building.mkdir()
+        make_folder(building)
         for sub in copied:
             if (source / sub).is_dir():
                 shutil.copytree(source / sub, building / sub, symlinks=True, ignore=_ignore_caches)
         for sub in SUBFOLDERS:
-            (building / sub).mkdir(exist_ok=True)
-        # copytree keeps the source's modes: a locked source would give a read-only copy.
+            make_folder(building / sub, exist_ok=True)
+        # copytree keeps the source's modes: a locked source would give a read-only copy, one
+        # open to others an open one.
         set_writable(building)
         own = {"node_id": target.name, "project_id": target.parent.name, **(identity or {})}
         write_identity(building, {**read_identity(source), **own})
@@ -221,7 +235,7 @@ def clear_outputs(folder: Path) -> None:
     data = folder / "data"
     if data.is_symlink() or data.is_file():
         data.unlink()
-    data.mkdir(exist_ok=True)
+    make_folder(data, exist_ok=True)
     mode = stat.S_IMODE(data.stat().st_mode)
     data.chmod(mode | stat.S_IRWXU)
     try:
@@ -235,10 +249,10 @@ def set_aside_outputs(folder: Path) -> Path:
     """Swap ``data/`` for an empty folder in one rename; returns the old one, to ``purge``
     once the change is committed or to give back with ``restore_outputs``."""
     data = folder / "data"
-    data.mkdir(exist_ok=True)
+    make_folder(data, exist_ok=True)
     aside = hidden_sibling(data, "trash")
     data.rename(aside)
-    data.mkdir()
+    make_folder(data)
     return aside
 
 

@@ -1,4 +1,6 @@
-"""Write permission on node folders: locked ones read-only, unlocked ones writable again."""
+"""Permissions under the data folder: what a new folder or file gets (nothing for others, whatever
+the umask), and write permission on node folders: locked ones read-only, unlocked ones writable
+again."""
 
 from __future__ import annotations
 
@@ -17,6 +19,57 @@ CACHES = frozenset({".venv", "__pycache__", ".ipynb_checkpoints"})
 # Top-level entries that stay writable in a locked node: the log of a run still going when
 # the node was locked must be finished, and the server replaces the identity file.
 ALWAYS_WRITABLE = frozenset({"logs", IDENTITY_FILE})
+
+# The modes fusionpipe asks for when it creates a folder or a file under the data folder. Never
+# a bit for others: node code, outputs and logs are the group's business only. The umask may
+# still take group bits away (a single user's choice); in a shared data folder the default ACL
+# of ``admin init-data-dir`` decides instead, and gives the group rwx.
+FOLDER_MODE = 0o770
+FILE_MODE = 0o660
+# The umask node processes (and the environment builds) start with. Their files are made by
+# code fusionpipe does not control, under whatever umask the user's server has (often 022):
+# 007 takes others' bits away and keeps the group's, which a data folder shared through setgid
+# alone (no ACLs) needs so colleagues can edit what a node wrote.
+NODE_UMASK = 0o007
+
+
+def make_folder(path: Path, *, parents: bool = False, exist_ok: bool = False) -> None:
+    """``Path.mkdir`` where every folder it creates, missing parents too, is closed to others
+    (``Path.mkdir`` gives parents the umask's mode)."""
+    if parents and not path.parent.exists():
+        make_folder(path.parent, parents=True, exist_ok=True)
+    try:
+        path.mkdir(FOLDER_MODE)
+    except FileExistsError:
+        if not exist_ok or not path.is_dir():
+            raise
+
+
+def closed_to_others(path: str | os.PathLike[str], flags: int) -> int:
+    """An ``opener`` for ``open``: a file it creates is closed to others whatever the umask
+    (``open(path, "ab", opener=closed_to_others)``)."""
+    return os.open(path, flags, FILE_MODE)
+
+
+def close_to_others(folder: Path) -> Sweep:
+    """Take others' bits away from a folder and everything in it: for trees fusionpipe copies
+    (``shutil.copytree`` keeps the source's modes) or has a tool build. Links are skipped:
+    ``chmod`` would change what they point to."""
+    sweep = Sweep()
+    for root, dirs, files in os.walk(folder):
+        for name in (*dirs, *files):
+            _close(Path(root, name), sweep)
+    _close(folder, sweep)
+    return sweep
+
+
+def _close(path: Path, sweep: Sweep) -> None:
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISLNK(mode):
+        _chmod_if_own(path, stat.S_IMODE(mode), stat.S_IMODE(mode) & ~stat.S_IRWXO, sweep)
 
 
 def _lockable(folder: Path) -> Iterator[Path]:
@@ -98,11 +151,12 @@ def set_locked(folder: Path, locked: bool) -> Sweep:
 
 def set_writable(folder: Path) -> Sweep:
     """Owner write on every file and folder of the node; in a shared data folder also group
-    read and write (and group execute where the owner has it), so colleagues can edit."""
+    read and write (and group execute where the owner has it), so colleagues can edit. Others
+    get nothing, as in a new node folder: a copied or imported node is closed like one."""
     shared = _group_shared(folder.parent)
     sweep = Sweep()
     for path, mode in _modes(folder):
-        wanted = mode | stat.S_IWUSR
+        wanted = (mode | stat.S_IWUSR) & ~stat.S_IRWXO
         if shared:
             wanted |= stat.S_IWGRP | ((mode & (stat.S_IRUSR | stat.S_IXUSR)) >> 3)
         _chmod_if_own(path, mode, wanted, sweep)
@@ -131,7 +185,7 @@ def make_project_folder(data_path: Path, folder: Path) -> None:
     every member can add nodes to a project someone else started."""
     if folder.exists():
         return
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder, parents=True, exist_ok=True)
     root_mode = data_path.stat().st_mode
     if root_mode & stat.S_IWGRP:
         mode = stat.S_IMODE(folder.stat().st_mode) | stat.S_IRWXG

@@ -18,6 +18,7 @@ import fp_user_utils
 import fusionpipe
 
 from .. import __version__
+from .permissions import NODE_UMASK, close_to_others, closed_to_others
 
 REQUIREMENT_FILES = ("uv.lock", "requirements.txt", "pyproject.toml")
 STAMP = ".fusionpipe-environment"
@@ -117,7 +118,7 @@ async def build(env: Environment, log_path: Path, uv_cache_dir: str = "") -> boo
                 "ipykernel",
             ],
         ]
-    with log_path.open("ab") as log:
+    with open(log_path, "ab", opener=closed_to_others) as log:
         log.write(
             f"fusionpipe: building the node's environment from {env.requirements.name}\n".encode()
         )
@@ -129,12 +130,17 @@ async def build(env: Environment, log_path: Path, uv_cache_dir: str = "") -> boo
                 stderr=asyncio.subprocess.STDOUT,
                 env=variables,
                 stdin=asyncio.subprocess.DEVNULL,
+                umask=NODE_UMASK,
             )
             if await process.wait() != 0:
                 log.write(b"fusionpipe: building the environment failed\n")
                 return False
     _install_node_api(python)
-    (env.venv / STAMP).write_text(env.fingerprint())
+    # uv links the packages from its cache and the node API is copied: both keep their
+    # source's modes, often readable by all.
+    close_to_others(env.venv)
+    with open(env.venv / STAMP, "w", opener=closed_to_others) as stamp:
+        stamp.write(env.fingerprint())
     return True
 
 

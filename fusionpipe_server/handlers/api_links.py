@@ -82,6 +82,8 @@ def _node(pipeline: str, node: str) -> dict[str, Link]:
         "NodeLog": _link("nodeLog", alone),
         "NodeRuns": _link("nodeRuns", alone),
         "ListOutputs": _link("listOutputs", alone),
+        "NodeItems": _link("nodeItems", alone),
+        "NodeMetrics": _link("nodeMetrics", alone),
         "Provenance": _link("provenance", alone),
         "SetStatus": _link(
             "setStatus",

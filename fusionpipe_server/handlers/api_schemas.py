@@ -142,6 +142,8 @@ _LOCKED_BY: Schema = {
 ITEM_STATUS: Schema = {"type": "string", "enum": list(ITEM_STATUSES)}
 # An item's id: made from its values, safe as a folder name (core/mapping.py).
 ITEM_ID: Schema = {"type": "string", "pattern": mapping.ID_PATTERN}
+# Values and metrics: any names, each a JSON scalar.
+_OPEN: Schema = {"type": "object", "additionalProperties": True}
 _ITEM_COUNTS = nullable(
     obj(
         {
@@ -331,7 +333,7 @@ OBJECTS: dict[str, Schema] = {
     "Item": obj(
         {
             "id": STR,
-            "values": {"type": "object"},
+            "values": _OPEN,
             "status": ITEM_STATUS,
             "stale_reasons": {"type": "array", "items": obj({"kind": STR, "message": STR})},
             "run_id": _STR_OR_NULL,
@@ -339,7 +341,7 @@ OBJECTS: dict[str, Schema] = {
             "reason": STR,
             "duration": _NUMBER_OR_NULL,
             "attempts": INT,
-            "metrics": {"type": "object"},
+            "metrics": _OPEN,
             "folder": {"type": "string", "description": "its outputs, relative to the node folder"},
         }
     ),
@@ -363,8 +365,8 @@ OBJECTS: dict[str, Schema] = {
                         "id": STR,
                         "status": STR,
                         "run_id": _STR_OR_NULL,
-                        "values": {"type": "object"},
-                        "metrics": {"type": "object"},
+                        "values": _OPEN,
+                        "metrics": _OPEN,
                     }
                 ),
             },

@@ -83,7 +83,9 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
 
     def query(self, name: str, default: Any = None) -> Any:
         """A query argument, converted and checked against its declared schema."""
-        raw = self.get_argument(name, None)
+        # Not stripped: tornado turns control characters into spaces, and a stripped "E\x06"
+        # would pass for "E", a value the document refuses.
+        raw = self.get_argument(name, None, strip=False)
         if raw is None:
             return default
         for parameter in self._operation().get("parameters", ()):

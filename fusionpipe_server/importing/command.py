@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 
 from ..errors import Conflict, Invalid
+from ..folders.permissions import make_folder
 from ..store.embedded import default_embedded_path, prepare_database
 from . import folders, original, target
 from .outcome import KINDS, Plan
@@ -77,7 +78,7 @@ async def _import(
         try:
             # Copies can take hours: they are made before the transaction, which then only
             # checks that nothing changed meanwhile, writes the rows and renames the folders.
-            data_path.mkdir(parents=True, exist_ok=True)
+            make_folder(data_path, parents=True, exist_ok=True)
             for node in plan.nodes:
                 copies.prepare(node)
             async with conn.transaction():

@@ -13,7 +13,7 @@ from ..errors import Conflict
 from ..folders import kernels
 from ..folders.atomic import hidden_sibling, write_atomically
 from ..folders.node_folders import SUBFOLDERS, node_path, purge
-from ..folders.permissions import CACHES, make_project_folder, set_writable
+from ..folders.permissions import CACHES, make_folder, make_project_folder, set_writable
 from ..models import ENTRY_POINTS
 from .original import OriginalNode
 from .outcome import FolderFacts, NodeImport
@@ -111,7 +111,7 @@ class FolderImport:
             if not os.access(target, os.W_OK):
                 set_writable(target)  # a blocked original; locked again after the import
             for sub in SUBFOLDERS:
-                (target / sub).mkdir(exist_ok=True)
+                make_folder(target / sub, exist_ok=True)
             use_node_kernel(target, node_id, tag)
             return
         if target.exists() or target.is_symlink():
@@ -125,13 +125,13 @@ class FolderImport:
         building = hidden_sibling(target, "new")
         self._aside.append((building, target))
         if node.source is None:
-            building.mkdir()
+            make_folder(building)
         else:
             shutil.copytree(node.source, building, symlinks=True, ignore=_ignore)
             # copytree keeps the modes: a blocked original would give a read-only copy.
             set_writable(building)
         for sub in SUBFOLDERS:
-            (building / sub).mkdir(exist_ok=True)
+            make_folder(building / sub, exist_ok=True)
         use_node_kernel(building, node_id, tag)
 
     def publish(self) -> None:

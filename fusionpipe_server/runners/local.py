@@ -16,6 +16,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+from ..folders.permissions import NODE_UMASK, closed_to_others, make_folder
 from .base import NodeJob
 from .processes import is_alive
 
@@ -111,9 +112,9 @@ class LocalRunner:
     local = True
 
     async def start(self, job: NodeJob) -> LocalExecution:
-        job.log_path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(job.log_path.parent, parents=True, exist_ok=True)
         exit_file(job.log_path).unlink(missing_ok=True)
-        with job.log_path.open("ab") as log:
+        with open(job.log_path, "ab", opener=closed_to_others) as log:
             # Not asyncio's subprocess: its transport kills the child when the loop closes,
             # and a node must survive its server.
             wrapper = ["/bin/sh", "-c", _RECORD_EXIT, "fusionpipe-node"]
@@ -127,6 +128,8 @@ class LocalRunner:
                 # Its own session: the node and everything it spawns form one process group
                 # that kill() can end at once, and that a stopping server leaves alone.
                 start_new_session=True,
+                # What the node writes is closed to others (see NODE_UMASK).
+                umask=NODE_UMASK,
             )
         return LocalExecution(process.pid, job.log_path, process)
 

@@ -22,6 +22,7 @@ import fp_user_utils
 import fusionpipe
 
 from ..errors import Conflict, Unavailable
+from ..folders.permissions import NODE_UMASK, make_folder
 from . import ray_task
 from .base import NodeJob
 from .ray_resources import task_options, unsatisfiable
@@ -146,10 +147,10 @@ class RayRunner:
         problem = unsatisfiable(job.resources, totals)
         if problem:
             raise Conflict(problem)
-        job.log_path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(job.log_path.parent, parents=True, exist_ok=True)
         remote = self._remote.options(**task_options(job.resources))
         ref = remote.remote(
-            list(job.argv), str(job.cwd), job.env, str(job.log_path), server_paths()
+            list(job.argv), str(job.cwd), job.env, str(job.log_path), server_paths(), NODE_UMASK
         )
         return RayExecution(self._ray, ref)
 

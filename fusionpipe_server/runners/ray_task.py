@@ -65,14 +65,22 @@ def relocate(
 
 
 def run_node(
-    argv: list[str], cwd: str, env: dict[str, str], log_path: str, server_paths: dict[str, str]
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    log_path: str,
+    server_paths: dict[str, str],
+    umask: int,
 ) -> int:
-    """Run the node's command in its own session; killed with its whole process group when
-    the task is cancelled (Ray interrupts the task; the node's processes are ours to end)."""
+    """Run the node's command in its own session, under ``umask`` (the server's
+    ``NODE_UMASK``: this module imports nothing of the server's); killed with its whole process
+    group when the task is cancelled (Ray interrupts the task; the node's processes are ours to
+    end)."""
     argv, env = relocate(argv, env, server_paths)
     # The GPUs Ray chose for this task (it sets CUDA_VISIBLE_DEVICES in the worker).
     env.update({k: os.environ[k] for k in ("CUDA_VISIBLE_DEVICES",) if k in os.environ})
-    with open(log_path, "ab") as log:
+    # The log is created closed to others, like every file the node writes.
+    with open(log_path, "ab", opener=lambda path, flags: os.open(path, flags, 0o660)) as log:
         child = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -81,6 +89,7 @@ def run_node(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            umask=umask,
         )
     try:
         while True:

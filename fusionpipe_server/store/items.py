@@ -67,10 +67,15 @@ async def sync(
     """Make the node's items those given (id, values), in this order: new ones are ``ready``,
     known ones keep their state, others are removed. Every item's row, and the removed."""
     ids = [item_id for item_id, _ in items]
+    # EXCEPT, a hashed set difference: "NOT item_id = ANY(ids)" compares every row with
+    # every id, which 100,000 items would make ten billion comparisons.
     cur = await conn.execute(
-        "DELETE FROM node_items WHERE node_id = %s AND NOT (item_id = ANY(%s)) "
-        "RETURNING item_id, fingerprint, outputs, run_id",
-        (node_id, ids),
+        "DELETE FROM node_items d USING ("
+        "  SELECT item_id FROM node_items WHERE node_id = %(node)s "
+        "  EXCEPT SELECT unnest(%(ids)s::text[])) gone "
+        "WHERE d.node_id = %(node)s AND d.item_id = gone.item_id "
+        "RETURNING d.item_id, d.fingerprint, d.outputs, d.run_id",
+        {"node": node_id, "ids": ids},
     )
     removed = [Removed(*row) for row in await cur.fetchall()]
     await conn.execute(
@@ -93,6 +98,12 @@ async def rows(conn: AsyncConnection, node_id: str) -> dict[str, ItemRow]:
         (node_id,),
     )
     return {row[0]: ItemRow(*row) for row in await cur.fetchall()}
+
+
+async def forget(conn: AsyncConnection, node_ids: Sequence[str]) -> None:
+    """The nodes' items are gone (outputs cleared, or no longer mapped): new ones start
+    afresh."""
+    await conn.execute("DELETE FROM node_items WHERE node_id = ANY(%s)", (list(node_ids),))
 
 
 async def outputs_of(conn: AsyncConnection, node_id: str) -> dict[str, str | None]:

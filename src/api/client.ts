@@ -1,16 +1,42 @@
-// The typed client of the fusionpipe REST API: the graph (graphClient.ts), runs, logs and outputs.
+// The typed client of the fusionpipe REST API: the graph (graphClient.ts), runs, logs, outputs,
+// and the items and metrics of mapped nodes.
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { GraphApi } from './graphClient';
 import { ApiError, errorMessage } from './http';
-import type { Kill, NodeLog, OutputListing, Run, RunPage, RunWithProgress, WhoAmI } from './types';
+import type {
+  ItemPage,
+  ItemQuery,
+  Kill,
+  MetricsBy,
+  MetricsTable,
+  NodeLog,
+  OutputListing,
+  Run,
+  RunPage,
+  RunScope,
+  RunWithProgress,
+  WhoAmI,
+} from './types';
+
+/** `path?key=value&...` with the keys whose value is given, or `path` alone. */
+function withQuery(path: string, fields: Record<string, string | number | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined && value !== '') {
+      query.set(key, String(value));
+    }
+  }
+  return query.size ? `${path}?${query.toString()}` : path;
+}
 
 export class FusionpipeApi extends GraphApi {
   // Runs
 
-  /** The whole pipeline, the nodes up to `until`, or the selected `node_ids`. */
-  startRun(pipelineId: string, scope: { node_ids?: string[]; until?: string } = {}): Promise<Run> {
+  /** The whole pipeline, the nodes up to `until`, or the selected `node_ids`; `items`: only
+   * some items of mapped nodes, or their failed ones. */
+  startRun(pipelineId: string, scope: RunScope = {}): Promise<Run> {
     return this.request<Run>('POST', `pipelines/${pipelineId}/runs`, scope);
   }
 
@@ -32,14 +58,11 @@ export class FusionpipeApi extends GraphApi {
     pipelineId: string,
     page: { limit: number; offset?: number; status?: string },
   ): Promise<RunPage> {
-    const query = new URLSearchParams({ limit: String(page.limit) });
-    if (page.offset) {
-      query.set('offset', String(page.offset));
-    }
-    if (page.status) {
-      query.set('status', page.status);
-    }
-    return this.request<RunPage>('GET', `pipelines/${pipelineId}/runs?${query.toString()}`);
+    const { limit, offset, status } = page;
+    return this.request<RunPage>(
+      'GET',
+      withQuery(`pipelines/${pipelineId}/runs`, { limit, offset: offset || undefined, status }),
+    );
   }
 
   run(runId: string): Promise<RunWithProgress> {
@@ -51,8 +74,23 @@ export class FusionpipeApi extends GraphApi {
     return (await this.request<WhoAmI>('GET', 'whoami')).username;
   }
 
-  outputs(nodeId: string): Promise<OutputListing> {
-    return this.request<OutputListing>('GET', `nodes/${nodeId}/outputs`);
+  /** What the node's data/ and reports/ hold; of a mapped node's `item`, that item's folder. */
+  outputs(nodeId: string, item?: string): Promise<OutputListing> {
+    return this.request<OutputListing>('GET', withQuery(`nodes/${nodeId}/outputs`, { item }));
+  }
+
+  /** A page of a mapped node's items, those with `status` or whose id holds `q`. */
+  items(nodeId: string, query: ItemQuery = {}): Promise<ItemPage> {
+    const { status, q, offset, limit } = query;
+    return this.request<ItemPage>(
+      'GET',
+      withQuery(`nodes/${nodeId}/items`, { status, q, offset: offset || undefined, limit }),
+    );
+  }
+
+  /** The values and metrics of a node's items, or of its runs, as one table. */
+  metrics(nodeId: string, by: MetricsBy): Promise<MetricsTable> {
+    return this.request<MetricsTable>('GET', withQuery(`nodes/${nodeId}/metrics`, { by }));
   }
 
   private outputUrl(nodeId: string, path: string, query = ''): string {
@@ -94,17 +132,17 @@ export class FusionpipeApi extends GraphApi {
     return (await this.request<{ runs: Run[] }>('GET', `nodes/${nodeId}/runs?limit=${limit}`)).runs;
   }
 
-  /** The log of the node's latest run (or of `runId`), its last `tail` lines if given. */
-  log(nodeId: string, options: { runId?: string; tail?: number } = {}): Promise<NodeLog> {
-    const query = new URLSearchParams();
-    if (options.runId) {
-      query.set('run_id', options.runId);
-    }
-    if (options.tail) {
-      query.set('tail', String(options.tail));
-    }
-    const suffix = query.size ? `?${query.toString()}` : '';
-    return this.request<NodeLog>('GET', `nodes/${nodeId}/log${suffix}`);
+  /** The log of the node's latest run (or of `runId`), its last `tail` lines if given; of one
+   * `item` of a mapped node, that item's log. */
+  log(
+    nodeId: string,
+    options: { runId?: string; tail?: number; item?: string } = {},
+  ): Promise<NodeLog> {
+    const { runId, tail, item } = options;
+    return this.request<NodeLog>(
+      'GET',
+      withQuery(`nodes/${nodeId}/log`, { item, run_id: runId, tail: tail || undefined }),
+    );
   }
 
   /** The address of the live events websocket. */

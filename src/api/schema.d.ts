@@ -823,7 +823,9 @@ export interface components {
       /** @description its outputs, relative to the node folder */
       folder: string;
       id: string;
-      metrics: Record<string, never>;
+      metrics: {
+        [key: string]: unknown;
+      };
       reason: string;
       run_id: string | null;
       stale_reasons: {
@@ -832,7 +834,9 @@ export interface components {
       }[];
       /** @enum {string} */
       status: 'ready' | 'running' | 'completed' | 'failed' | 'staledata';
-      values: Record<string, never>;
+      values: {
+        [key: string]: unknown;
+      };
     };
     ItemPage: {
       items: components['schemas']['Item'][];
@@ -876,10 +880,14 @@ export interface components {
       metrics: string[];
       rows: {
         id: string;
-        metrics: Record<string, never>;
+        metrics: {
+          [key: string]: unknown;
+        };
         run_id: string | null;
         status: string;
-        values: Record<string, never>;
+        values: {
+          [key: string]: unknown;
+        };
       }[];
       values: string[];
     };
@@ -1160,6 +1168,12 @@ export interface components {
       exit_code: number | null;
       fingerprint: string | null;
       finished_at: string | null;
+      items?: {
+        done: number;
+        failed: number;
+        running: number;
+        total: number;
+      } | null;
       made_from: {
         code_hash: string;
         environment_hash: string;

@@ -1,7 +1,7 @@
 // The objects of the REST API, as the server's OpenAPI document defines them: every type here is
 // an alias of the types `jlpm gen:api` generates from it (schema.d.ts), so the node JSON, the
 // graph, a run... have one home, the server's `handlers/api_schemas.py`.
-import type { components } from './schema';
+import type { components, operations } from './schema';
 
 type Schemas = components['schemas'];
 
@@ -28,6 +28,25 @@ export const NODE_KINDS = (Object.keys(KIND_ORDER) as NodeKind[]).sort(
 export type XY = GraphNode['position'];
 export type StaleReason = GraphNode['stale_reasons'][number];
 export type LockedBy = NonNullable<GraphNode['locked_by']>;
+
+/** A mapped node's items counted by status; the graph carries only these, never the list. */
+export type ItemCounts = NonNullable<GraphNode['items']>;
+/** One item of a mapped node: its values, status, last run, exit code and metrics; `folder` is
+ * relative to the node folder (`data/shot=30101`). */
+export type Item = Schemas['Item'];
+/** `GET nodes/{id}/items`: one page of a mapped node's items and how many match in all. */
+export type ItemPage = Schemas['ItemPage'];
+/** `GET nodes/{id}/metrics`: the values and metrics per item, or per run of the node. */
+export type MetricsTable = Schemas['Metrics'];
+export type MetricsBy = MetricsTable['by'];
+export type MetricsRow = MetricsTable['rows'][number];
+/** Which items of a mapped node to list: by status, by a part of their id, one page of them. */
+export type ItemQuery = NonNullable<operations['nodeItems']['parameters']['query']>;
+/** What a run covers: the whole pipeline (nothing given), the nodes up to `until`, the selected
+ * `node_ids`; `items` narrows mapped nodes to some of their items, or to the failed ones. */
+export type RunScope = NonNullable<
+  operations['startRun']['requestBody']
+>['content']['application/json'];
 
 /** `GET nodes/{id}`: a node with the pipelines holding it, its kernel and environment. */
 export type NodeDetails = Schemas['NodeDetails'];

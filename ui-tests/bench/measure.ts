@@ -22,56 +22,74 @@ export interface Drawn {
 }
 
 /**
- * Seconds from executing the lab command `command` for the pipeline until its tab is drawn as
- * `drawn` says, painted (the frame after the last change is the one the user sees); the tab is
- * then closed, so that the next opening starts afresh.
+ * In the page: the time (`performance.now()`) of the first frame painted once `drawn` holds.
+ * Self-contained, as Playwright runs it in the page.
  */
-export function timeOpening(
+function drawnAt(drawn: Drawn): Promise<number> {
+  const done = (): boolean => {
+    const widget = document.getElementById(drawn.widgetId);
+    const items = widget?.querySelectorAll<HTMLElement>(drawn.items) ?? [];
+    const counter = drawn.counter;
+    return (
+      items.length === drawn.expected &&
+      Array.from(items).every((item) => item.style.visibility !== 'hidden') &&
+      (!counter || !!widget?.querySelector(counter.selector)?.textContent?.includes(counter.says))
+    );
+  };
+  return new Promise<number>((resolve) => {
+    const poll = (): void => {
+      if (done()) {
+        // The frame after the last change is the one the user sees.
+        requestAnimationFrame(() => resolve(performance.now()));
+      } else {
+        requestAnimationFrame(poll);
+      }
+    };
+    poll();
+  });
+}
+
+/** Seconds from just before `act` (a command, a click) until the page is drawn as `drawn` says,
+ * painted; timed by the page's own clock. */
+export async function timeAction(
+  page: LabPage,
+  act: () => Promise<unknown>,
+  drawn: Drawn,
+): Promise<number> {
+  const started = await page.evaluate(() => performance.now());
+  await act();
+  return ((await page.evaluate(drawnAt, drawn)) - started) / 1000;
+}
+
+/**
+ * Seconds from executing the lab command `command` for the pipeline until its tab is drawn as
+ * `drawn` says; the tab is then closed, so that the next opening starts afresh.
+ */
+export async function timeOpening(
   page: LabPage,
   command: string,
   pipelineId: string,
   drawn: Drawn,
 ): Promise<number> {
-  return page.evaluate(
-    async ({ command, pipelineId, drawn }) => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const app = (window as any).jupyterapp;
-      const started = performance.now();
-      await app.commands.execute(command, { pipelineId });
-      const done = (): boolean => {
-        const widget = document.getElementById(drawn.widgetId);
-        const items = widget?.querySelectorAll<HTMLElement>(drawn.items) ?? [];
-        const counter = drawn.counter;
-        return (
-          items.length === drawn.expected &&
-          Array.from(items).every((item) => item.style.visibility !== 'hidden') &&
-          (!counter ||
-            !!widget?.querySelector(counter.selector)?.textContent?.includes(counter.says))
-        );
-      };
-      await new Promise<void>((resolve) => {
-        const poll = (): void => {
-          if (done()) {
-            requestAnimationFrame(() => resolve());
-          } else {
-            requestAnimationFrame(poll);
-          }
-        };
-        poll();
-      });
-      const elapsed = (performance.now() - started) / 1000;
-      for (const widget of Array.from(app.shell.widgets('main')) as {
-        id: string;
-        dispose(): void;
-      }[]) {
-        if (widget.id === drawn.widgetId) {
-          widget.dispose();
-        }
+  const run = () =>
+    page.evaluate(
+      async ({ command, pipelineId }) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        await (window as any).jupyterapp.commands.execute(command, { pipelineId });
+      },
+      { command, pipelineId },
+    );
+  const elapsed = await timeAction(page, run, drawn);
+  await page.evaluate((widgetId) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const shell = (window as any).jupyterapp.shell;
+    for (const widget of Array.from(shell.widgets('main')) as { id: string; dispose(): void }[]) {
+      if (widget.id === widgetId) {
+        widget.dispose();
       }
-      return elapsed;
-    },
-    { command, pipelineId, drawn },
-  );
+    }
+  }, drawn.widgetId);
+  return elapsed;
 }
 
 /**

@@ -19,6 +19,8 @@ export interface RestNode {
   locked: boolean;
   group: string | null;
   position: { x: number; y: number };
+  /** A mapped node's items counted by status; null when it is not mapped. */
+  items: { total: number; completed: number; failed: number } | null;
 }
 
 /** A pipeline as `GET pipelines/{id}` answers it. */
@@ -112,6 +114,29 @@ export function rest(request: APIRequestContext) {
     },
 
     finished,
+
+    /**
+     * Maps the node over a grid of `side` x `side` values (`a` and `b`, 0 to side - 1) and has
+     * the server make its items: they exist once a run of the node has begun, which is then
+     * cancelled (most items are left to run; a small grid may have run in full).
+     */
+    async mapGrid(pipelineId: string, nodeId: string, side: number) {
+      const values = Array.from({ length: side }, (_, index) => index).join(', ');
+      const content = `map:\n  a: [${values}]\n  b: [${values}]\n`;
+      const saved = await call('PUT', `nodes/${nodeId}/parameters`, { content });
+      expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+      const run = await post(`pipelines/${pipelineId}/runs`, { node_ids: [nodeId] });
+      const counted = async () => {
+        const node = (await get(`pipelines/${pipelineId}`)).nodes.find(
+          (found: RestNode) => found.id === nodeId,
+        );
+        return node?.items?.total ?? 0;
+      };
+      await expect.poll(counted, { timeout: 60000 }).toBe(side * side);
+      // Refused (409) when the run has ended already: nothing left to cancel.
+      await call('POST', `runs/${run.id}/cancel`, {});
+      await finished(run.id, /^(cancelled|failed|completed)$/);
+    },
 
     /** Runs the whole pipeline and waits until the run's status matches `ends` (completed). */
     async run(pipelineId: string, ends?: RegExp) {

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ...folders.permissions import closed_to_others
 from ...models import NodeKind, Pipeline
 from ...store import pipelines as pipeline_store
 from ...store.database import Database
@@ -133,7 +134,8 @@ class ExampleService(ServiceBase):
         )
         code = Path(created["folder"]) / "code"
         for name, source in node.code.items():
-            (code / name).write_text(example_file(source))
+            with open(code / name, "w", opener=closed_to_others) as stream:
+                stream.write(example_file(source))
         if node.parameters:
             await self._nodes.set_parameters(created["id"], example_file(node.parameters))
         await self._nodes.update(pipeline_id, created["id"], notes=node.notes)

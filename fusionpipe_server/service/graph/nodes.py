@@ -16,6 +16,7 @@ from ...models import NodeKind, Status, TrashItem, new_id
 from ...store import edges as edge_store
 from ...store import events
 from ...store import fingerprints as fp_store
+from ...store import items as item_store
 from ...store import nodes as node_store
 from ...store import runs as run_store
 from ...store.database import Database
@@ -242,6 +243,8 @@ class NodeService(ServiceBase):
             declared = mapping.parse_map(new_values)
             if declared is not None:
                 await self._check_map(unit.conn, node_id, path, declared)
+            else:
+                await item_store.forget(unit.conn, [node_id])
             previous_text = parameters.read_parameters_text(path)
             previous = await asyncio.to_thread(parameters.parse_parameters_or_none, previous_text)
             # Scheduling keys (timeout, retries, resources...) do not change what a node makes.
@@ -318,6 +321,7 @@ class NodeService(ServiceBase):
             changes.update({node_id: Status.READY for node_id in node_ids})
             await apply_statuses(unit, changes)
             await fp_store.forget_outputs(unit.conn, node_ids)
+            await item_store.forget(unit.conn, node_ids)
             unit.touched.update(node_ids)
             for node in nodes:
                 path = folders.node_path(self.settings.data_path, node.folder)

@@ -12,6 +12,7 @@ item re-made leaves every other item alone.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from .attempts import Attempts, read_metrics
 from .jobs import ItemJob, item_logs, metrics_file, node_job
 from .parts import EngineParts
 from .placement import Placement
+
+log = logging.getLogger(__name__)
 
 # What a run asks of a mapped node's items: these ids, or the failed ones ("failed").
 Selection = list[str] | str
@@ -116,6 +119,7 @@ class MappedRun:
         self.declared: Declaration = plan.mapped
         self.log_path = folder / "logs" / f"{run_id}.log"
         self._announced = 0.0
+        self._trailing: asyncio.Task[None] | None = None
 
     async def execute(self, selection: Selection | None) -> bool:
         """Run the items that need it (of ``selection``); True when every item is completed."""
@@ -138,6 +142,7 @@ class MappedRun:
         for gone in removed:
             await self._put_away(gone.id, gone.fingerprint, gone.run_id, gone.outputs)
         chosen = _chosen(items, known, selection)
+        present = await asyncio.to_thread(_present, self.folder, chosen)
         todo = []
         for item in chosen:
             fingerprint = item_fingerprint(self.now.fingerprint, item.values, reads.get(item.id))
@@ -145,6 +150,7 @@ class MappedRun:
             if (
                 was.status == "completed"
                 and was.fingerprint == fingerprint
+                and item.id in present
                 and not self.row.stale_manual
             ):
                 continue
@@ -290,16 +296,31 @@ class MappedRun:
         await asyncio.to_thread(folders.purge, folder)
 
     async def counted(self, *, now: bool = False) -> None:
-        """Tell the canvases the node's item counts, at most every COUNTS_EVERY_SECONDS."""
-        moment = time.monotonic()
-        if now or moment - self._announced >= COUNTS_EVERY_SECONDS:
-            self._announced = moment
-            await self.parts.recorder.items_counted(self.run_id, self.pipeline_id, self.row.id)
+        """Tell the canvases the node's item counts, at most every COUNTS_EVERY_SECONDS: a
+        change inside a window is told at its end, so the counts never lag behind."""
+        wait = COUNTS_EVERY_SECONDS - (time.monotonic() - self._announced)
+        if now or wait <= 0:
+            await self._announce()
+        elif self._trailing is None or self._trailing.done():
+            self._trailing = asyncio.create_task(self._announce_in(wait))
+
+    async def _announce_in(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        try:
+            await self._announce()
+        except Exception:  # the counts are told again at the node's end
+            log.exception("fusionpipe: could not announce the items of %s", self.row.id)
+
+    async def _announce(self) -> None:
+        self._announced = time.monotonic()
+        await self.parts.recorder.items_counted(self.run_id, self.pipeline_id, self.row.id)
 
     # -- the node's outcome ------------------------------------------------------------------
 
     async def _outcome(self, selection: Selection | None) -> bool:
         recorder, node_id = self.parts.recorder, self.row.id
+        if self._trailing is not None:
+            self._trailing.cancel()
         await self.counted(now=True)
         async with self.parts.db.transaction() as conn:
             counted = (await item_store.counts(conn, [node_id])).get(node_id, {"total": 0})
@@ -343,6 +364,12 @@ def _chosen(
         return [item for item in items if known[item.id].status == "failed"]
     wanted = set(selection)
     return [item for item in items if item.id in wanted]
+
+
+def _present(folder: Path, items: list[Item]) -> set[str]:
+    """The items whose outputs folder exists (one deleted by hand runs again)."""
+    data = folder / "data"
+    return {item.id for item in items if (data / item.id).is_dir()}
 
 
 def _make_folders(folder: Path, item_id: str) -> None:

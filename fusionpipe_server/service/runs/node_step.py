@@ -15,6 +15,7 @@ from ...core import planning
 from ...folders import node_folders as folders
 from ...folders.logs import note
 from ...models import Status
+from ...store import items as item_store
 from ...store import nodes as node_store
 from ...store import runs as run_store
 from ...store.fingerprints import FingerprintRow
@@ -153,6 +154,8 @@ class NodeStep:
                 )
                 return await mapped.execute(selection)
             await self._make_room(row, previous, now, folder)
+            async with self.parts.db.transaction() as conn:
+                await item_store.forget(conn, [row.id])  # mapped once, not any more
             return await self.attempts.execute(run_id, pipeline_id, row, now, folder, plan, gpus)
         except TakenOver:
             raise

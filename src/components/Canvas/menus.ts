@@ -28,7 +28,10 @@ export function nodeMenu(actions: CanvasActions, node: PipelineFlowNode): MenuEn
     const label = busy.length > 1 ? `Kill (${busy.length} nodes)` : 'Kill';
     entries.push({ label, run: () => model.kill(busy.map((n) => n.id)), danger: true });
   }
+  // A mapped node compares its items; any node, its runs.
+  const by = data.items ? 'items' : 'runs';
   entries.push(
+    { label: `Compare ${by}…`, id: 'compare', run: () => model.app.showCompare(node.id, by) },
     'separator',
     { label: 'Rename…', run: () => actions.renameNode(node) },
     { label: 'Set completed' + many, run: () => model.setStatus(ids, 'completed') },

@@ -1,6 +1,9 @@
 // How the Runs view words a run: pure functions of the data.
 import type { Run, RunNode } from '../../api';
 
+/** A mapped node's items in one run: those it executes, how many have ended, failed, run. */
+export type RunItems = NonNullable<RunNode['items']>;
+
 /** Seconds from start to end of a run; null while it has not both started and ended. */
 export function runDuration(run: Run): number | null {
   if (!run.started_at || !run.finished_at) {
@@ -32,4 +35,17 @@ export function attemptsText(node: RunNode): string {
       return `attempt ${attempt.attempt}: ${attempt.reason || 'running'}${took}`;
     })
     .join('\n');
+}
+
+/** "120 of 500 items, 3 failed, 2 running": a mapped node's items in one run. */
+export function itemsText(items: RunItems): string {
+  const total = `${items.total.toLocaleString('en')} item${items.total === 1 ? '' : 's'}`;
+  const parts = [`${items.done.toLocaleString('en')} of ${total}`];
+  if (items.failed) {
+    parts.push(`${items.failed.toLocaleString('en')} failed`);
+  }
+  if (items.running) {
+    parts.push(`${items.running.toLocaleString('en')} running`);
+  }
+  return parts.join(', ');
 }

@@ -12,6 +12,7 @@ import {
   askWithData,
   confirmTyped,
 } from '../common/dialogs';
+import { download } from '../common/download';
 import type { MenuItem } from '../common/menu';
 
 /** What the sidebar needs from the rest of the lab. */
@@ -78,15 +79,7 @@ export async function exportPipeline(host: SidebarHost, pipeline: Pipeline): Pro
   if (!exported) {
     return;
   }
-  const link = document.createElement('a');
-  link.href = URL.createObjectURL(exported.zip);
-  link.download = exported.name;
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The download has its own copy once it started: the object URL can go with the next task.
-  window.setTimeout(() => URL.revokeObjectURL(link.href));
+  download(exported.zip, exported.name);
 }
 
 /** Asks for a zip an export made, imports it into the project and opens the new pipeline. */
