@@ -82,7 +82,14 @@ def _sub_folder(name: str) -> str:
 
 
 def get_current_node_folder_path_data() -> str:
-    return _sub_folder("data")
+    """This node's data folder; while fusionpipe runs one item of a mapped node, that item's own
+    folder (as ``fusionpipe.data_dir()``), so that the items of old code never overwrite one
+    another's outputs."""
+    get_current_node_folder_path()  # a ValueError outside a node, as in the original
+    path = fusionpipe.data_dir()
+    if not path.is_dir():
+        raise FileNotFoundError(f"the node's data folder does not exist: {path}")
+    return str(path)
 
 
 def get_current_node_folder_path_code() -> str:

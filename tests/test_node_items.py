@@ -317,3 +317,14 @@ def test_importing_the_package_stays_cheap(tmp_path):
     """
     result = run([sys.executable, "-c", textwrap.dedent(source)], tmp_path)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_the_original_api_writes_an_item_into_its_own_folder(data, monkeypatch):
+    from fp_user_utils import user_api
+
+    fit = data / "pr_1" / "n_fit"
+    monkeypatch.setenv("FUSIONPIPE_NODE_FOLDER", str(fit))
+    assert user_api.get_current_node_folder_path_data() == str(fit / "data")
+    for name, value in item_environment(fit, "slope=0.5", {"slope": 0.5}, along="01").items():
+        monkeypatch.setenv(name, value)
+    assert user_api.get_current_node_folder_path_data() == str(fit / "data" / "slope=0.5")

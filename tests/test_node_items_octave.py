@@ -9,6 +9,7 @@ import json
 import pytest
 import test_node_api_octave as base
 
+import fp_user_utils
 from fusionpipe_server.folders import node_folders as folders
 from fusionpipe_server.folders import parameters
 from fusionpipe_server.models import NodeKind
@@ -187,3 +188,11 @@ def test_a_gathering_node_lists_the_items_of_its_input(octave_executable, data, 
     ]
     assert lines[5] == "fusionpipe:noItems"
     assert lines[6].startswith("input 02 ('model') has no items: it is not a mapped node")
+
+
+def test_the_original_helpers_write_an_item_into_its_own_folder(octave_executable, data, tmp_path):
+    helpers = str(fp_user_utils.matlab_path().parent).replace("'", "''")
+    script = f"addpath(genpath('{helpers}')); disp(get_current_node_folder_path_data());"
+    result = octave(octave_executable, script, tmp_path, item_env(data))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(data / "pr_1" / "n_fit" / "data" / "slope=0.5")
