@@ -25,6 +25,7 @@ from ...folders import item_folders
 from ...folders import node_folders as folders
 from ...folders import venvs as environments
 from ...folders.logs import note
+from ...folders.permissions import make_folder
 from ...models import KILLED_BY, NodeKind
 from ...store import items as item_store
 from ...store import nodes as node_store
@@ -374,5 +375,5 @@ def _present(folder: Path, items: list[Item]) -> set[str]:
 
 def _make_folders(folder: Path, item_id: str) -> None:
     item_folders.prepare(folder, item_id)
-    item_logs(folder, item_id).mkdir(parents=True, exist_ok=True)
-    (folder / "reports" / "items" / item_id).mkdir(parents=True, exist_ok=True)
+    make_folder(item_logs(folder, item_id), parents=True, exist_ok=True)
+    make_folder(folder / "reports" / "items" / item_id, parents=True, exist_ok=True)
