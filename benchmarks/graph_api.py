@@ -16,10 +16,14 @@ def floors(server: Server) -> dict[str, float]:
     return {"request": min(empty), "select": sorted(select)[len(select) // 2]}
 
 
-def bulk_pipeline(server: Server, project_id: str, size: int) -> tuple[str, list[str]]:
+def bulk_pipeline(
+    server: Server, project_id: str, size: int, tag: str | None = None
+) -> tuple[str, list[str]]:
     """A pipeline of ``size`` nodes (a chain with a fan of side branches) inserted with SQL:
-    building it request by request would take minutes and measure nothing we care about."""
-    pipeline = server.call("POST", "pipelines", {"project_id": project_id, "tag": f"bulk-{size}"})
+    building it request by request would take minutes and measure nothing we care about.
+    Tagged ``bulk-<size>`` unless told (pipeline tags are unique)."""
+    tag = tag or f"bulk-{size}"
+    pipeline = server.call("POST", "pipelines", {"project_id": project_id, "tag": tag})
     ids = [f"n_{secrets.token_hex(8)}" for _ in range(size)]
     with server.sql() as conn, conn.cursor() as cur:
         cur.executemany(

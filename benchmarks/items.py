@@ -191,7 +191,7 @@ def measure(server: Server, node_overhead: float) -> list[Row]:
             )
         )
 
-        big, ids = bulk_pipeline(server, project, 1000)
+        big, ids = bulk_pipeline(server, project, 1000, tag="bulk-1000-items")
         plain = timed(lambda: server.call("GET", f"pipelines/{big}"), 30)
         many_items(server, ids[500], 10 * ITEMS)
         fetched = server.call("GET", f"pipelines/{big}")

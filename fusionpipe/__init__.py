@@ -203,7 +203,7 @@ class Parent(_Record):
         return DataDir(outputs)
 
     def items(self) -> list[Item]:
-        """Every item of this parent, a mapped node, in the order of its last run.
+        """Every item of this parent, a mapped node, in the order its ``map:`` declares them.
 
         Read from the ``items.json`` fusionpipe writes in the parent's folder after each run,
         failed items included (check ``status``). ``ValueError`` when the parent is not mapped

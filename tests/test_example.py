@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -86,13 +87,18 @@ def test_the_example_runs_end_to_end_from_the_command_line(database_url, data_pa
 
     ran = fusionpipe(database_url, data_path, "run", "example")
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    finished = [line.split(maxsplit=1) for line in ran.stdout.splitlines()[1:-1]]
-    assert sorted((state, rest.rsplit(" ", 1)[0]) for state, rest in finished) == [
-        ("ok", "fit"),
-        ("ok", "make data"),
-        ("ok", "plot"),
-        ("ok", "report"),
+    # "ok   fit 6.0s", and for the mapped node "ok   make data 0.6s [3 of 3 items completed]".
+    finished = [
+        re.fullmatch(r"\s*(\w+)\s+(.+) [\d.]+s( \[.+ items .+\])?", line)
+        for line in ran.stdout.splitlines()[1:-1]
     ]
+    assert all(finished), ran.stdout
+    assert sorted((m[1], m[2], m[3] or "") for m in finished if m) == [
+        ("ok", "fit", ""),
+        ("ok", "make data", " [3 of 3 items completed]"),
+        ("ok", "plot", ""),
+        ("ok", "report", ""),
+    ], ran.stdout
     assert ran.stdout.splitlines()[-1] == "fusionpipe: run completed"
 
     # make data ran once per slope, each item in its own folder, listed for the nodes gathering.

@@ -1,8 +1,8 @@
 function items = fp_parent_items(slot_or_tag)
 % FP_PARENT_ITEMS  Every item of a mapped input, by slot ('01' or 1) or else by tag: a struct
 %   array with the fields id, values (a struct), status ('completed', 'failed'...) and
-%   data_dir (the item's folder, data/<id> in the parent's folder), in the order of the
-%   parent's last run. Read from the items.json fusionpipe writes there after each run.
+%   data_dir (the item's folder, data/<id> in the parent's folder), in the order its map:
+%   declares them. Read from the items.json fusionpipe writes there after each run.
 %   Raises fusionpipe:noItems when the input is not mapped or has not run yet.
   p = fp_parent(slot_or_tag);
   path = fullfile(p.folder, 'items.json');
