@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +50,15 @@ async def newest(conn: AsyncConnection, fingerprint: str) -> list[CacheEntry]:
             (fingerprint,),
         )
         return await cur.fetchall()
+
+
+async def with_fingerprints(conn: AsyncConnection, fingerprints: Sequence[str]) -> set[str]:
+    """Which of these fingerprints the cache has entries for (one query for many items)."""
+    cur = await conn.execute(
+        "SELECT DISTINCT fingerprint FROM output_cache WHERE fingerprint = ANY(%s)",
+        (list(fingerprints),),
+    )
+    return {row[0] for row in await cur.fetchall()}
 
 
 async def oldest_first(conn: AsyncConnection) -> list[CacheEntry]:

@@ -230,14 +230,14 @@ async def run_progress(conn: AsyncConnection, run_id: str) -> dict[str, dict[str
 async def started(conn: AsyncConnection, run_id: str, node_id: str, item_id: str) -> None:
     await conn.execute(
         "UPDATE node_items SET status = 'running', run_id = %s, started_at = now(), "
-        "finished_at = NULL, exit_code = NULL, reason = '', attempts = 0, stale_reasons = '[]' "
+        "finished_at = NULL, exit_code = NULL, reason = '', attempts = 1, stale_reasons = '[]' "
         "WHERE node_id = %s AND item_id = %s",
         (run_id, node_id, item_id),
     )
     await conn.execute(
-        "INSERT INTO run_items (run_id, node_id, item_id, status, started_at) "
-        "VALUES (%s, %s, %s, 'running', now()) ON CONFLICT (run_id, node_id, item_id) "
-        "DO UPDATE SET status = 'running', started_at = now()",
+        "INSERT INTO run_items (run_id, node_id, item_id, status, attempts, started_at) "
+        "VALUES (%s, %s, %s, 'running', 1, now()) ON CONFLICT (run_id, node_id, item_id) "
+        "DO UPDATE SET status = 'running', attempts = 1, started_at = now()",
         (run_id, node_id, item_id),
     )
 

@@ -68,6 +68,11 @@ class OutputCache(ServiceBase):
                 return entry
         return None
 
+    async def cached(self, fingerprints: list[str]) -> set[str]:
+        """Which of these fingerprints may be restored: ask ``find`` only for those."""
+        async with self.db.transaction() as conn:
+            return await cache_store.with_fingerprints(conn, fingerprints)
+
     async def restore(self, entry: CacheEntry, outputs_folder: Path) -> None:
         await asyncio.to_thread(
             cache_folders.restore, self.settings.data_path / entry.folder, outputs_folder

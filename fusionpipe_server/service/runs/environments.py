@@ -19,6 +19,7 @@ from typing import BinaryIO
 from ...folders import kernels
 from ...folders import node_folders as folders
 from ...folders import venvs as environments
+from ...folders.permissions import closed_to_others, make_folder
 from ...live.background import cancel
 from ...store import events
 from ...store import nodes as node_store
@@ -121,7 +122,8 @@ class EnvironmentService(ServiceBase):
                 # The node's kernel now runs on its own environment.
                 kernels.write_kernelspec(self.settings.data_path, node_id, tag, folder)
             else:
-                failed.write_text(env.fingerprint())
+                with open(failed, "w", opener=closed_to_others) as marker:
+                    marker.write(env.fingerprint())
             return built
         finally:
             _release(lock)
@@ -147,8 +149,9 @@ def _needs_building(folder: Path) -> bool:
 
 def _acquire(logs: Path) -> BinaryIO:
     """Wait for, then hold, the node's build lock (see ``state``)."""
-    logs.mkdir(parents=True, exist_ok=True)
-    handle = (logs / LOCK_FILE).open("ab")
+    make_folder(logs, parents=True, exist_ok=True)
+    # Held past this function, until _release: no context manager.
+    handle = open(logs / LOCK_FILE, "ab", opener=closed_to_others)  # noqa: SIM115
     fcntl.flock(handle, fcntl.LOCK_EX)
     return handle
 

@@ -25,6 +25,7 @@ from ...folders import item_folders
 from ...folders import node_folders as folders
 from ...folders import venvs as environments
 from ...folders.logs import note
+from ...folders.permissions import make_folder
 from ...models import KILLED_BY, NodeKind
 from ...store import items as item_store
 from ...store import nodes as node_store
@@ -66,9 +67,12 @@ class ItemUnit:
         return self.mapped.parts.running.killed_by(self.node_id)
 
     async def started(self, backend: str, pid: int | None, attempt: int, of: int) -> None:
-        await self.mapped.parts.recorder.item_attempt(
-            self.run_id, self.node_id, self.item.id, attempt
-        )
+        recorder = self.mapped.parts.recorder
+        if attempt == 1:
+            await recorder.item_started(self.run_id, self.node_id, self.item.id)
+            await self.mapped.counted()
+        else:
+            await recorder.item_attempt(self.run_id, self.node_id, self.item.id, attempt)
 
     async def finished(self, attempt: int, code: int, why: str) -> None:
         return None  # the item's end is recorded once, by succeed or fail
@@ -120,6 +124,7 @@ class MappedRun:
         self.log_path = folder / "logs" / f"{run_id}.log"
         self._announced = 0.0
         self._trailing: asyncio.Task[None] | None = None
+        self._cached: set[str] = set()  # fingerprints of items the output cache holds
 
     async def execute(self, selection: Selection | None) -> bool:
         """Run the items that need it (of ``selection``); True when every item is completed."""
@@ -162,6 +167,8 @@ class MappedRun:
             + "\n",
         )
         await recorder.items_planned(self.run_id, self.row.id, [item.id for item, _, _ in todo])
+        if self.now.scan.cache_outputs and not self.row.stale_manual:
+            self._cached = await self.parts.cache.cached([f for _, f, _ in todo])
         await self._run_all(todo)
         if todo and self._stopped():
             await recorder.items_unstarted(self.run_id, self.row.id, "not started: stopped")
@@ -220,8 +227,6 @@ class MappedRun:
     async def _item(
         self, item: Item, fingerprint: str, was: item_store.ItemRow, gpus: list[str]
     ) -> bool:
-        await self.parts.recorder.item_started(self.run_id, self.row.id, item.id)
-        await self.counted()
         logs = item_logs(self.folder, item.id)
         log_path = logs / f"{self.run_id}.log"
         outputs = self.folder / "data" / item.id
@@ -231,7 +236,7 @@ class MappedRun:
         header = f"fusionpipe: run {self.run_id}, node {self.row.id}, item {item.id}\n"
         await note(log_path, header)
         cached = None
-        if self.now.scan.cache_outputs and not self.row.stale_manual:
+        if fingerprint in self._cached:
             cached = await self.parts.cache.find(fingerprint, self.row.id)
         if cached is not None:
             await self.parts.cache.restore(cached, outputs)
@@ -374,5 +379,5 @@ def _present(folder: Path, items: list[Item]) -> set[str]:
 
 def _make_folders(folder: Path, item_id: str) -> None:
     item_folders.prepare(folder, item_id)
-    item_logs(folder, item_id).mkdir(parents=True, exist_ok=True)
-    (folder / "reports" / "items" / item_id).mkdir(parents=True, exist_ok=True)
+    make_folder(item_logs(folder, item_id), parents=True, exist_ok=True)
+    make_folder(folder / "reports" / "items" / item_id, parents=True, exist_ok=True)
