@@ -119,9 +119,10 @@ class Engine:
 
 def nothing_to_run(started: dict[str, Any]) -> bool:
     """A run may have ended by the time its start is answered only when it had nothing to
-    execute: every node skipped, decided while it was planned."""
+    execute: every node skipped, decided while it was planned, or started no process (a
+    mapped node whose items were all up to date)."""
     return started["status"] == "completed" and all(
-        node["status"] == "skipped" for node in started["nodes"]
+        node["status"] == "skipped" or not node["tries"] for node in started["nodes"]
     )
 
 

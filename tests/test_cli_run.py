@@ -17,18 +17,7 @@ from test_nodes_api import add_node, connect, setup_pipeline
 
 
 async def fusionpipe_run(database_url, data_path, *args):
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fusionpipe_server.cli",
-        "run",
-        *args,
-        env={**os.environ, "DATABASE_URL": database_url, "FUSIONPIPE_DATA_PATH": str(data_path)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    return process.returncode, output.decode()
+    return await fusionpipe_command(database_url, data_path, "run", *args)
 
 
 async def test_run_until_a_node_by_tags_and_report_progress(api, database_url, data_path):

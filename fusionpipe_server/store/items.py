@@ -65,30 +65,57 @@ async def sync(
     conn: AsyncConnection, node_id: str, items: Sequence[tuple[str, dict[str, Any]]]
 ) -> tuple[dict[str, ItemRow], list[Removed]]:
     """Make the node's items those given (id, values), in this order: new ones are ``ready``,
-    known ones keep their state, others are removed. Every item's row, and the removed."""
-    ids = [item_id for item_id, _ in items]
-    # EXCEPT, a hashed set difference: "NOT item_id = ANY(ids)" compares every row with
-    # every id, which 100,000 items would make ten billion comparisons.
+    known ones keep their state, others are removed. Every item's row, and the removed.
+
+    Compared here with what the node has, so that only what changed is written: adding one
+    item to a thousand writes one row."""
     cur = await conn.execute(
-        "DELETE FROM node_items d USING ("
-        "  SELECT item_id FROM node_items WHERE node_id = %(node)s "
-        "  EXCEPT SELECT unnest(%(ids)s::text[])) gone "
-        "WHERE d.node_id = %(node)s AND d.item_id = gone.item_id "
-        "RETURNING d.item_id, d.fingerprint, d.outputs, d.run_id",
-        {"node": node_id, "ids": ids},
+        "SELECT item_id, item_values, status, fingerprint, outputs, run_id, position "
+        "FROM node_items WHERE node_id = %s",
+        (node_id,),
     )
-    removed = [Removed(*row) for row in await cur.fetchall()]
-    await conn.execute(
-        "INSERT INTO node_items (node_id, item_id, position, item_values) "
-        "SELECT %s, i.id, i.pos, i.vals FROM unnest(%s::text[], %s::int[], %s::jsonb[]) "
-        "  AS i(id, pos, vals) "
-        "ON CONFLICT (node_id, item_id) DO UPDATE SET position = excluded.position, "
-        "  item_values = excluded.item_values "
-        "WHERE node_items.position <> excluded.position "
-        "   OR node_items.item_values <> excluded.item_values",
-        (node_id, ids, list(range(len(ids))), [Jsonb(values) for _, values in items]),
-    )
-    return await rows(conn, node_id), removed
+    known, stored = {}, {}
+    for *row, position in await cur.fetchall():
+        known[row[0]] = ItemRow(*row)
+        stored[row[0]] = position
+    wanted = {item_id: position for position, (item_id, _) in enumerate(items)}
+    gone = [item_id for item_id in known if item_id not in wanted]
+    removed: list[Removed] = []
+    if gone:
+        cur = await conn.execute(
+            "DELETE FROM node_items WHERE node_id = %s AND item_id = ANY(%s) "
+            "RETURNING item_id, fingerprint, outputs, run_id",
+            (node_id, gone),
+        )
+        removed = [Removed(*row) for row in await cur.fetchall()]
+    changed = [
+        (item_id, position, values)
+        for position, (item_id, values) in enumerate(items)
+        if item_id not in known or stored[item_id] != position or known[item_id].values != values
+    ]
+    if changed:
+        await conn.execute(
+            "INSERT INTO node_items (node_id, item_id, position, item_values) "
+            "SELECT %s, i.id, i.pos, i.vals FROM unnest(%s::text[], %s::int[], %s::jsonb[]) "
+            "  AS i(id, pos, vals) "
+            "ON CONFLICT (node_id, item_id) DO UPDATE SET position = excluded.position, "
+            "  item_values = excluded.item_values",
+            (
+                node_id,
+                [item_id for item_id, _, _ in changed],
+                [position for _, position, _ in changed],
+                [Jsonb(values) for _, _, values in changed],
+            ),
+        )
+    synced = {}
+    for item_id, values in items:
+        was = known.get(item_id)
+        synced[item_id] = (
+            ItemRow(item_id, values, "ready", None, None, None)
+            if was is None
+            else ItemRow(item_id, values, was.status, was.fingerprint, was.outputs, was.run_id)
+        )
+    return synced, removed
 
 
 async def rows(conn: AsyncConnection, node_id: str) -> dict[str, ItemRow]:
