@@ -133,16 +133,6 @@ async def forget(conn: AsyncConnection, node_ids: Sequence[str]) -> None:
     await conn.execute("DELETE FROM node_items WHERE node_id = ANY(%s)", (list(node_ids),))
 
 
-async def outputs_of(conn: AsyncConnection, node_id: str) -> dict[str, str | None]:
-    """What each item's last success left (the digest of its folder): what a child mapped
-    along it reads, item by item."""
-    cur = await conn.execute(
-        "SELECT item_id, outputs FROM node_items WHERE node_id = %s AND status = 'completed'",
-        (node_id,),
-    )
-    return {row[0]: row[1] for row in await cur.fetchall()}
-
-
 async def manifest(conn: AsyncConnection, node_id: str) -> list[dict[str, Any]]:
     """Every item with its values and status, for ``items.json``."""
     async with conn.cursor(row_factory=dict_row) as cur:
@@ -326,30 +316,6 @@ async def finished(
     )
 
 
-async def restored(
-    conn: AsyncConnection,
-    run_id: str,
-    node_id: str,
-    item_id: str,
-    *,
-    fingerprint: str,
-    outputs: str,
-    from_run: str,
-) -> None:
-    await finished(
-        conn,
-        run_id,
-        node_id,
-        item_id,
-        status="completed",
-        exit_code=None,
-        reason=f"restored from run {from_run}",
-        metrics={},
-        fingerprint=fingerprint,
-        outputs=outputs,
-    )
-
-
 async def end_running(conn: AsyncConnection, node_id: str, reason: str) -> None:
     """Items a node's execution left ``running`` (a crash, a take-over) end ``failed``."""
     await conn.execute(
@@ -373,49 +339,3 @@ async def existing(conn: AsyncConnection, node_id: str, item_ids: Sequence[str])
         (node_id, list(item_ids)),
     )
     return {row[0] for row in await cur.fetchall()}
-
-
-async def metrics_by_item(conn: AsyncConnection, node_id: str, limit: int) -> list[dict[str, Any]]:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT item_id AS id, status, run_id, item_values AS values, metrics "
-            "FROM node_items WHERE node_id = %s ORDER BY position LIMIT %s",
-            (node_id, limit),
-        )
-        return await cur.fetchall()
-
-
-async def metrics_by_run(conn: AsyncConnection, node_id: str, limit: int) -> list[dict[str, Any]]:
-    """Each run of the node, newest first: the parameters it ran with, and its metrics (a
-    mapped node's: each metric's mean over the items that recorded it)."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT rn.run_id AS id, rn.run_id, rn.status, r.created_at, "
-            "  coalesce(rn.fingerprint_parts -> 'parameter_values', '{}') AS values, "
-            "  rn.metrics, "
-            "  (SELECT jsonb_object_agg(m.key, m.mean) FROM ("
-            "     SELECT e.key, avg((e.value #>> '{}')::float8) AS mean "
-            "     FROM run_items ri, jsonb_each(ri.metrics) e "
-            "     WHERE ri.run_id = rn.run_id AND ri.node_id = rn.node_id "
-            "       AND jsonb_typeof(e.value) = 'number' GROUP BY e.key) m) AS item_means "
-            "FROM run_nodes rn JOIN runs r ON r.id = rn.run_id "
-            "WHERE rn.node_id = %s AND rn.status IN ('completed', 'failed') "
-            "ORDER BY r.created_at DESC LIMIT %s",
-            (node_id, limit),
-        )
-        found = await cur.fetchall()
-    for row in found:
-        means = row.pop("item_means") or {}
-        row["metrics"] = {**means, **(row["metrics"] or {})}
-        row["values"] = row["values"] or {}
-        row.pop("created_at")
-    return found
-
-
-async def run_metrics(
-    conn: AsyncConnection, run_id: str, node_id: str, metrics: dict[str, Any]
-) -> None:
-    await conn.execute(
-        "UPDATE run_nodes SET metrics = %s WHERE run_id = %s AND node_id = %s",
-        (Jsonb(metrics), run_id, node_id),
-    )

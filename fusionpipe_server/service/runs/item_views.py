@@ -11,6 +11,7 @@ from ...errors import Invalid, NotFound
 from ...folders import logs as run_logs
 from ...folders import node_folders as folders
 from ...store import items as item_store
+from ...store import metrics as metric_store
 from ...store import nodes as node_store
 from ..common import ServiceBase
 from .jobs import item_logs
@@ -63,9 +64,9 @@ class ItemViews(ServiceBase):
         async with self.db.transaction() as conn:
             await self._node_folder(conn, node_id)
             if by == "items":
-                rows = await item_store.metrics_by_item(conn, node_id, MAX_METRIC_ROWS)
+                rows = await metric_store.by_item(conn, node_id, MAX_METRIC_ROWS)
             else:
-                rows = await item_store.metrics_by_run(conn, node_id, MAX_METRIC_ROWS)
+                rows = await metric_store.by_run(conn, node_id, MAX_METRIC_ROWS)
         values = sorted({key for row in rows for key in row["values"]})
         metrics = sorted({key for row in rows for key in row["metrics"]})
         return {"by": by, "values": values, "metrics": metrics, "rows": rows}

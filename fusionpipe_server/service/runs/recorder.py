@@ -14,6 +14,7 @@ from ...models import Status
 from ...store import events
 from ...store import fingerprints as fp_store
 from ...store import items as item_store
+from ...store import metrics as metric_store
 from ...store import nodes as node_store
 from ...store import runs as run_store
 from ...store.fingerprints import FingerprintRow
@@ -151,7 +152,7 @@ class Recorder:
         it first."""
         async with self.leases.fenced(run_id) as conn:
             if metrics:
-                await item_store.run_metrics(conn, run_id, node_id, metrics)
+                await metric_store.of_run(conn, run_id, node_id, metrics)
             if learnt:
                 await save_stat_cache(conn, learnt)
             recorded = await fp_store.record_success(
@@ -196,7 +197,7 @@ class Recorder:
         """The node failed; always False, what a node step returns for it."""
         async with self.leases.fenced(run_id) as conn:
             if metrics:
-                await item_store.run_metrics(conn, run_id, node_id, metrics)
+                await metric_store.of_run(conn, run_id, node_id, metrics)
             await item_store.end_running(conn, node_id, reason)
             await node_store.finish_running(conn, node_id, Status.FAILED.value)
             await run_store.node_finished(
