@@ -152,19 +152,28 @@ class Item(_Record):
     """One item of a mapped parent, as ``Parent.items()`` lists it.
 
     ``id`` is the item's id (``'slope=0.5'``), ``values`` its values (``{'slope': 0.5}``),
-    ``status`` how its last run ended (``'completed'``, ``'failed'``...) and ``data_dir`` its
-    outputs folder, ``data/<id>`` in the parent's folder.
+    ``status`` how its last run ended (``'completed'``, ``'failed'``...), ``data_dir`` its
+    outputs folder, ``data/<id>`` in the parent's folder, and ``metrics`` what its code
+    recorded with ``metrics()`` (``{'chi2': 0.31}``; ``{}`` when nothing).
     """
 
-    _fields = ("id", "values", "status", "data_dir")
+    _fields = ("id", "values", "status", "data_dir", "metrics")
     __slots__ = _fields
     id: str
     values: dict[str, Any]
     status: str
     data_dir: Path
+    metrics: dict[str, Any]
 
-    def __init__(self, id: str, values: dict[str, Any], status: str, data_dir: Path) -> None:
-        super().__init__(id, values, status, data_dir)
+    def __init__(
+        self,
+        id: str,
+        values: dict[str, Any],
+        status: str,
+        data_dir: Path,
+        metrics: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(id, values, status, data_dir, metrics or {})
 
     def __hash__(self) -> int:  # values is a dict: hash what names the item
         return hash((self.id, self.data_dir))
@@ -233,6 +242,7 @@ class Parent(_Record):
                     dict(entry.get("values") or {}),
                     str(entry.get("status") or "ready"),
                     outputs / entry["id"],
+                    dict(entry.get("metrics") or {}),
                 )
             )
         return found

@@ -104,10 +104,11 @@ def test_the_example_runs_end_to_end_from_the_command_line(database_url, data_pa
     # make data ran once per slope, each item in its own folder, listed for the nodes gathering.
     (make_data,) = {path.parent for path in data_path.glob("*/*/items.json")}
     listing = json.loads((make_data / "items.json").read_text())
-    assert listing["items"] == [
+    assert [{k: i[k] for k in ("id", "values", "status")} for i in listing["items"]] == [
         {"id": f"slope={slope}", "values": {"slope": slope}, "status": "completed"}
         for slope in (0.5, 1.0, 2.5)
     ]
+    assert [i["metrics"]["points"] for i in listing["items"]] == [50, 50, 50]
     for item in listing["items"]:
         points = make_data / "data" / item["id"] / "points.csv"
         assert points.read_text().count("\n") == 51  # header and 50 points

@@ -24,6 +24,7 @@ import json, fusionpipe
 items = fusionpipe.parent("01").items()
 total = sum(json.loads((i.data_dir / "line.json").read_text())[2] for i in items)
 (fusionpipe.data_dir() / "total.txt").write_text(str(total))
+(fusionpipe.data_dir() / "chi2.txt").write_text(str(sum(i.metrics["chi2"] for i in items)))
 """
 
 SOURCE = """
@@ -85,6 +86,7 @@ async def test_a_list_runs_one_process_per_item_with_its_own_folder_log_and_metr
     assert [i["metrics"]["chi2"] for i in page["items"]] == [1.0, 2.0, 4.0]
     manifest = json.loads((folder(node) / "items.json").read_text())
     assert [i["id"] for i in manifest["items"]] == ["slope=0.5", "slope=1.0", "slope=2.0"]
+    assert manifest["items"][0]["metrics"] == {"chi2": 1.0, "slope": 0.5}
 
 
 async def test_a_new_value_runs_alone_and_then_what_gathers_it(engine):
@@ -94,6 +96,7 @@ async def test_a_new_value_runs_alone_and_then_what_gathers_it(engine):
     write_code(gather, GATHER)
     assert (await engine.run(pipeline))["status"] == "completed"
     assert (folder(gather) / "data" / "total.txt").read_text() == "7.0"
+    assert (folder(gather) / "data" / "chi2.txt").read_text() == "7.0"  # 1 + 2 + 4
     first = (await engine.items(node))["items"]
     await engine.set_parameters(node, "map:\n  slope: [0.5, 1.0, 2.0, 4.0]\n")
     finished = await engine.run(pipeline)

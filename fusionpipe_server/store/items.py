@@ -134,10 +134,10 @@ async def forget(conn: AsyncConnection, node_ids: Sequence[str]) -> None:
 
 
 async def manifest(conn: AsyncConnection, node_id: str) -> list[dict[str, Any]]:
-    """Every item with its values and status, for ``items.json``."""
+    """Every item with its values, status and metrics, for ``items.json``."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT item_id AS id, item_values AS values, status FROM node_items "
+            "SELECT item_id AS id, item_values AS values, status, metrics FROM node_items "
             "WHERE node_id = %s ORDER BY position",
             (node_id,),
         )
