@@ -117,6 +117,9 @@ async def test_a_code_edit_makes_every_item_stale_with_its_reason(engine):
     assert any(r["kind"] == "code" for r in page["items"][0]["stale_reasons"])
     graph = await engine.graph_nodes(pipeline)
     assert graph["make"]["items"]["staledata"] == 3
+    # The compare view's table says the same as the list and the counts.
+    table = await engine.service.items.metrics(node["id"], "items")
+    assert {row["status"] for row in table["rows"]} == {"staledata"}
 
 
 async def test_one_failing_item_never_stops_the_others_and_runs_again_alone(engine):

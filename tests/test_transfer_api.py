@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import stat
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import psycopg
+from test_cli_run import fusionpipe_command as fusionpipe
 from test_nodes_api import add_node, connect, setup_pipeline
 
 from fusionpipe_server.folders import exchange
@@ -150,20 +148,6 @@ async def test_export_import_export_gives_the_same_bytes(api, jp_fetch, data_pat
     # Imported again beside it, the new pipeline gets a free tag.
     status, again = await api("POST", f"projects/{pipeline['project_id']}/import", raw=first)
     assert (status, again["tag"]) == (201, "analysis 2")
-
-
-async def fusionpipe(database_url, data_path, *args):
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fusionpipe_server.cli",
-        *args,
-        env={**os.environ, "DATABASE_URL": database_url, "FUSIONPIPE_DATA_PATH": str(data_path)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    return process.returncode, output.decode()
 
 
 async def test_cli_round_trip_gives_a_byte_identical_folder(api, database_url, data_path, tmp_path):

@@ -10,12 +10,16 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from .items import SHOWN_STATUS
+
 
 async def by_item(conn: AsyncConnection, node_id: str, limit: int) -> list[dict[str, Any]]:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT item_id AS id, status, run_id, item_values AS values, metrics "
-            "FROM node_items WHERE node_id = %s ORDER BY position LIMIT %s",
+            f"SELECT i.item_id AS id, {SHOWN_STATUS} AS status, i.run_id, "
+            "  i.item_values AS values, i.metrics "
+            "FROM node_items i JOIN nodes n ON n.id = i.node_id "
+            "WHERE i.node_id = %s ORDER BY i.position LIMIT %s",
             (node_id, limit),
         )
         return await cur.fetchall()
