@@ -1,10 +1,10 @@
 """Recovering at server start: runs and nodes left behind by a server that is gone.
 
 A run whose server (on this host) stopped, was culled or crashed is taken back: its node
-processes that live on are watched again, those that ended meanwhile are finished from the exit
-code their wrapper recorded, and its pending nodes are scheduled, as if the server had never
-left. A node whose process is gone without an exit code, or that no run was executing, is
-marked ``failed`` with the reason in its log.
+processes that live on, and its Slurm jobs (by job id), are watched again, those that ended
+meanwhile are finished from the exit code their wrapper recorded, and its pending nodes are
+scheduled, as if the server had never left. A node whose process is gone without an exit
+code, or that no run was executing, is marked ``failed`` with the reason in its log.
 """
 
 from __future__ import annotations
@@ -70,7 +70,11 @@ async def recover(
                 continue
             left = await run_recovery.left_running(conn, run_id)
             for execution in left:
-                if execution.backend in backends and execution.pid and execution.parts:
+                if (
+                    execution.backend in backends
+                    and (execution.pid or execution.job_id)
+                    and execution.parts
+                ):
                     found.executions.append(execution)
                 else:
                     why = "its server stopped and its backend cannot be taken back"
@@ -99,8 +103,10 @@ async def take_back(db: Database, settings: Settings, engine: RunEngine) -> list
         settings.data_path,
         engine.executor,
         go_on=settings.runs_outlive_server,
-        # Ray tasks end with their server; the runner of local nodes may take its back.
-        backends={engine.runners.local.name},
+        # Ray tasks end with their server; the runner of local nodes may take its back, and
+        # a batch scheduler's runner (detached) its jobs.
+        backends={engine.runners.local.name}
+        | {r.name for r in engine.runners.modes().values() if getattr(r, "detached", False)},
         lease_seconds=settings.run_lease_seconds,
     )
     engine.adopt(found.executions)
