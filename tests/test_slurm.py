@@ -64,7 +64,8 @@ async def test_a_node_runs_as_a_job_with_its_resources_and_its_log(engine, slurm
         import os
         from pathlib import Path
         print("hello from", os.environ["SLURM_JOB_ID"], flush=True)
-        Path("../data/env.txt").write_text(os.environ["SLURM_CPUS_PER_TASK"] + " " + os.environ["FOO"])
+        seen = os.environ["SLURM_CPUS_PER_TASK"] + " " + os.environ["FOO"]
+        Path("../data/env.txt").write_text(seen)
         """,
         f"resources:\n  cpus: {slurm.cpus}\nslurm:\n  setup: ['export FOO=set-up']\n",
     )
@@ -196,4 +197,3 @@ async def test_a_mapped_node_is_one_array_and_failed_items_a_smaller_one(engine,
     assert {v["tasks"] for v in rerun.values()} == {"2"}
     assert set(await engine.item_statuses(node)) == set(statuses)
     assert set((await engine.item_statuses(node)).values()) == {"completed"}
-

@@ -1,0 +1,88 @@
+"""Slurm jobs outlive their server: real server processes SIGKILLed while a job runs, and the
+next server takes the job back by its id and records how it ended, however it ended."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from test_runs_outlive_server import GATED, start_server, wait_run  # noqa: F401
+
+# A job the test ends itself, with scancel, while no server watches it.
+ENDLESS = "import time\ntime.sleep(300)\n"
+
+
+@pytest.fixture(autouse=True)
+def slurm(slurm_cluster, monkeypatch):
+    monkeypatch.setenv("FP_SLURM_POLL_SECONDS", "0.2")
+    return slurm_cluster
+
+
+def start_slurm_run(server, code):
+    project = server.request("POST", "projects", {"tag": "slurm"})
+    pipeline = server.request("POST", "pipelines", {"project_id": project["id"], "tag": "p"})
+    node = server.request("POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "job"})
+    server.request("PUT", f"nodes/{node['id']}/parameters", {"content": "run_mode: slurm\n"})
+    (Path(node["folder"]) / "code" / "main.py").write_text(code)
+    run = server.request("POST", f"pipelines/{pipeline['id']}/runs", {})
+    return node, run
+
+
+def running_job(database_url, slurm, run_id, timeout=60.0):
+    """The run's job id once Slurm runs it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute(
+                "SELECT job_id FROM run_nodes WHERE run_id = %s AND status = 'running'",
+                (run_id,),
+            ).fetchone()
+        if row and row[0] and slurm.job(row[0])["JobState"] == "RUNNING":
+            return row[0]
+        time.sleep(0.1)
+    raise AssertionError("the job never ran")
+
+
+def test_a_job_outlives_a_killed_server_and_is_taken_back(
+    start_server,  # noqa: F811
+    database_url,
+    slurm,
+    tmp_path,
+):
+    go = tmp_path / "go"
+    first = start_server()
+    node, run = start_slurm_run(first, GATED.format(go=str(go)))
+    job_id = running_job(database_url, slurm, run["id"])
+    first.kill()
+    assert slurm.job(job_id)["JobState"] == "RUNNING", "the job outlived its server"
+    second = start_server()
+    assert second.request("GET", f"nodes/{node['id']}")["status"] == "running"
+    go.touch()
+    finished = wait_run(second, run["id"], timeout=60)
+    (entry,) = finished["nodes"]
+    assert entry["status"] == "completed" and entry["exit_code"] == 0, entry
+    assert entry["job_id"] == job_id
+    log = second.request("GET", f"nodes/{node['id']}/log")["content"]
+    assert "taken back by the server" in log and "fusionpipe: completed" in log
+    assert (Path(node["folder"]) / "data" / "done.txt").read_text() == "slept"
+
+
+def test_a_job_that_ended_while_no_server_watched_is_recorded_as_slurm_ended_it(
+    start_server,  # noqa: F811
+    database_url,
+    slurm,
+):
+    first = start_server()
+    node, run = start_slurm_run(first, ENDLESS)
+    job_id = running_job(database_url, slurm, run["id"])
+    first.kill()
+    subprocess.run(["scancel", job_id], check=True)
+    second = start_server()
+    finished = wait_run(second, run["id"], timeout=60)
+    (entry,) = finished["nodes"]
+    assert entry["status"] == "failed", entry
+    assert entry["reason"].startswith("Slurm: CANCELLED"), entry
+    assert second.request("GET", f"nodes/{node['id']}")["status"] == "failed"
