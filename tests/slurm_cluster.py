@@ -142,8 +142,17 @@ class SlurmCluster:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
+    def cancel_all(self) -> None:
+        """scancel every job of this cluster (its own: nobody else's jobs are there)."""
+        subprocess.run(["scancel", "--me"], env=self.env, check=True)
+
     def job(self, job_id: str) -> dict[str, str]:
         """``scontrol show job`` as a dict (the first record: an array's first task)."""
+        return self.records(job_id)[0]
+
+    def records(self, job_id: str) -> list[dict[str, str]]:
+        """Every record ``scontrol show job`` gives: one a job, one an array's task or range
+        of tasks not yet started."""
         shown = subprocess.run(
             ["scontrol", "-o", "show", "job", job_id],
             env=self.env,
@@ -151,8 +160,10 @@ class SlurmCluster:
             text=True,
             check=True,
         )
-        line = shown.stdout.splitlines()[0]
-        return dict(part.split("=", 1) for part in line.split() if "=" in part)
+        return [
+            dict(part.split("=", 1) for part in line.split() if "=" in part)
+            for line in shown.stdout.splitlines()
+        ]
 
 
 def _pid_in(pid_file: Path) -> int | None:

@@ -22,7 +22,9 @@ POLL_SECONDS = "0.2"
 @pytest.fixture(autouse=True)
 def slurm(slurm_cluster, monkeypatch):
     monkeypatch.setenv("FP_SLURM_POLL_SECONDS", POLL_SECONDS)
-    return slurm_cluster
+    yield slurm_cluster
+    # A failed test's jobs must not hold the test cluster's CPUs from the next test.
+    slurm_cluster.cancel_all()
 
 
 async def slurm_node(engine, pipeline, tag, code, parameters=""):
@@ -197,3 +199,45 @@ async def test_a_mapped_node_is_one_array_and_failed_items_a_smaller_one(engine,
     assert {v["tasks"] for v in rerun.values()} == {"2"}
     assert set(await engine.item_statuses(node)) == set(statuses)
     assert set((await engine.item_statuses(node)).values()) == {"completed"}
+
+
+GATED_ITEM = """
+import time
+from pathlib import Path
+deadline = time.monotonic() + 120
+while not Path({go!r}).exists() and time.monotonic() < deadline:
+    time.sleep(0.1)
+"""
+
+
+async def test_pending_items_show_apart_and_a_kill_cancels_the_whole_array(engine, slurm, tmp_path):
+    pipeline = await engine.pipeline()
+    # Each item takes every CPU: one runs, the others wait for resources.
+    node = await slurm_node(
+        engine,
+        pipeline,
+        "queue",
+        GATED_ITEM.format(go=str(tmp_path / "never")),
+        f"map:\n  n: [0, 1, 2]\nresources:\n  cpus: {slurm.cpus}\n",
+    )
+    started = await engine.start(pipeline)
+    array = await job_of(engine, started["id"])
+    deadline = time.monotonic() + 30
+    while True:
+        job = (await engine.service.nodes.get(node["id"]))["job"]
+        states = sorted(str(i["job_state"]) for i in (await engine.items(node))["items"])
+        if job == {"id": array, "state": "2 PENDING, 1 RUNNING"}:
+            break
+        assert time.monotonic() < deadline, (job, states)
+        await asyncio.sleep(0.2)
+    assert states == ["PENDING (Resources)", "PENDING (Resources)", "RUNNING"]
+    await engine.kill(pipeline, node)
+    (entry,) = (await engine.wait_run(started["id"]))["nodes"]
+    assert entry["status"] == "failed" and entry["reason"].startswith("killed by")
+    # One scancel for the array: its started task and the range still pending.
+    deadline = time.monotonic() + 30
+    while {r["JobState"] for r in slurm.records(array)} != {"CANCELLED"}:
+        assert time.monotonic() < deadline, slurm.records(array)
+        await asyncio.sleep(0.1)
+    assert (await engine.service.nodes.get(node["id"]))["job"] is None
+    assert {i["job_state"] for i in (await engine.items(node))["items"]} == {None}

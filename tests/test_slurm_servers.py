@@ -18,7 +18,8 @@ ENDLESS = "import time\ntime.sleep(300)\n"
 @pytest.fixture(autouse=True)
 def slurm(slurm_cluster, monkeypatch):
     monkeypatch.setenv("FP_SLURM_POLL_SECONDS", "0.2")
-    return slurm_cluster
+    yield slurm_cluster
+    slurm_cluster.cancel_all()
 
 
 def start_slurm_run(server, code):
