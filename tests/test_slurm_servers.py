@@ -1,9 +1,12 @@
 """Slurm jobs outlive their server: real server processes SIGKILLed while a job runs, and the
-next server takes the job back by its id and records how it ended, however it ended."""
+next server takes the job back by its id and records how it ended, however it ended. And
+``fusionpipe admin doctor`` says whether Slurm answers."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -87,3 +90,38 @@ def test_a_job_that_ended_while_no_server_watched_is_recorded_as_slurm_ended_it(
     assert entry["status"] == "failed", entry
     assert entry["reason"].startswith("Slurm: CANCELLED"), entry
     assert second.request("GET", f"nodes/{node['id']}")["status"] == "failed"
+
+
+def doctor_says(tmp_path, env):
+    """The doctor's slurm line, run as a user would (its own process)."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("SLURM_CONF", "DATABASE_URL")}
+    result = subprocess.run(
+        [sys.executable, "-m", "fusionpipe_server.cli", "admin", "doctor"],
+        env={**environment, "HOME": str(tmp_path), **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    (line,) = [line for line in result.stdout.splitlines() if " slurm: " in line]
+    return line
+
+
+def test_the_doctor_says_whether_slurm_answers(slurm, tmp_path):
+    data = tmp_path / "data"
+    assert doctor_says(tmp_path, {"FUSIONPIPE_DATA_PATH": str(data)}).startswith(
+        "ok      slurm: not configured"
+    )
+    line = doctor_says(tmp_path, {"SLURM_CONF": str(slurm.conf)})
+    assert line == "ok      slurm: answers: partitions debug* up", line
+    # A node asks for Slurm where the cluster cannot be reached.
+    code = data / "project" / "node" / "code"
+    code.mkdir(parents=True)
+    (code / "node_parameters.yaml").write_text("run_mode: slurm\n")
+    line = doctor_says(
+        tmp_path,
+        {"FUSIONPIPE_DATA_PATH": str(data), "SLURM_CONF": str(tmp_path / "missing.conf")},
+    )
+    # sinfo either fails or, trying again, runs out of the doctor's patience.
+    assert line.startswith("PROBLEM slurm: sinfo "), line
+    assert line.endswith("; 1 node(s) use run_mode: slurm: check SLURM_CONF and munge"), line

@@ -22,6 +22,7 @@ from ..errors import Invalid, Unavailable
 from ..runners.commands import find_matlab
 from ..store import roles, schema
 from ..store.embedded import default_embedded_path
+from .slurm_check import slurm_answers
 
 USERS_ROLE = "fusionpipe_users"
 
@@ -284,6 +285,7 @@ def doctor(
             else "not installed (only needed for run_mode: ray): pip install 'ray>=2.40'",
         )
     )
+    checks.append(Check("slurm", *slurm_answers(data_path)))
     try:
         checks.append(Check("matlab", True, f"{find_matlab(matlab_runner)}"))
     except Unavailable:
