@@ -4,6 +4,7 @@ embedded PostgreSQL and data folder made for this run, removed when the server e
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -20,3 +21,17 @@ c.FusionpipeApp.embedded_db_path = str(scratch / "pgdata")  # noqa: F821
 c.FusionpipeApp.data_path = str(scratch / "data")  # noqa: F821
 # Runs after jupyter has stopped its extensions (and so the database): ~50 MB per run otherwise.
 atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+
+# A real single-node Slurm of this run's own (tests/slurm_cluster.py), for the specs of
+# `run_mode: slurm` nodes: its client tools find it through SLURM_CONF, which this server's
+# runner passes on to sbatch. Its daemons are stopped by their pids when the server exits.
+# Only as root with Slurm installed (scripts/install-system-deps.sh), as CI is: elsewhere the
+# Slurm spec fails saying sbatch cannot run, and the others are unaffected.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from slurm_cluster import SBIN, SlurmCluster  # noqa: E402
+
+if os.geteuid() == 0 and (SBIN / "slurmctld").exists():
+    slurm = SlurmCluster(scratch / "slurm")
+    atexit.register(slurm.stop)
+    slurm.start()
+    os.environ["SLURM_CONF"] = str(slurm.conf)
