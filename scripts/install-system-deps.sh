@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use and a fresh machine lacks: Chromium (browser tests),
-# GNU Octave (the MATLAB node kind), acl (shared data folders) and the PostgreSQL server (the
-# multi-user JupyterHub test). Does nothing when all are there.
+# GNU Octave (the MATLAB node kind), acl (shared data folders), the PostgreSQL server (the
+# multi-user JupyterHub test) and PgBouncer (the connection-pooler test). Does nothing when all are
+# there.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v octave >/dev/null || missing+=(octave)
 command -v setfacl >/dev/null || missing+=(acl)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
