@@ -21,6 +21,7 @@ from .live.watching import CONTENTS_EVENTS, ChangeWatcher
 from .runners.gpus import detect_gpus
 from .runners.registry import Runners, build
 from .service import Service, Settings
+from .store import pooling
 from .store.database import Database
 from .store.embedded import EmbeddedPostgres, default_embedded_path, prepare_database
 
@@ -40,6 +41,13 @@ class FusionpipeApp(ExtensionApp):
     database_url = Unicode(
         help="""PostgreSQL database (libpq keyword DSN or URI). Empty: an embedded PostgreSQL
         started on demand in `embedded_db_path`. Defaults to $DATABASE_URL.""",
+    ).tag(config=True)
+
+    events_database_url = Unicode(
+        help="""PostgreSQL database of the connection that LISTENs for live events, when
+        database_url goes through a pooler in transaction mode (PgBouncer), where LISTEN does
+        not work: the same database, reached directly. Empty: database_url. Defaults to
+        $FUSIONPIPE_EVENTS_DATABASE_URL.""",
     ).tag(config=True)
 
     embedded_db_path = Unicode(
@@ -199,6 +207,10 @@ class FusionpipeApp(ExtensionApp):
     def _default_database_url(self) -> str:
         return os.environ.get("DATABASE_URL", "")
 
+    @default("events_database_url")
+    def _default_events_database_url(self) -> str:
+        return os.environ.get("FUSIONPIPE_EVENTS_DATABASE_URL", "")
+
     @default("embedded_db_path")
     def _default_embedded_db_path(self) -> str:
         return str(default_embedded_path())
@@ -242,7 +254,7 @@ class FusionpipeApp(ExtensionApp):
         # by start hooks, so this is the one place where "refuse to start" can really refuse.
         assert self.serverapp is not None
         try:
-            dsn = self._prepare_database()
+            reach = self._prepare_database()
             settings = self.service_settings(
                 lab_data_prefix=lab_paths.link_data_folder(
                     Path(self.serverapp.root_dir), self.resolved_data_path, self.data_link
@@ -255,8 +267,10 @@ class FusionpipeApp(ExtensionApp):
             sys.exit(1)
         # A server that owns the embedded database starts it again if it dies.
         restart = self._embedded.ensure_running if self._embedded is not None else None
-        self._database = Database(dsn, restart=restart)
-        self._events = EventHub(dsn)
+        self._database = Database(
+            reach.dsn, restart=restart, shared_backends=reach.pooling.shares_backends
+        )
+        self._events = EventHub(reach.events_dsn)
         self._service = Service(self._database, settings, runners)
         self._service.staleness.scan_interval = self.staleness_scan_interval
         self._service.trash.purge_interval = self.trash_purge_interval
@@ -311,13 +325,16 @@ class FusionpipeApp(ExtensionApp):
             ),
         )
 
-    def _prepare_database(self) -> str:
+    def _prepare_database(self) -> pooling.Connections:
         dsn, self._embedded = prepare_database(self.database_url, Path(self.embedded_db_path))
         where = (
             f"embedded PostgreSQL in {self.embedded_db_path}" if self._embedded else "DATABASE_URL"
         )
-        self.log.info("fusionpipe: using the database at %s", where)
-        return dsn
+        reach = pooling.connections(
+            dsn, self.events_database_url, embedded=self._embedded is not None
+        )
+        self.log.info("fusionpipe: using the database at %s (%s)", where, reach.pooling.value)
+        return reach
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())

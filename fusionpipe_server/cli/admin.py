@@ -13,7 +13,6 @@ import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -22,6 +21,8 @@ from ..errors import Invalid, Unavailable
 from ..runners.commands import find_matlab
 from ..store import roles, schema
 from ..store.embedded import default_embedded_path
+from .check import Check
+from .pooler_checks import pooling_checks
 
 USERS_ROLE = "fusionpipe_users"
 
@@ -105,17 +106,6 @@ def init_data_dir(path: Path, group: str) -> list[str]:
             "the 2770 folder, which keeps others out of everything inside"
         )
     return done
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of the doctor's report. A warning is no failure (the exit status stays 0)
-    but names something to fix."""
-
-    name: str
-    ok: bool
-    detail: str
-    warning: bool = False
 
 
 # How many paths open to others the doctor names; it counts them all.
@@ -245,16 +235,23 @@ def _embedded_database_check(path: Path) -> Check:
 
 
 def doctor(
-    dsn: str | None, data_path: Path, matlab_runner: str = "", embedded_path: Path | None = None
+    dsn: str | None,
+    data_path: Path,
+    matlab_runner: str = "",
+    embedded_path: Path | None = None,
+    events_dsn: str | None = None,
 ) -> list[Check]:
     """What works and, for what does not, what to do about it. Without ``dsn`` the embedded
-    PostgreSQL in ``embedded_path`` is used (default: the one in the Jupyter data folder)."""
+    PostgreSQL in ``embedded_path`` is used (default: the one in the Jupyter data folder).
+    ``events_dsn``: the live events' connection, when it is not ``dsn``."""
     checks = []
     if dsn is None:
         checks.append(_embedded_database_check(embedded_path or default_embedded_path()))
     else:
         try:
-            with psycopg.connect(dsn, connect_timeout=5) as conn:
+            # Autocommit: a pooler in statement mode refuses transactions, and the pooling
+            # check below is the one to say so.
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
                 version, latest = schema.current_version(conn), schema.latest_version()
             checks.append(
                 Check(
@@ -268,6 +265,7 @@ def doctor(
                     ),
                 )
             )
+            checks.extend(pooling_checks(dsn, events_dsn))
         except psycopg.Error as err:
             checks.append(Check("database", False, f"cannot connect ({err}): check DATABASE_URL"))
     checks.append(_data_folder_check(data_path))

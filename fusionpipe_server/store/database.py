@@ -62,11 +62,17 @@ class Database:
     """
 
     def __init__(
-        self, dsn: str, *, max_size: int = 10, restart: Callable[[], None] | None = None
+        self,
+        dsn: str,
+        *,
+        max_size: int = 10,
+        restart: Callable[[], None] | None = None,
+        shared_backends: bool = False,
     ) -> None:
         self.dsn = dsn
         self.max_size = max_size
         self.restart = restart
+        self.shared_backends = shared_backends
         self.pool = self._new_pool()
         self._recovery: asyncio.Task[None] | None = None
 
@@ -80,8 +86,15 @@ class Database:
             # No check query before each use: it would double the round trips of every call.
             # A connection PostgreSQL dropped fails its first query instead, which starts the
             # recovery below, and the recovery replaces the whole pool.
-            kwargs={"connect_timeout": CONNECT_SECONDS},
+            kwargs={"connect_timeout": CONNECT_SECONDS, **self._preparing()},
         )
+
+    def _preparing(self) -> dict[str, None]:
+        # psycopg prepares a query run five times on a connection, on the backend it then has.
+        # Behind a pooler in transaction mode (``shared_backends``, see pooling.py) the next
+        # transaction may get another backend, where the statement does not exist; PgBouncer
+        # 1.18 does not carry prepared statements across, so none are made.
+        return {"prepare_threshold": None} if self.shared_backends else {}
 
     async def open(self) -> None:
         await self.pool.open(wait=True, timeout=30)
