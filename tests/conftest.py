@@ -49,6 +49,7 @@ SYSTEM_TESTS = frozenset(
         "test_jupyterhub.py",
         "test_kill_anywhere.py",
         "test_make_lab.py",
+        "test_pgbouncer.py",
         "test_ray.py",
         "test_ray_cluster.py",
         "test_runner_plugin.py",

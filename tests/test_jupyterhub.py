@@ -93,9 +93,11 @@ def ensure_users():
 
 
 class Cluster:
-    """A throwaway PostgreSQL cluster run by the postgres account, on a Unix socket only."""
+    """A throwaway PostgreSQL cluster run by the postgres account, on a Unix socket only: peer
+    authentication, or with ``password`` (the postgres role's) passwords for every role.
+    ``options``: more of the server's settings (``-c name=value``)."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, *, password: str | None = None, options: str = "") -> None:
         self.data = base / "pgcluster"
         self.socket = base / "pgsocket"
         self.data.mkdir()
@@ -103,11 +105,19 @@ class Cluster:
         shutil.chown(self.data, "postgres", "postgres")
         shutil.chown(self.socket, "postgres", "postgres")
         self.socket.chmod(0o755)
+        auth = ["--auth-local=peer"]
+        environment = None
+        if password is not None:
+            secret = base / "pgpassword"  # initdb wants an empty data folder
+            secret.write_text(password)
+            shutil.chown(secret, "postgres", "postgres")
+            auth = ["--auth-local=scram-sha-256", f"--pwfile={secret}"]
+            environment = {**os.environ, "PGPASSWORD": password}
         sh(
             postgres_bin("initdb"),
             "-D",
             self.data,
-            "--auth-local=peer",
+            *auth,
             "--auth-host=reject",
             user="postgres",
         )
@@ -119,12 +129,19 @@ class Cluster:
             "-l",
             self.data / "log",
             "-o",
-            f"-k {self.socket} -c listen_addresses=''",
+            f"-k {self.socket} -c listen_addresses='' {options}",
             "start",
             user="postgres",
         )
         self.dsn = f"host={self.socket} dbname=fusionpipe"
-        sh(postgres_bin("createdb"), "-h", self.socket, "fusionpipe", user="postgres")
+        sh(
+            postgres_bin("createdb"),
+            "-h",
+            self.socket,
+            "fusionpipe",
+            user="postgres",
+            env=environment,
+        )
 
     def stop(self) -> None:
         sh(postgres_bin("pg_ctl"), "-D", self.data, "-m", "fast", "stop", user="postgres")
