@@ -2,6 +2,8 @@
 
 Changes made by any fusionpipe server on the same database (another user's, on a shared
 JupyterHub) arrive here too, because every change is announced with NOTIFY in its transaction.
+Its connection goes to ``events_database_url``: a LISTEN belongs to one PostgreSQL connection,
+which a pooler in transaction mode (PgBouncer) would hand to other clients between statements.
 """
 
 from __future__ import annotations
