@@ -234,6 +234,25 @@ def test_servers_share_few_connections_through_pgbouncer(cluster, bouncer, tmp_p
             deleted = conn.execute("DELETE FROM pipelines WHERE id = %s", (pipeline["id"],))
             assert deleted.rowcount == 0
 
+        # The command line on the same two URLs: `fusionpipe run` through PgBouncer.
+        third = alice.api("POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "third"})
+        environment = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")}
+        done = subprocess.run(
+            [sys.executable, "-m", "fusionpipe_server.cli", "run", pipeline["id"]],
+            env={
+                **environment,
+                "DATABASE_URL": pooler.dsn("alice", USERS["alice"]),
+                "FUSIONPIPE_EVENTS_DATABASE_URL": cluster_dsn(cluster, "alice"),
+                "FUSIONPIPE_DATA_PATH": str(cluster.data.parent / "data"),
+            },
+            cwd=roots,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert alice.api("GET", f"nodes/{third['id']}")["status"] == "completed"
+
         # No client was refused ("too many clients") or failed in any other way.
         with log.open() as text:
             text.seek(logged_before)
