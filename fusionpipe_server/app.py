@@ -46,8 +46,8 @@ class FusionpipeApp(ExtensionApp):
     events_database_url = Unicode(
         help="""PostgreSQL database of the connection that LISTENs for live events, when
         database_url goes through a pooler in transaction mode (PgBouncer), where LISTEN does
-        not work: the same database, reached directly. Empty: database_url. Defaults to
-        $FUSIONPIPE_EVENTS_DATABASE_URL.""",
+        not work: the same database, reached directly. Empty: database_url (and with the
+        embedded database, always that one). Defaults to $FUSIONPIPE_EVENTS_DATABASE_URL.""",
     ).tag(config=True)
 
     embedded_db_path = Unicode(
@@ -333,7 +333,12 @@ class FusionpipeApp(ExtensionApp):
         reach = pooling.connections(
             dsn, self.events_database_url, embedded=self._embedded is not None
         )
-        self.log.info("fusionpipe: using the database at %s (%s)", where, reach.pooling.value)
+        how = (
+            "directly"
+            if reach.pooling is pooling.Pooling.DIRECT
+            else f"through a pooler in {reach.pooling.value} mode"
+        )
+        self.log.info("fusionpipe: using the database at %s, reached %s", where, how)
         return reach
 
     def initialize_handlers(self) -> None:

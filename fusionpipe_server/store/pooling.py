@@ -20,7 +20,7 @@ from ..errors import Unavailable
 
 log = logging.getLogger(__name__)
 
-# Long enough for a pooler that waits for a free backend; a doctor, not a request.
+# Long enough for a pooler that waits for a free backend: a check made once, not a request.
 _CONNECT_SECONDS = 10
 
 
