@@ -268,7 +268,7 @@ class FusionpipeApp(ExtensionApp):
         # A server that owns the embedded database starts it again if it dies.
         restart = self._embedded.ensure_running if self._embedded is not None else None
         self._database = Database(
-            reach.dsn, restart=restart, shared_backends=reach.pooling.shares_backends
+            reach.dsn, restart=restart, shared_backends=reach.shared is not None
         )
         self._events = EventHub(reach.events_dsn)
         self._service = Service(self._database, settings, runners)
@@ -334,9 +334,9 @@ class FusionpipeApp(ExtensionApp):
             dsn, self.events_database_url, embedded=self._embedded is not None
         )
         how = (
-            "directly"
-            if reach.pooling is pooling.Pooling.DIRECT
-            else f"through a pooler in {reach.pooling.value} mode"
+            f"through a pooler in {reach.shared.value} mode"
+            if reach.shared
+            else "directly (or pooled per session)"
         )
         self.log.info("fusionpipe: using the database at %s, reached %s", where, how)
         return reach

@@ -193,6 +193,8 @@ def test_servers_share_few_connections_through_pgbouncer(cluster, bouncer, tmp_p
     try:
         for server in servers:
             server.process.wait_ready()
+            # It found PgBouncer's mode by itself, so it prepares no statements.
+            assert "reached through a pooler in transaction mode" in server.process.output
         alice, bob = servers[0], servers[1]
         project = alice.api("POST", "projects", {"tag": "shared"})
         pipeline = alice.api("POST", "pipelines", {"project_id": project["id"], "tag": "p"})

@@ -33,7 +33,7 @@ async def open_service(settings: FusionpipeApp, *, listen: bool = False) -> Asyn
     a lab (or another command), as a server does."""
     dsn, embedded = prepare_database(settings.database_url, Path(settings.embedded_db_path))
     reach = pooling.connections(dsn, settings.events_database_url, embedded=embedded is not None)
-    db = Database(dsn, max_size=4, shared_backends=reach.pooling.shares_backends)
+    db = Database(dsn, max_size=4, shared_backends=reach.shared is not None)
     await db.open()
     hub = EventHub(reach.events_dsn) if listen else None
     try:

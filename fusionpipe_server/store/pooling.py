@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from dataclasses import dataclass
 
 import psycopg
@@ -71,46 +72,67 @@ def _transactions_hold(dsn: str) -> bool:
 
 
 def _backend_outlives_client(dsn: str) -> bool:
-    """Without a pooler every connection gets a backend of its own that ends with it."""
-    backends = set()
-    for _ in range(2):
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_SECONDS) as conn:
-            backends.add(_backend(conn))
-    return len(backends) == 1
+    """Was the backend a new connection gets started before that connection was asked for?
+    Without a pooler never: every connection gets a backend of its own. A pooler in session
+    mode hands out one it keeps idle (those of ``_backends_shared`` at least), whichever it
+    picks. Tried three times, in case the idle ones are all still being reset."""
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_SECONDS) as clock:
+        for _ in range(3):
+            asked = clock.execute("SELECT clock_timestamp()").fetchone()
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=_CONNECT_SECONDS) as conn:
+                started = conn.execute(
+                    "SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+                ).fetchone()
+            assert asked is not None and started is not None
+            if started[0] < asked[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+def sharing(dsn: str) -> Pooling | None:
+    """``TRANSACTION`` or ``STATEMENT`` when connections to ``dsn`` share backends, else None
+    (directly, or pooled per session: each connection keeps its backend). Two connections,
+    tens of milliseconds; ``psycopg.OperationalError`` when the database cannot be reached."""
+    if not _backends_shared(dsn):
+        return None
+    return Pooling.TRANSACTION if _transactions_hold(dsn) else Pooling.STATEMENT
 
 
 def detect(dsn: str) -> Pooling:
-    """How connections to ``dsn`` reach PostgreSQL. Opens a few short connections (30 to 70 ms
-    in all, measured); ``psycopg.OperationalError`` when it cannot be reached."""
-    if _backends_shared(dsn):
-        return Pooling.TRANSACTION if _transactions_hold(dsn) else Pooling.STATEMENT
+    """How connections to ``dsn`` reach PostgreSQL: ``sharing``, and when backends are not
+    shared, whether they outlive their clients (a few more connections, up to 0.5 s)."""
+    shared = sharing(dsn)
+    if shared is not None:
+        return shared
     return Pooling.SESSION if _backend_outlives_client(dsn) else Pooling.DIRECT
 
 
 @dataclass(frozen=True)
 class Connections:
-    """Where a server's pool (``dsn``) and its LISTEN connection (``events_dsn``) go."""
+    """Where a server's pool (``dsn``) and its LISTEN connection (``events_dsn``) go, and
+    whether the pool's connections share backends (the pooler's mode then, else None)."""
 
     dsn: str
     events_dsn: str
-    pooling: Pooling
+    shared: Pooling | None
 
 
 def connections(dsn: str, events_url: str, *, embedded: bool) -> Connections:
     """The pool on ``dsn``, events on ``events_url`` (default: ``dsn``). An embedded database
-    is reached directly, and so are its events; an external one is probed (see ``detect``)."""
+    is reached directly, and so are its events; an external one is probed (see ``sharing``)."""
     if embedded:
-        return Connections(dsn, dsn, Pooling.DIRECT)
+        return Connections(dsn, dsn, None)
     try:
-        pooling = detect(dsn)
+        shared = sharing(dsn)
     except psycopg.OperationalError as err:
         raise Unavailable(f"cannot connect to the fusionpipe database: {err}") from err
-    found = Connections(dsn, events_url or dsn, pooling)
-    if pooling.shares_backends and found.events_dsn == dsn:
+    found = Connections(dsn, events_url or dsn, shared)
+    if shared is not None and found.events_dsn == dsn:
         log.warning(
             "fusionpipe: the database is reached through a pooler in %s mode, where LISTEN "
             "does not work: live updates and kills asked from other servers will not arrive. "
             "Set events_database_url ($FUSIONPIPE_EVENTS_DATABASE_URL) to PostgreSQL itself.",
-            pooling.value,
+            shared.value,
         )
     return found
