@@ -1,7 +1,8 @@
 """fusionpipe behind a real PgBouncer in transaction mode (#25), in front of a PostgreSQL with
 few connections: several servers of two users share them under concurrent reads, writes and
 runs, with no failed request; a server started meanwhile answers; live events, on a direct
-connection each, reach every server; row-level security still knows each user's role. And
+connection each, reach every server; row-level security still knows each user's role (and
+test_rights' flow of a server on a user's role passes through PgBouncer too). And
 ``fusionpipe admin doctor`` tells PgBouncer's three modes apart and flags LISTEN through it."""
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ import pytest
 from bouncer import PgBouncer
 from jupyter_process import TOKEN, JupyterProcess
 from test_jupyterhub import Cluster
+from test_rights import alice_on_her_role
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 from users import HEADER
 
 from fusionpipe_server.cli import admin
 from fusionpipe_server.cli.check import Check
+from fusionpipe_server.store.database import Database
 
 TESTS = Path(__file__).resolve().parent
 OWNER_PASSWORD = "owner-secret"
@@ -197,7 +200,8 @@ def test_servers_share_few_connections_through_pgbouncer(cluster, bouncer, tmp_p
             assert "reached through a pooler in transaction mode" in server.process.output
         alice, bob = servers[0], servers[1]
         project = alice.api("POST", "projects", {"tag": "shared"})
-        pipeline = alice.api("POST", "pipelines", {"project_id": project["id"], "tag": "p"})
+        body = {"project_id": project["id"], "tag": "runs"}
+        pipeline = alice.api("POST", "pipelines", body)
         first = alice.api("POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "first"})
 
         failures: list = []
@@ -263,6 +267,18 @@ def test_servers_share_few_connections_through_pgbouncer(cluster, bouncer, tmp_p
     finally:
         for server in [*servers, *([late] if late else [])]:
             server.process.stop()
+
+
+async def test_the_services_on_a_users_role_through_pgbouncer(cluster, bouncer, tmp_path):
+    """test_rights' flow of a server on alice's role, through PgBouncer: her rights, the
+    database's last word where the server's admins are stale, the trash."""
+    pooler = bouncer("transaction")
+    db = Database(pooler.dsn("alice", USERS["alice"]), max_size=2, shared_backends=True)
+    await db.open()
+    try:
+        await alice_on_her_role(db, tmp_path)
+    finally:
+        await db.close()
 
 
 def doctor_says(dsn: str, events_dsn: str | None = None) -> dict[str, Check]:
