@@ -55,8 +55,8 @@ test: install system-deps $(UI_STAMP)
 	$(MAKE) -j2 --output-sync=target test-python test-ui
 
 # pytest-xdist workers: 2 on the 2-core machines measured (3 and 4 were slower: the tests are
-# CPU-bound once the databases are made ahead; see the README). `--dist loadgroup` keeps each
-# xdist_group of tests/conftest.py (Ray, the hub, the wheel) on one worker.
+# CPU-bound once the databases are made ahead; see docs/developer/commands.md). `--dist
+# loadgroup` keeps each xdist_group of tests/conftest.py (Ray, the hub, the wheel) on one worker.
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 
