@@ -181,7 +181,9 @@ class ScreenshotDirective(SphinxDirective):
         self.env.note_dependency(str(source))
         docdir = Path(self.env.srcdir, self.env.docname).parent
         figure = nodes.figure(classes=["fusionpipe-screenshot"])
-        figure += nodes.image(uri=os.path.relpath(source, docdir), alt=shows)
+        # A width makes Sphinx link the picture to itself at full size (html_scaled_image_link):
+        # a whole lab window, shrunk to the page, is worth a click.
+        figure += nodes.image(uri=os.path.relpath(source, docdir), alt=shows, width="100%")
         caption = self.state.inline_text(f"{shows} (taken by {taken})", self.lineno)[0]
         figure += nodes.caption("", "", *caption)
         return [figure]
