@@ -1,16 +1,32 @@
-"""A real PgBouncer (Debian's /usr/sbin/pgbouncer) in front of a test cluster, for the tests of
-fusionpipe behind a connection pooler."""
+"""A real PgBouncer (Debian's /usr/sbin/pgbouncer) in front of a test cluster (Debian's
+PostgreSQL, password authentication, few connections), for the tests of fusionpipe behind a
+connection pooler: the fixtures ``cluster`` and ``bouncer``, imported by those tests."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import pytest
 from jupyter_process import free_port
+from test_jupyterhub import Cluster
+
+from fusionpipe_server.cli import admin
 
 PGBOUNCER = Path("/usr/sbin/pgbouncer")
+OWNER_PASSWORD = "owner-secret"
+USERS = {"alice": "alice-secret", "bob": "bob-secret"}
+# Nine connections for the users' roles (three stay reserved for superusers). Five servers
+# each holding a pool of up to ten would need far more; through PgBouncer they need a few
+# (max_db_connections) plus one LISTEN connection each.
+MAX_CONNECTIONS = 12
 
 
 class PgBouncer:
@@ -78,3 +94,47 @@ class PgBouncer:
             self.process.wait(30)
         finally:
             self.log.close()
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    assert os.geteuid() == 0, "the cluster runs as the postgres account: the test runs as root"
+    base = Path(tempfile.mkdtemp(prefix="fusionpipe-bouncer-"))
+    base.chmod(0o755)  # the postgres account reaches the cluster's socket and PgBouncer's files
+    cluster = Cluster(
+        base, password=OWNER_PASSWORD, options=f"-c max_connections={MAX_CONNECTIONS}"
+    )
+    try:
+        with psycopg.connect(cluster_dsn(cluster, "postgres"), autocommit=True) as conn:
+            admin.init_db(conn)
+            for name, password in USERS.items():
+                admin.add_user(conn, name, password=password)
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def cluster_dsn(cluster: Cluster, user: str) -> str:
+    """``user`` straight to PostgreSQL, by password."""
+    password = OWNER_PASSWORD if user == "postgres" else USERS[user]
+    return f"{cluster.dsn} user={user} password={password}"
+
+
+@pytest.fixture
+def bouncer(cluster: Cluster) -> Iterator[Callable[..., PgBouncer]]:
+    """Starts PgBouncers in front of ``cluster`` (``mode``...); all stop with the test."""
+    started: list[PgBouncer] = []
+
+    def start(mode: str = "transaction", **options: Any) -> PgBouncer:
+        folder = cluster.data.parent / f"pgbouncer-{len(started)}-{os.getpid()}"
+        started.append(PgBouncer(folder, cluster.socket, USERS, mode=mode, **options))
+        started[-1].wait_ready("alice", USERS["alice"])
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for pooler in started:
+            pooler.stop()
+            shutil.rmtree(pooler.log_path.parent, ignore_errors=True)

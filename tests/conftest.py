@@ -50,6 +50,7 @@ SYSTEM_TESTS = frozenset(
         "test_kill_anywhere.py",
         "test_make_lab.py",
         "test_pgbouncer.py",
+        "test_pgbouncer_doctor.py",
         "test_ray.py",
         "test_ray_cluster.py",
         "test_runner_plugin.py",

@@ -2,28 +2,23 @@
 few connections: several servers of two users share them under concurrent reads, writes and
 runs, with no failed request; a server started meanwhile answers; live events, on a direct
 connection each, reach every server; row-level security still knows each user's role (and
-test_rights' flow of a server on a user's role passes through PgBouncer too). And
-``fusionpipe admin doctor`` tells PgBouncer's three modes apart and flags LISTEN through it."""
+test_rights' flow of a server on a user's role passes through PgBouncer too)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
-from bouncer import PgBouncer
+from bouncer import USERS, PgBouncer, bouncer, cluster, cluster_dsn  # noqa: F401 (fixtures)
 from jupyter_process import TOKEN, JupyterProcess
 from test_jupyterhub import Cluster
 from test_rights import alice_on_her_role
@@ -31,77 +26,27 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 from users import HEADER
 
-from fusionpipe_server.cli import admin
-from fusionpipe_server.cli.check import Check
 from fusionpipe_server.store.database import Database
 
 TESTS = Path(__file__).resolve().parent
-OWNER_PASSWORD = "owner-secret"
-USERS = {"alice": "alice-secret", "bob": "bob-secret"}
-# Nine connections for the users' roles (three stay reserved for superusers). Five servers
-# each holding a pool of up to ten would need far more; through PgBouncer they need three
-# (max_db_connections) plus one LISTEN connection each.
-MAX_CONNECTIONS = 12
+# PgBouncer's max_db_connections: with one LISTEN connection per server, five servers need
+# eight of the cluster's nine.
 POOLED = 3
 # Turns of each of three load threads per server, six requests a turn.
 ROUNDS = 12
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    assert os.geteuid() == 0, "the cluster runs as the postgres account: the test runs as root"
-    base = Path(tempfile.mkdtemp(prefix="fusionpipe-bouncer-"))
-    base.chmod(0o755)  # the postgres account reaches the cluster's socket and PgBouncer's files
-    cluster = Cluster(
-        base, password=OWNER_PASSWORD, options=f"-c max_connections={MAX_CONNECTIONS}"
-    )
-    try:
-        with psycopg.connect(cluster_dsn(cluster, "postgres"), autocommit=True) as conn:
-            admin.init_db(conn)
-            for name, password in USERS.items():
-                admin.add_user(conn, name, password=password)
-        yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def cluster_dsn(cluster: Cluster, user: str) -> str:
-    """``user`` straight to PostgreSQL, by password."""
-    password = OWNER_PASSWORD if user == "postgres" else USERS[user]
-    return f"{cluster.dsn} user={user} password={password}"
-
-
-@pytest.fixture
-def bouncer(cluster: Cluster) -> Iterator[Callable[..., PgBouncer]]:
-    """Starts PgBouncers in front of ``cluster`` (``mode``...); all stop with the test."""
-    started: list[PgBouncer] = []
-
-    def start(mode: str = "transaction", **options: Any) -> PgBouncer:
-        folder = cluster.data.parent / f"pgbouncer-{len(started)}-{os.getpid()}"
-        started.append(PgBouncer(folder, cluster.socket, USERS, mode=mode, **options))
-        started[-1].wait_ready("alice", USERS["alice"])
-        return started[-1]
-
-    try:
-        yield start
-    finally:
-        for pooler in started:
-            pooler.stop()
-            shutil.rmtree(pooler.log_path.parent, ignore_errors=True)
-
-
 class Server:
     """A fusionpipe server of ``user`` on the pooled URL, its events on the direct one."""
 
-    def __init__(self, root: Path, user: str, pooler: PgBouncer, cluster: Cluster) -> None:
+    def __init__(self, root: Path, user: str, pooler: PgBouncer, postgres: Cluster) -> None:
         self.user = user
         root.mkdir()
         self.process = JupyterProcess(
             root,
             f"--FusionpipeApp.database_url={pooler.dsn(user, USERS[user])}",
-            f"--FusionpipeApp.events_database_url={cluster_dsn(cluster, user)}",
-            f"--FusionpipeApp.data_path={cluster.data.parent / 'data'}",
+            f"--FusionpipeApp.events_database_url={cluster_dsn(postgres, user)}",
+            f"--FusionpipeApp.data_path={postgres.data.parent / 'data'}",
             "--FusionpipeApp.runs_outlive_server=False",
             "--ServerApp.identity_provider_class=users.SeveralUsers",
             env={"PYTHONPATH": str(TESTS)},
@@ -184,7 +129,7 @@ def load(server: Server, project_id: str, worker: str, rounds: int, failures: li
         call("GET", f"pipelines?project_id={project_id}")
 
 
-def test_servers_share_few_connections_through_pgbouncer(cluster, bouncer, tmp_path):
+def test_servers_share_few_connections_through_pgbouncer(cluster, bouncer, tmp_path):  # noqa: F811
     pooler = bouncer("transaction", pool_size=2, max_db_connections=POOLED)
     roots = cluster.data.parent / f"servers-{os.getpid()}"
     roots.mkdir()
@@ -269,7 +214,7 @@ def test_servers_share_few_connections_through_pgbouncer(cluster, bouncer, tmp_p
             server.process.stop()
 
 
-async def test_the_services_on_a_users_role_through_pgbouncer(cluster, bouncer, tmp_path):
+async def test_the_services_on_a_users_role_through_pgbouncer(cluster, bouncer, tmp_path):  # noqa: F811
     """test_rights' flow of a server on alice's role, through PgBouncer: her rights, the
     database's last word where the server's admins are stale, the trash."""
     pooler = bouncer("transaction")
@@ -279,78 +224,3 @@ async def test_the_services_on_a_users_role_through_pgbouncer(cluster, bouncer, 
         await alice_on_her_role(db, tmp_path)
     finally:
         await db.close()
-
-
-def doctor_says(dsn: str, events_dsn: str | None = None) -> dict[str, Check]:
-    # A data folder of its own: the doctor walks what others can reach in it.
-    with tempfile.TemporaryDirectory() as data:
-        checks = admin.doctor(dsn, Path(data), events_dsn=events_dsn)
-    return {check.name: check for check in checks}
-
-
-@pytest.mark.parametrize("mode", ["session", "transaction", "statement"])
-def test_the_doctor_tells_the_pooling_mode(cluster, bouncer, mode):
-    pooler = bouncer(mode, pool_size=3)
-    said = doctor_says(pooler.dsn("alice", USERS["alice"]), cluster_dsn(cluster, "alice"))
-    pooling, events = said["connection pooling"], said["live events"]
-    assert (events.ok, events.detail) == (
-        True,
-        "LISTEN on events_database_url, reaching PostgreSQL directly",
-    )
-    if mode == "transaction":
-        assert (pooling.ok, pooling.warning) == (True, False)
-        assert "transaction mode (PgBouncer): servers share" in pooling.detail
-    elif mode == "session":
-        assert (pooling.ok, pooling.warning) == (True, True)
-        assert "session mode: it works, but" in pooling.detail
-        assert "set pool_mode = transaction" in pooling.detail
-    else:
-        assert not pooling.ok
-        assert "statement mode, which refuses the transactions" in pooling.detail
-    # The schema was read all the same (in statement mode too).
-    assert said["database"].ok, said["database"].detail
-
-
-def test_the_doctor_refuses_events_through_pgbouncer(cluster, bouncer, tmp_path):
-    """From the command line, as an admin runs it: without events_database_url the LISTEN
-    connection would go through PgBouncer; with it (flag or environment) all is well."""
-    pooler = bouncer("transaction")
-    pooled, direct = pooler.dsn("alice", USERS["alice"]), cluster_dsn(cluster, "alice")
-
-    def doctor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "fusionpipe_server.cli", "admin", "doctor"]
-        environment = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")}
-        return subprocess.run(
-            [*command, "--database-url", pooled, "--data-path", str(tmp_path), *args],
-            env={**environment, "HOME": str(tmp_path), **(env or {})},
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    through = doctor()
-    assert through.returncode == 1, through.stdout + through.stderr
-    assert (
-        "PROBLEM live events: database_url (no events_database_url set) goes through a pooler "
-        "in transaction mode, where LISTEN does not work"
-    ) in through.stdout
-    assert "set events_database_url ($FUSIONPIPE_EVENTS_DATABASE_URL)" in through.stdout
-    for fixed in (
-        doctor("--events-database-url", direct),
-        doctor(env={"FUSIONPIPE_EVENTS_DATABASE_URL": direct}),
-    ):
-        assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-        assert "ok      connection pooling: database_url goes through a pooler in transaction" in (
-            fixed.stdout
-        )
-        direct_events = "ok      live events: LISTEN on events_database_url, reaching PostgreSQL"
-        assert f"{direct_events} directly" in fixed.stdout
-
-
-def test_the_doctor_finds_no_pooler_on_a_direct_url(cluster):
-    said = doctor_says(cluster_dsn(cluster, "alice"))
-    assert said["connection pooling"].detail == "none: database_url leads to PostgreSQL itself"
-    assert said["live events"].detail == (
-        "LISTEN on database_url (no events_database_url set), reaching PostgreSQL directly"
-    )
