@@ -21,7 +21,13 @@ import pytest
 from jupyter_process import TOKEN, JupyterProcess
 from pg_cluster import Cluster
 
-from fusionpipe_server.store.database import DEFAULT_POOL_SIZE, check_schema
+from fusionpipe_server.errors import Unavailable
+from fusionpipe_server.store.database import (
+    DEFAULT_POOL_SIZE,
+    Database,
+    check_schema,
+    refused_for_slots,
+)
 
 SERVERS = 4
 CLIENTS_PER_SERVER = 8
@@ -171,3 +177,41 @@ def test_a_server_started_while_the_database_is_down_serves_the_lab_then_connect
         time.sleep(0.2)
     assert call(server.port, "POST", "projects", {"tag": "after"})[0] == 201
     assert "fusionpipe: connected to the database" in server.output
+
+
+async def test_a_full_database_is_busy_not_lost(cluster):
+    """Every slot taken (by other users' servers): a call that waits out its time for a
+    connection answers busy (503) and leaves the pool alone; once a slot frees, it works."""
+    db = Database(cluster.dsn, max_size=2, wait_seconds=0.5)
+    await db.open()
+    others: list[psycopg.Connection] = []
+    try:
+        while True:
+            try:
+                others.append(psycopg.connect(cluster.dsn))
+            except psycopg.OperationalError as err:
+                assert refused_for_slots(err), err
+                break
+        async with db.transaction() as conn:
+            await conn.execute("SELECT 1")
+            with pytest.raises(Unavailable, match="busy") as busy:
+                async with db.transaction():
+                    pass
+            assert busy.value.retry_after >= 1
+        assert db.available, "a busy database must not start the recovery"
+        others.pop().close()
+        # The pool tries again to grow, backing off (a second or two after a refusal).
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                async with db.transaction() as first, db.transaction() as second:
+                    await first.execute("SELECT 1")
+                    await second.execute("SELECT 1")
+                break
+            except Unavailable as err:
+                assert "busy" in err.message and time.monotonic() < deadline
+        assert db.available
+    finally:
+        for conn in others:
+            conn.close()
+        await db.close()
