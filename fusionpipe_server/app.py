@@ -33,7 +33,7 @@ ACTIVITY_SECONDS = 5.0
 STOP_STEP_SECONDS = 15
 # How long the start hook waits for the pool's first connection before it lets the server
 # serve the lab and goes on trying in the background.
-FIRST_OPEN_SECONDS = 3
+FIRST_OPEN_SECONDS = 10
 
 
 class FusionpipeApp(ExtensionApp):
