@@ -16,12 +16,11 @@ from typing import Any
 import psycopg
 import pytest
 from jupyter_process import free_port
-from test_jupyterhub import Cluster
+from pg_cluster import Cluster
 
 from fusionpipe_server.cli import admin
 
 PGBOUNCER = Path("/usr/sbin/pgbouncer")
-OWNER_PASSWORD = "owner-secret"
 USERS = {"alice": "alice-secret", "bob": "bob-secret"}
 # Nine connections for the users' roles (three stay reserved for superusers). Five servers
 # each holding a pool of up to ten would need far more; through PgBouncer they need a few
@@ -101,9 +100,9 @@ def cluster() -> Iterator[Cluster]:
     assert os.geteuid() == 0, "the cluster runs as the postgres account: the test runs as root"
     base = Path(tempfile.mkdtemp(prefix="fusionpipe-bouncer-"))
     base.chmod(0o755)  # the postgres account reaches the cluster's socket and PgBouncer's files
-    cluster = Cluster(
-        base, password=OWNER_PASSWORD, options=f"-c max_connections={MAX_CONNECTIONS}"
-    )
+    # Trust on the cluster's socket: PgBouncer logs in as each user's role, and the test as
+    # the postgres role; PgBouncer itself asks the servers for passwords.
+    cluster = Cluster(base, auth="trust", settings={"max_connections": str(MAX_CONNECTIONS)})
     try:
         with psycopg.connect(cluster_dsn(cluster, "postgres"), autocommit=True) as conn:
             admin.init_db(conn)
@@ -116,9 +115,8 @@ def cluster() -> Iterator[Cluster]:
 
 
 def cluster_dsn(cluster: Cluster, user: str) -> str:
-    """``user`` straight to PostgreSQL, by password."""
-    password = OWNER_PASSWORD if user == "postgres" else USERS[user]
-    return f"{cluster.dsn} user={user} password={password}"
+    """``user`` straight to PostgreSQL."""
+    return f"{cluster.dsn} user={user}"
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 from bouncer import USERS, PgBouncer, bouncer, cluster, cluster_dsn  # noqa: F401 (fixtures)
 from jupyter_process import TOKEN, JupyterProcess
-from test_jupyterhub import Cluster
+from pg_cluster import Cluster
 from test_rights import alice_on_her_role
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
@@ -218,7 +218,7 @@ async def test_the_services_on_a_users_role_through_pgbouncer(cluster, bouncer, 
     """test_rights' flow of a server on alice's role, through PgBouncer: her rights, the
     database's last word where the server's admins are stale, the trash."""
     pooler = bouncer("transaction")
-    db = Database(pooler.dsn("alice", USERS["alice"]), max_size=2, shared_backends=True)
+    db = Database(pooler.dsn("alice", USERS["alice"]), max_size=2, prepare_statements=False)
     await db.open()
     try:
         await alice_on_her_role(db, tmp_path)

@@ -19,7 +19,8 @@ import psycopg
 
 from ..errors import Invalid, Unavailable
 from ..runners.commands import find_matlab
-from ..store import roles, schema
+from ..store import budget, roles, schema
+from ..store.database import DEFAULT_POOL_SIZE
 from ..store.embedded import default_embedded_path
 from .check import Check
 from .pooler_checks import pooling_checks
@@ -239,11 +240,13 @@ def doctor(
     data_path: Path,
     matlab_runner: str = "",
     embedded_path: Path | None = None,
+    pool_size: int = DEFAULT_POOL_SIZE,
     events_dsn: str | None = None,
 ) -> list[Check]:
     """What works and, for what does not, what to do about it. Without ``dsn`` the embedded
-    PostgreSQL in ``embedded_path`` is used (default: the one in the Jupyter data folder).
-    ``events_dsn``: the live events' connection, when it is not ``dsn``."""
+    PostgreSQL in ``embedded_path`` is used (default: the one in the Jupyter data folder);
+    with one, whether its max_connections suffices for servers of ``pool_size``, and how
+    it and ``events_dsn`` (the live events' connection, when it is not ``dsn``) reach it."""
     checks = []
     if dsn is None:
         checks.append(_embedded_database_check(embedded_path or default_embedded_path()))
@@ -253,6 +256,7 @@ def doctor(
             # check below is the one to say so.
             with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
                 version, latest = schema.current_version(conn), schema.latest_version()
+                room = budget.measure(conn, pool_size, USERS_ROLE) if version == latest else None
             checks.append(
                 Check(
                     "database",
@@ -265,7 +269,12 @@ def doctor(
                     ),
                 )
             )
-            checks.extend(pooling_checks(dsn, events_dsn))
+            shared, pooled = pooling_checks(dsn, events_dsn)
+            # Behind a pooler that shares backends the pools do not count against
+            # max_connections: the pooling check says what does.
+            if room is not None and shared is None:
+                checks.append(Check("connections", True, room.describe(), warning=not room.enough))
+            checks.extend(pooled)
         except psycopg.Error as err:
             checks.append(Check("database", False, f"cannot connect ({err}): check DATABASE_URL"))
     checks.append(_data_folder_check(data_path))

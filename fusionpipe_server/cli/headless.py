@@ -15,8 +15,6 @@ from ..errors import FusionpipeError, NotFound
 from ..live.hub import EventHub
 from ..models import ITEM_STATUSES, Run
 from ..service import Service
-from ..store import pooling
-from ..store.database import Database
 from ..store.embedded import prepare_database
 from .run_display import RunDisplay, run_display
 
@@ -32,8 +30,8 @@ async def open_service(settings: FusionpipeApp, *, listen: bool = False) -> Asyn
     see configuration.py), for one command; ``listen``: obeying kills and cancels asked from
     a lab (or another command), as a server does."""
     dsn, embedded = prepare_database(settings.database_url, Path(settings.embedded_db_path))
-    reach = pooling.connections(dsn, settings.events_database_url, embedded=embedded is not None)
-    db = Database(dsn, max_size=4, shared_backends=reach.shared is not None)
+    reach = settings.connections(dsn, embedded=embedded is not None)
+    db = settings.database(reach)
     await db.open()
     hub = EventHub(reach.events_dsn) if listen else None
     try:

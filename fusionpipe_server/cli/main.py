@@ -84,6 +84,7 @@ def _doctor(args: argparse.Namespace) -> int:
         settings.database_url or None,
         settings.resolved_data_path,
         settings.matlab_runner_path,
+        pool_size=settings.db_pool_size,
         events_dsn=args.events_database_url or settings.events_database_url or None,
     )
     for check in checks:

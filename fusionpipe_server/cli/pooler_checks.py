@@ -25,7 +25,9 @@ def _database_check(pooling: Pooling) -> Check:
             name,
             True,
             "database_url goes through a pooler in transaction mode (PgBouncer): servers "
-            "share PostgreSQL's connections and prepare no statements there",
+            "share PostgreSQL's connections and prepare no statements there; PostgreSQL needs "
+            "PgBouncer's max_db_connections, plus one connection per server for live events, "
+            "plus its reserved ones",
         )
     if pooling is Pooling.SESSION:
         return Check(
@@ -58,21 +60,23 @@ def _events_check(pooling: Pooling, separate: bool) -> Check:
     return Check(name, True, f"LISTEN on {url}, reaching PostgreSQL {how}")
 
 
-def pooling_checks(dsn: str, events_dsn: str | None) -> list[Check]:
+def pooling_checks(dsn: str, events_dsn: str | None) -> tuple[Pooling | None, list[Check]]:
     """How ``dsn`` (the servers' pools) and ``events_dsn`` (their LISTEN connection, default
-    ``dsn``) reach PostgreSQL, and what to change when fusionpipe cannot work so."""
+    ``dsn``) reach PostgreSQL, and what to change when fusionpipe cannot work so. Also the
+    pooler's mode when ``dsn``'s connections share backends (else None)."""
     separate = bool(events_dsn) and events_dsn != dsn
     try:
         pooling = detect(dsn)
     except psycopg.Error as err:
-        return [Check("connection pooling", False, f"could not tell ({err})")]
+        return None, [Check("connection pooling", False, f"could not tell ({err})")]
+    shared = pooling if pooling.shares_backends else None
     checks = [_database_check(pooling)]
     if not separate:
-        return [*checks, _events_check(pooling, separate=False)]
+        return shared, [*checks, _events_check(pooling, separate=False)]
     assert events_dsn is not None
     try:
         events = detect(events_dsn)
     except psycopg.Error as err:
         detail = f"cannot connect to events_database_url ({err}): check it"
-        return [*checks, Check("live events", False, detail)]
-    return [*checks, _events_check(events, separate=True)]
+        return shared, [*checks, Check("live events", False, detail)]
+    return shared, [*checks, _events_check(events, separate=True)]

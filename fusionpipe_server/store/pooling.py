@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 import psycopg
 
-from ..errors import Unavailable
-
 log = logging.getLogger(__name__)
 
 # Long enough for a pooler that waits for a free backend: a check made once, not a request.
@@ -110,24 +108,33 @@ def detect(dsn: str) -> Pooling:
 
 @dataclass(frozen=True)
 class Connections:
-    """Where a server's pool (``dsn``) and its LISTEN connection (``events_dsn``) go, and
-    whether the pool's connections share backends (the pooler's mode then, else None)."""
+    """Where a server's pool (``dsn``) and its LISTEN connection (``events_dsn``) go, the
+    pooler's mode when the pool's connections share backends (else None), and whether the
+    pool may prepare statements: only where each connection is known to keep its backend."""
 
     dsn: str
     events_dsn: str
     shared: Pooling | None
+    prepare: bool
+
+
+def unprobed(dsn: str, events_url: str) -> Connections:
+    """For a database that cannot be reached now: whether a pooler shares backends cannot be
+    told, and preparing no statements is right either way (a little slower at most)."""
+    return Connections(dsn, events_url or dsn, None, prepare=False)
 
 
 def connections(dsn: str, events_url: str, *, embedded: bool) -> Connections:
     """The pool on ``dsn``, events on ``events_url`` (default: ``dsn``). An embedded database
     is reached directly, and so are its events; an external one is probed (see ``sharing``)."""
     if embedded:
-        return Connections(dsn, dsn, None)
+        return Connections(dsn, dsn, None, prepare=True)
     try:
         shared = sharing(dsn)
     except psycopg.OperationalError as err:
-        raise Unavailable(f"cannot connect to the fusionpipe database: {err}") from err
-    found = Connections(dsn, events_url or dsn, shared)
+        log.warning("fusionpipe: could not tell whether a pooler shares backends (%s)", err)
+        return unprobed(dsn, events_url)
+    found = Connections(dsn, events_url or dsn, shared, prepare=shared is None)
     if shared is not None and found.events_dsn == dsn:
         log.warning(
             "fusionpipe: the database is reached through a pooler in %s mode, where LISTEN "
