@@ -63,6 +63,7 @@ async def test_every_kind_of_edit_undoes_and_redoes_exactly(api):
     _, edge = await connect(alice, pipeline, a, b)
     _, group = await alice("POST", f"pipelines/{pid}/groups", {"node_ids": [a["id"]], "tag": "g"})
     node_url = f"pipelines/{pid}/nodes/{a['id']}"
+    box = {"position": {"x": -5, "y": -5}, "size": {"width": 99, "height": 80}}
     edits = [
         ("new node 'c'", "POST", f"pipelines/{pid}/nodes", {"tag": "c"}),
         ("rename of node 'a'", "PATCH", node_url, {"tag": "fit"}),
@@ -73,7 +74,7 @@ async def test_every_kind_of_edit_undoes_and_redoes_exactly(api):
          {"positions": {a["id"]: {"x": 50, "y": 60}}}),
         ("auto layout", "POST", f"pipelines/{pid}/positions",
          {"positions": {a["id"]: {"x": 1, "y": 2}, b["id"]: {"x": 3, "y": 4}},
-          "groups": {group["id"]: {"position": {"x": -5, "y": -5}, "size": {"width": 99, "height": 80}}},
+          "groups": {group["id"]: box},
           "auto_layout": True}),
         ("rename of group 'g'", "PATCH", f"groups/{group['id']}", {"tag": "h"}),
         ("collapse of group 'h'", "PATCH", f"groups/{group['id']}", {"collapsed": True}),
