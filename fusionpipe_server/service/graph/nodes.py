@@ -20,7 +20,7 @@ from ...store import items as item_store
 from ...store import nodes as node_store
 from ...store import runs as run_store
 from ...store.database import Database
-from ..common import ServiceBase, Settings, Unit, clean_tag, with_warnings
+from ..common import ServiceBase, Settings, clean_tag, with_warnings
 from ..freshness.staleness import StalenessService
 from ..runs.environments import state as environment_state
 from .edits import (
@@ -32,7 +32,7 @@ from .edits import (
     require_writable,
     sync_read_only,
 )
-from .removal import Deletion, delete_node_rows, keep_in_trash, refused
+from .removal import remove_node
 from .undo_log import member_change, node_change, record
 
 
@@ -140,8 +140,8 @@ class NodeService(ServiceBase):
     ) -> dict[str, Any]:
         """Edit a node, on ``username``'s undo stack unless ``undoable`` is False. Locking makes
         its folder read-only on disk; a locked node accepts nothing but being unlocked (and
-        moved: layout is not content). ``locked`` is the node's
-        own lock: a locked pipeline holding it keeps it locked whatever this says."""
+        moved: layout is not content). ``locked`` is the node's own lock: a locked pipeline
+        holding it keeps it locked whatever this says."""
         tag = clean_tag(tag)
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id)
@@ -306,62 +306,6 @@ class NodeService(ServiceBase):
                 unit.folders.undo.append(partial(folders.restore_outputs, path, aside))
                 unit.folders.finish.append(partial(folders.purge, aside))
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
-
-
-async def remove_node(
-    unit: Unit, service: ServiceBase, username: str, pipeline_id: str, node_id: str
-) -> TrashItem:
-    """Remove a node from a pipeline, into the trash; its row and folder go only when no other
-    pipeline holds it. Its children here lose that parent, which makes their outputs stale.
-    Shared by a delete and by the undo of a new node."""
-    pipeline = await service.pipeline(unit.conn, pipeline_id)
-    graph = await load_graph(unit, pipeline_id)
-    node = graph.member(node_id, pipeline_id)
-    service.rights.require_node(
-        username, node.owner, pipeline.owner, f"delete node {node.tag!r} ({node.id})"
-    )
-    await service.pipeline(unit.conn, pipeline_id, editable=True)
-    require_unlocked(node, "remove it")
-    if node.status == Status.RUNNING.value:
-        raise Conflict(f"node {node.tag!r} ({node.id}) is running: kill it first")
-    outgoing = [edge for edge in graph.edges if edge.source == node_id]
-    shared = [graph.nodes[e.target] for e in outgoing if graph.nodes[e.target].referenced]
-    if shared:
-        names = ", ".join(f"{n.tag!r} ({n.id})" for n in shared)
-        raise Conflict(
-            f"node {node.tag!r} feeds nodes shared with other pipelines ({names}): "
-            f"remove or detach those first"
-        )
-    # A node held by this pipeline only goes whole (its parent edges too: nothing else
-    # can use them); a shared one leaves this pipeline and the edges to its children here.
-    removed = [edge.id for edge in outgoing]
-    deletion = Deletion(
-        "node",
-        node.id,
-        node.tag,
-        node.owner,
-        pipeline_id=pipeline_id,
-        project_id=pipeline.project_id,
-        edges=removed,
-    )
-    if node.referenced:
-        deletion.memberships = [(pipeline_id, node_id)]
-    else:
-        deletion.nodes = [node_id]
-    item = await keep_in_trash(unit, service.settings, username, deletion)
-    await edge_store.delete_edges(unit.conn, removed)
-    children = [edge.target for edge in outgoing]
-    await invalidate_inputs(unit, children)
-    if node.referenced:
-        if not await node_store.remove_member(unit.conn, pipeline_id, node_id):
-            raise refused(f"node {node.tag!r} ({node.id}) from this pipeline")
-        await sync_read_only(unit, service.settings.data_path, [node_id])
-    else:
-        await delete_node_rows(unit, [node_id])
-    await refresh_identities(unit, service.settings.data_path, children)
-    await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
-    await events.announce(unit.conn, "trash.changed")
-    return item
 
 
 def _update_label(before: Node, after: Node) -> str:

@@ -35,7 +35,7 @@ from .edits import (
     require_writable,
     sync_read_only,
 )
-from .nodes import remove_node
+from .removal import remove_node
 from .trash import TrashService
 from .undo_log import current_state
 
