@@ -1,7 +1,14 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 
-import { openFromSidebar, pageErrors, rest, unique, type RestGraph } from './fusionpipe';
+import {
+  openFromSidebar,
+  openPipeline,
+  pageErrors,
+  rest,
+  unique,
+  type RestGraph,
+} from './fusionpipe';
 
 // Room for the canvas beside the sidebar and the node inspector.
 test.use({ viewport: { width: 1440, height: 900 } });
@@ -47,6 +54,8 @@ async function answer(page: IJupyterLabPageFixture, text: string, button = 'OK')
 test('undo and redo every kind of edit with keys and buttons, also after a reload', async ({
   page,
   request,
+  browser,
+  baseURL,
 }) => {
   const api = rest(request);
   const tag = unique('undo');
@@ -166,11 +175,16 @@ test('undo and redo every kind of edit with keys and buttons, also after a reloa
   }
   await expect(redo).toBeDisabled();
 
-  // The stack is the server's: after a reload it is still there.
-  // Not waiting for galata's idea of ready (a launcher or a file browser): the lab puts the
-  // pipeline's tab back where it was, and that is what is awaited.
-  await page.reload({ waitForIsReady: false });
-  const again = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
+  // The stack is the server's: in a freshly loaded lab (a reload, a new browser) it is still
+  // there. A workspace of its own, so the lab restores nothing of this one.
+  const fresh = await browser.newPage();
+  await fresh.goto(`${baseURL}/lab/workspaces/undo-reload?reset`);
+  await fresh.waitForFunction(() =>
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    (window as any).jupyterapp?.commands.hasCommand('fusionpipe:open-pipeline'),
+  );
+  await openPipeline(fresh, pipeline.id);
+  const again = fresh.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await expect(again.getByTestId('fp-undo')).toHaveAttribute(
     'title',
     "Undo deletion of node 'load' (Ctrl+Z)",
@@ -179,8 +193,10 @@ test('undo and redo every kind of edit with keys and buttons, also after a reloa
   await expect.poll(snapshot).toBe(states[edits.length - 1]);
   await expect(again.getByTestId('fp-node')).toHaveCount(4);
   await again.getByTestId('fp-canvas').click({ position: { x: 5, y: 5 } });
-  await page.keyboard.press('Control+z');
+  await fresh.keyboard.press('Control+z');
   await expect.poll(snapshot).toBe(states[edits.length - 2]);
+  await fresh.screenshot({ path: 'screenshots/undo-after-reload.png' });
+  await fresh.close();
   expect(errors).toEqual([]);
 });
 
@@ -203,11 +219,9 @@ test('an undo is refused when a colleague renamed the node since', async ({ page
   await expect(flowNode(canvas, fit)).toContainText('fit-bob');
 
   await canvas.getByTestId('fp-undo').click();
-  const refusal = page
-    .locator('.Toastify__toast')
-    .filter({
-      hasText: "Cannot undo rename of node 'fit': node 'fit-mine' was renamed by bob since.",
-    });
+  const refusal = page.locator('.Toastify__toast').filter({
+    hasText: "Cannot undo rename of node 'fit': node 'fit-mine' was renamed by bob since.",
+  });
   // Wholly in view, its slide-in over, before the picture is taken.
   await expect(refusal).toBeInViewport({ ratio: 1 });
   await page.screenshot({ path: 'screenshots/undo-refused.png' });
