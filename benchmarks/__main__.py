@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import events, file_work, graph_api, items, panel, runs, staleness, startup
+from . import connections, events, file_work, graph_api, items, panel, runs, staleness, startup
 from .harness import Server, environment, print_table
 
 
@@ -27,6 +27,7 @@ def main() -> None:
     finally:
         server.close()
     rows += startup.measure()
+    rows += connections.measure()
     if not args.no_browser:
         rows += panel.measure()
     print_table(rows)
