@@ -146,7 +146,11 @@ def open_to_others(data_path: Path) -> Iterator[tuple[str, int]]:
 def _others_check(data_path: Path) -> Check:
     """Whether anyone outside the data folder's owner and group can read what it holds."""
     name = "data folder access"
-    if not data_path.is_dir():
+    try:
+        present = data_path.is_dir()
+    except OSError as err:  # the data folder check says why it cannot be reached
+        return Check(name, True, f"cannot look inside {data_path}: {err.strerror}")
+    if not present:
         return Check(name, True, "nothing to check yet")
     shown, count = [], 0
     for path, mode in open_to_others(data_path):
@@ -189,6 +193,13 @@ def _can_write_in(folder: Path) -> bool:
 def _folder_problem(path: Path) -> str | None:
     """Why ``path`` cannot be used as a folder of one's own, or None. A folder that does not
     exist yet is fine when it can be created: the server creates it on its first start."""
+    try:
+        return _folder_problem_unguarded(path)
+    except OSError as err:  # a folder on the way that one may not enter (mode 700 of another)
+        return f"{path} cannot be reached by you: {err.strerror}"
+
+
+def _folder_problem_unguarded(path: Path) -> str | None:
     if path.exists():
         if not path.is_dir():
             return f"{path} is not a folder"
