@@ -169,8 +169,9 @@ class SlurmRunner(Configurable):
     ).tag(config=True)
     setup = List(
         Unicode(),
-        help="""Shell commands every job runs before the node (module load ...); they count in
-        nodes' fingerprints. Defaults to $FP_SLURM_SETUP, one command a line.""",
+        help="""Shell commands every job runs before the node (module load ...), before the
+        node's own (slurm.setup, which counts in its fingerprint). Defaults to $FP_SLURM_SETUP,
+        one command a line.""",
     ).tag(config=True)
     max_running = Integer(
         0,
