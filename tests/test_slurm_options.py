@@ -133,3 +133,22 @@ def test_setup_commands_count_in_the_fingerprint_and_the_rest_does_not():
 def test_bad_slurm_keys_are_refused_naming_them(slurm, named):
     with pytest.raises(Invalid, match=named):
         parse_scheduling({"slurm": slurm})
+
+
+async def test_a_job_is_waited_for_while_slurm_cannot_be_asked(tmp_path, monkeypatch):
+    """squeue failing (here: not on PATH, as when slurmctld restarts it fails) is no end: the
+    job's exit file still says how it ended."""
+    import asyncio
+
+    from fusionpipe_server.runners.slurm import SlurmExecution, SlurmRunner
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("FP_SLURM_POLL_SECONDS", "0.05")
+    log_path = tmp_path / "run.log"
+    execution = SlurmExecution(SlurmRunner(), "12", log_path)
+    waiting = asyncio.ensure_future(execution.wait())
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    log_path.with_suffix(".exit").write_text("4\n")
+    assert await asyncio.wait_for(waiting, 5) == 4
+    assert not execution.lost
