@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from . import events, file_work, graph_api, items, panel, runs, slurm, staleness, startup
+from . import (
+    connections,
+    events,
+    file_work,
+    graph_api,
+    items,
+    panel,
+    runs,
+    slurm,
+    staleness,
+    startup,
+)
 from .harness import Server, environment, print_table
 
 
@@ -30,6 +41,7 @@ def main() -> None:
     finally:
         server.close()
     rows += startup.measure()
+    rows += connections.measure()
     if not args.no_slurm:
         rows += slurm.measure()
     if not args.no_browser:

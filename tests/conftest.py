@@ -41,6 +41,7 @@ SYSTEM_TESTS = frozenset(
     {
         "test_admin.py",
         "test_cli_run.py",
+        "test_connection_budget.py",
         "test_database_outage.py",
         "test_doctor.py",
         "test_embedded_database.py",

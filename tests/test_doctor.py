@@ -8,9 +8,11 @@ import pwd
 import subprocess
 import sys
 
+import psycopg
 from test_admin import fresh_database  # noqa: F401 (a fixture)
 
 from fusionpipe_server.cli import admin
+from fusionpipe_server.store import budget
 
 
 def doctor(*args, cwd, env=None):
@@ -120,3 +122,30 @@ def test_what_others_can_read_in_the_data_folder_is_a_warning(tmp_path):
     data.chmod(0o750)
     closed = doctor("--data-path", str(data), cwd=tmp_path, env={"HOME": str(tmp_path)})
     assert "ok      data folder access: closed to others" in closed.stdout, closed.stdout
+
+
+def test_max_connections_too_low_for_the_users_is_named_with_the_setting(database_url, tmp_path):
+    """30 users who own projects, each server holding its pool and one LISTEN connection:
+    PostgreSQL's default 100 is too few for pools of 3, enough for pools of 1."""
+    with psycopg.connect(database_url) as conn:
+        for user in range(30):
+            conn.execute(
+                "INSERT INTO projects (id, tag, owner) VALUES (%s, 'p', %s)",
+                (f"pr_{user}", f"user{user}"),
+            )
+        (max_connections,) = conn.execute("SHOW max_connections").fetchone()
+        (reserved,) = conn.execute("SHOW superuser_reserved_connections").fetchone()
+    assert max_connections == "100"
+    args = ("--database-url", database_url, "--data-path", str(tmp_path))
+    needed = 30 * (3 + 1) + int(reserved) + budget.SPARE
+    low = doctor(*args, cwd=tmp_path)
+    assert low.returncode == 0, low.stdout + low.stderr
+    assert (
+        "WARNING connections: max_connections 100 is too low for 30 user(s) x (pool 3 + 1 for "
+        f"live events) + {reserved} reserved + {budget.SPARE} spare = {needed}: set "
+        f"max_connections = {needed}"
+    ) in low.stdout
+    small = doctor(*args, cwd=tmp_path, env={"FUSIONPIPE_DB_POOL_SIZE": "1"})
+    assert "ok      connections: max_connections 100 covers 30 user(s) x (pool 1 + 1" in (
+        small.stdout
+    )

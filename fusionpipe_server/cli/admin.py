@@ -20,7 +20,8 @@ import psycopg
 
 from ..errors import Invalid, Unavailable
 from ..runners.commands import find_matlab
-from ..store import roles, schema
+from ..store import budget, roles, schema
+from ..store.database import DEFAULT_POOL_SIZE
 from ..store.embedded import default_embedded_path
 from .slurm_check import slurm_answers
 
@@ -246,10 +247,15 @@ def _embedded_database_check(path: Path) -> Check:
 
 
 def doctor(
-    dsn: str | None, data_path: Path, matlab_runner: str = "", embedded_path: Path | None = None
+    dsn: str | None,
+    data_path: Path,
+    matlab_runner: str = "",
+    embedded_path: Path | None = None,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> list[Check]:
     """What works and, for what does not, what to do about it. Without ``dsn`` the embedded
-    PostgreSQL in ``embedded_path`` is used (default: the one in the Jupyter data folder)."""
+    PostgreSQL in ``embedded_path`` is used (default: the one in the Jupyter data folder);
+    with one, whether its max_connections suffices for servers of ``pool_size``."""
     checks = []
     if dsn is None:
         checks.append(_embedded_database_check(embedded_path or default_embedded_path()))
@@ -257,6 +263,7 @@ def doctor(
         try:
             with psycopg.connect(dsn, connect_timeout=5) as conn:
                 version, latest = schema.current_version(conn), schema.latest_version()
+                room = budget.measure(conn, pool_size, USERS_ROLE) if version == latest else None
             checks.append(
                 Check(
                     "database",
@@ -269,6 +276,8 @@ def doctor(
                     ),
                 )
             )
+            if room is not None:
+                checks.append(Check("connections", True, room.describe(), warning=not room.enough))
         except psycopg.Error as err:
             checks.append(Check("database", False, f"cannot connect ({err}): check DATABASE_URL"))
     checks.append(_data_folder_check(data_path))

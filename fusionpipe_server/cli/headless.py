@@ -15,7 +15,6 @@ from ..errors import FusionpipeError, NotFound
 from ..live.hub import EventHub
 from ..models import ITEM_STATUSES, Run
 from ..service import Service
-from ..store.database import Database
 from ..store.embedded import prepare_database
 from .run_display import RunDisplay, run_display
 
@@ -31,7 +30,7 @@ async def open_service(settings: FusionpipeApp, *, listen: bool = False) -> Asyn
     see configuration.py), for one command; ``listen``: obeying kills and cancels asked from
     a lab (or another command), as a server does."""
     dsn, embedded = prepare_database(settings.database_url, Path(settings.embedded_db_path))
-    db = Database(dsn, max_size=4)
+    db = settings.database(dsn)
     await db.open()
     hub = EventHub(dsn) if listen else None
     try:

@@ -84,6 +84,7 @@ def _doctor(args: argparse.Namespace) -> int:
         settings.database_url or None,
         settings.resolved_data_path,
         settings.matlab_runner_path,
+        pool_size=settings.db_pool_size,
     )
     for check in checks:
         level = "PROBLEM" if not check.ok else "WARNING" if check.warning else "ok     "

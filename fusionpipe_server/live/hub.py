@@ -19,6 +19,8 @@ from .background import cancel
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[str], None]
+# How long starting waits for the LISTEN connection before it lets the server go on without.
+READY_SECONDS = 10
 
 
 class EventHub:
@@ -38,7 +40,12 @@ class EventHub:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen_forever())
-        await asyncio.wait_for(self._ready.wait(), timeout=30)
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout=READY_SECONDS)
+        except asyncio.TimeoutError:
+            # A full PostgreSQL refuses the connection for now: the server starts anyway and
+            # the listener goes on trying (see _listen_forever).
+            log.warning("fusionpipe: live events not connected yet; retrying in the background")
 
     async def stop(self) -> None:
         await cancel(self._task)

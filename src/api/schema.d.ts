@@ -1293,9 +1293,11 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description the database cannot be reached right now */
+    /** @description the database cannot be reached or is busy right now: ask again after the seconds the Retry-After header gives */
     E503: {
       headers: {
+        /** @description seconds to wait before asking again */
+        'Retry-After'?: number;
         [name: string]: unknown;
       };
       content: {
