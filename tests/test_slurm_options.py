@@ -152,3 +152,17 @@ async def test_a_job_is_waited_for_while_slurm_cannot_be_asked(tmp_path, monkeyp
     log_path.with_suffix(".exit").write_text("4\n")
     assert await asyncio.wait_for(waiting, 5) == 4
     assert not execution.lost
+
+
+def test_the_site_settings_of_a_command_come_from_the_servers_configuration(tmp_path, monkeypatch):
+    """``fusionpipe run`` submits with the SlurmRunner settings a server started there has."""
+    from fusionpipe_server.cli.configuration import load_settings
+    from fusionpipe_server.runners.registry import Runners
+
+    (tmp_path / "jupyter_server_config.py").write_text('c.SlurmRunner.partition = "batch"\n')
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("FP_SLURM_QOS", "short")
+    monkeypatch.chdir(tmp_path)
+    app = load_settings()
+    runner = Runners.default(app.service_settings(), parent=app)["slurm"]
+    assert runner.site.partition == "batch" and runner.site.qos == "short"
