@@ -167,9 +167,14 @@ def _domain_error(exc_info: Any) -> FusionpipeError | None:
     return None
 
 
+def xy(value: dict[str, float]) -> tuple[float, float]:
+    """A checked ``{x, y}`` as a pair."""
+    return float(value["x"]), float(value["y"])
+
+
 def position(value: dict[str, float] | None) -> tuple[float, float] | None:
     """A checked ``{x, y}`` as a pair (``None`` stays ``None``)."""
-    return None if value is None else (float(value["x"]), float(value["y"]))
+    return None if value is None else xy(value)
 
 
 def size(value: dict[str, float] | None) -> tuple[float, float] | None:
