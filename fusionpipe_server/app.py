@@ -107,9 +107,10 @@ class FusionpipeApp(ExtensionApp):
     ).tag(config=True)
 
     default_run_mode = Enum(
-        ["local", "ray"],
+        ["local", "ray", "slurm"],
         "local",
-        help="""Backend of nodes whose node_parameters.yaml names no run_mode: local or ray.""",
+        help="""Backend of nodes whose node_parameters.yaml names no run_mode: local, ray or
+        slurm.""",
     ).tag(config=True)
 
     max_parallel_nodes = Integer(
@@ -140,6 +141,14 @@ class FusionpipeApp(ExtensionApp):
         klass=object,
         help="""The runner of run_mode: ray nodes, made as runner_class is (a class method
         `from_settings(settings)`, if it has one, makes it from the server's settings).""",
+    ).tag(config=True)
+
+    slurm_runner_class = Type(
+        default_value="fusionpipe_server.runners.slurm.SlurmRunner",
+        klass=object,
+        help="""The runner of run_mode: slurm nodes, made as runner_class is. The default one
+        has its own settings: SlurmRunner.partition, .account, .qos, .options, .setup,
+        .max_running, .poll_seconds (see the admin guide).""",
     ).tag(config=True)
 
     output_cache_bytes = Integer(
@@ -217,6 +226,9 @@ class FusionpipeApp(ExtensionApp):
             {
                 "local": build(self.runner_class, "runner_class", settings, parent=self),
                 "ray": build(self.ray_runner_class, "ray_runner_class", settings, parent=self),
+                "slurm": build(
+                    self.slurm_runner_class, "slurm_runner_class", settings, parent=self
+                ),
             }
         )
 

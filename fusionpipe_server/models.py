@@ -219,6 +219,8 @@ class RunNode:
     # The attempt running or last run, of how many its retries allow.
     attempt: int = 1
     attempts: int = 1
+    # The batch scheduler's job (Slurm: "12"; a mapped node's job array), None elsewhere.
+    job_id: str | None = None
     # Every attempt that started, oldest first (filled for a single run, not for lists).
     tries: list[NodeAttempt] = field(default_factory=list)
 

@@ -23,16 +23,17 @@ from fusionpipe_server.service import Service, Settings
 from fusionpipe_server.store import schema
 from fusionpipe_server.store.database import Database
 
-pytest_plugins = ("pytest_jupyter.jupyter_server",)
+# slurm_cluster: the session's single-node Slurm (tests/slurm_cluster.py).
+pytest_plugins = ("pytest_jupyter.jupyter_server", "slurm_cluster")
 
 if TYPE_CHECKING:
     from engine import Engine
 
 
 # The two tiers, decided here and nowhere else. A system test starts processes of its own
-# beyond node code: Jupyter, JupyterHub, Ray or `make lab`, `fusionpipe` commands (each imports
-# jupyter_server, about 2.5 s of CPU before it does anything), notebook kernels, uv builds of
-# node environments, the wheel; or it fuzzes the API or imports the original fusionpipe.
+# beyond node code: Jupyter, JupyterHub, Ray, Slurm or `make lab`, `fusionpipe` commands (each
+# imports jupyter_server, about 2.5 s of CPU before it does anything), notebook kernels, uv
+# builds of node environments, the wheel; or it fuzzes the API or imports the original fusionpipe.
 # `make test-fast` (pytest -m "not system") leaves them out. Everything else is a fast test:
 # pure logic, the store, the services, the API on an in-process server, node processes.
 # A file name marks every test of the file, "file::test" one test (all its parameters).
@@ -57,6 +58,8 @@ SYSTEM_TESTS = frozenset(
         "test_runner_plugin.py",
         "test_runs_outlive_server.py",
         "test_schemathesis.py",
+        "test_slurm.py",
+        "test_slurm_servers.py",
         "test_staleness_servers.py",
         "test_data_permissions.py::test_an_environment_build_leaves_nothing_open_to_others",
         "test_data_permissions.py::test_a_headless_example_run_under_umask_000_is_closed",
@@ -73,12 +76,15 @@ SYSTEM_TESTS = frozenset(
 )
 
 # Tests that must run one after the other on one pytest-xdist worker (`--dist loadgroup`):
+# Slurm (one cluster a session, whose two CPUs the jobs of one test would share with another's),
 # Ray (each starts a Ray of ~700 MB and 9 processes; two at once only fight for the two
 # cores), and the modules whose one expensive module fixture (a cluster, a hub, a built wheel)
 # would otherwise be set up again on every worker that gets one of their tests.
 XDIST_GROUPS = {
     "test_ray.py": "ray",
     "test_ray_cluster.py": "ray",
+    "test_slurm.py": "slurm",
+    "test_slurm_servers.py": "slurm",
     "test_jupyterhub.py": "jupyterhub",
     "test_installation.py": "installation",
     "test_node_api_octave.py": "octave",

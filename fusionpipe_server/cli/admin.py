@@ -24,6 +24,7 @@ from ..store.database import DEFAULT_POOL_SIZE
 from ..store.embedded import default_embedded_path
 from .check import Check
 from .pooler_checks import pooling_checks
+from .slurm_check import slurm_answers
 
 USERS_ROLE = "fusionpipe_users"
 
@@ -302,6 +303,7 @@ def doctor(
             else "not installed (only needed for run_mode: ray): pip install 'ray>=2.40'",
         )
     )
+    checks.append(Check("slurm", *slurm_answers(data_path)))
     try:
         checks.append(Check("matlab", True, f"{find_matlab(matlab_runner)}"))
     except Unavailable:

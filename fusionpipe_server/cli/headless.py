@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..errors import FusionpipeError, NotFound
 from ..live.hub import EventHub
 from ..models import ITEM_STATUSES, Run
+from ..runners.registry import Runners
 from ..service import Service
 from ..store.embedded import prepare_database
 from .run_display import RunDisplay, run_display
@@ -35,7 +36,8 @@ async def open_service(settings: FusionpipeApp, *, listen: bool = False) -> Asyn
     await db.open()
     hub = EventHub(reach.events_dsn) if listen else None
     try:
-        service = Service(db, settings.service_settings())
+        service_settings = settings.service_settings()
+        service = Service(db, service_settings, Runners.default(service_settings, parent=settings))
         # The admins PostgreSQL knows, as PostgreSQL enforces them (a command never changes
         # them: `fusionpipe admin admins set` does, as the database's owner).
         await service.rights.load(db)

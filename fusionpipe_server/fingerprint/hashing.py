@@ -26,9 +26,20 @@ RACY_NS = 2_000_000_000
 _CHUNK = 1 << 20
 
 # node_parameters.yaml keys that say how a node runs, not what it computes. ``map`` says which
-# items exist; each item's own values count in the item's fingerprint instead.
+# items exist; each item's own values count in the item's fingerprint instead. Of ``slurm``,
+# the setup commands count (they make the node's environment: ``module load``), not the rest.
 SCHEDULING_KEYS = frozenset(
-    {"run_mode", "fingerprint", "cache", "timeout", "retries", "retry_delay", "resources", "map"}
+    {
+        "run_mode",
+        "fingerprint",
+        "cache",
+        "timeout",
+        "retries",
+        "retry_delay",
+        "resources",
+        "map",
+        "slurm",
+    }
 )
 
 
@@ -131,7 +142,11 @@ def notebook_hash(path: str, st: os.stat_result) -> str:
 
 def counted(values: dict[str, Any]) -> dict[str, Any]:
     """Parsed parameters without the scheduling keys: what a node's results can depend on."""
-    return {k: v for k, v in values.items() if k not in SCHEDULING_KEYS}
+    kept = {k: v for k, v in values.items() if k not in SCHEDULING_KEYS}
+    slurm = values.get("slurm")
+    if isinstance(slurm, dict) and slurm.get("setup"):
+        kept["slurm"] = {"setup": slurm["setup"]}
+    return kept
 
 
 def parameter_values(text: str) -> dict[str, Any] | None:

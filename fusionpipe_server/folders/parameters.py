@@ -16,7 +16,7 @@ from ..errors import Invalid
 from .atomic import write_atomically
 from .scheduling import Scheduling, parse_scheduling
 
-RUN_MODES = ("local", "ray")
+RUN_MODES = ("local", "ray", "slurm")
 PARAMETERS_FILE = Path("code") / "node_parameters.yaml"
 
 # A parameters file is a short list of settings. These bounds keep a hostile or mistaken file
@@ -133,7 +133,7 @@ def parse_parameters(text: str) -> dict[str, Any]:
     """The parameters as a dict of JSON values. Invalid YAML (the message gives its line and
     column), a file past the size, depth or alias-expansion bounds, a value JSON cannot hold
     (``!!set``, ``!!binary``; dates become ISO text), a document that is not a mapping of
-    names, or a ``run_mode`` other than local/ray is ``Invalid``. An empty document is ``{}``.
+    names, or a ``run_mode`` other than local/ray/slurm is ``Invalid``. An empty document is ``{}``.
 
     Pure CPU work of bounded cost: call it from a thread when on the event loop. A text seen
     lately is not parsed again (a run reads each node's file more than once)."""
@@ -183,9 +183,9 @@ def _parse(text: str) -> dict[str, Any]:
 
 def check_parameters(text: str) -> dict[str, Any]:
     """``parse_parameters`` plus the scheduling keys (``timeout``, ``retries``, ``retry_delay``,
-    ``resources``) and ``map``, whose bad values are ``Invalid`` naming the key: what a saved
-    file must pass. Fingerprints read files with ``parse_parameters`` alone, since those keys never
-    count in them."""
+    ``resources``, ``slurm``) and ``map``, whose bad values are ``Invalid`` naming the key: what
+    a saved file must pass. Fingerprints read files with ``parse_parameters`` alone, since those
+    keys never count in them."""
     values = parse_parameters(text)
     parse_scheduling(values)
     mapping.parse_map(values)

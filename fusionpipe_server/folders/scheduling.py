@@ -1,4 +1,5 @@
-"""How a node is scheduled, from its ``node_parameters.yaml``: time limit, retries, resources.
+"""How a node is scheduled, from its ``node_parameters.yaml``: time limit, retries, resources,
+what it asks of Slurm.
 
 Pure: parsed parameter values in, a ``Scheduling`` out, or ``Invalid`` naming the key at fault.
 These keys say how a node runs, not what it computes: they never count in its fingerprint.
@@ -60,11 +61,25 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class SlurmOptions:
+    """What a node asks of Slurm beyond its resources (``slurm:``), over the site's settings:
+    empty text and None keep the site's; ``options`` and ``setup`` come after the site's."""
+
+    partition: str = ""
+    account: str = ""
+    qos: str = ""
+    options: tuple[str, ...] = ()  # sbatch options, each one argument ("--constraint=x")
+    setup: tuple[str, ...] = ()  # shell commands run before the node (module load ...)
+    max_running: int | None = None  # a mapped node's items running at once
+
+
+@dataclass(frozen=True)
 class Scheduling:
     timeout: float | None = None  # seconds; None: no limit
     retries: int = 0
     retry_delay: float = 0.0
     resources: Resources = field(default_factory=Resources)
+    slurm: SlurmOptions = field(default_factory=SlurmOptions)
 
     @property
     def attempts(self) -> int:
@@ -163,6 +178,67 @@ def _resources(value: Any) -> Resources:
     return Resources(cpus=cpus, gpus=gpus, memory=memory, custom=custom)
 
 
+# A partition, account or qos name: what Slurm accepts, never an option or a shell word.
+_SLURM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]{0,127}")
+# An sbatch option, as one argument: a long option with its value after "=".
+_SBATCH_OPTION = re.compile(r"--[a-z][a-z0-9\-]*(=[^\n\x00]*)?")
+# Set by fusionpipe itself: a node asks for them with its own keys.
+_OWN_OPTIONS = ("--output", "--error", "--array", "--parsable", "--wrap", "--chdir", "--open-mode")
+MAX_ITEMS_RUNNING = 100_000
+
+
+def _texts(key: str, value: Any, check: re.Pattern[str] | None) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _problem(key, "must be a list of non-empty texts", value)
+    for text in value:
+        if "\n" in text or "\x00" in text:
+            raise _problem(key, "must be one line each", text)
+        if check is not None and not check.fullmatch(text):
+            raise _problem(key, 'must be long options such as "--constraint=gpu"', text)
+        if check is not None and text.split("=", 1)[0] in _OWN_OPTIONS:
+            raise _problem(key, "must not set what fusionpipe sets itself", text)
+    return tuple(value)
+
+
+def slurm_options(value: Any) -> SlurmOptions:
+    """``slurm:`` of a node's parameters."""
+    key = "slurm"
+    if value is None:
+        return SlurmOptions()
+    if not isinstance(value, dict):
+        raise _problem(
+            key, "must be a mapping (partition, account, qos, options, setup, max_running)", value
+        )
+    known = {"partition", "account", "qos", "options", "setup", "max_running"}
+    unknown = sorted(str(name) for name in value if name not in known)
+    if unknown:
+        raise Invalid(
+            f"node_parameters.yaml: {key} has unknown key(s) {', '.join(unknown)}: "
+            f"use {', '.join(sorted(known))}"
+        )
+    names = {}
+    for name in ("partition", "account", "qos"):
+        text = value.get(name, "")
+        if not isinstance(text, str) or (text and not _SLURM_NAME.fullmatch(text)):
+            raise _problem(f"{key}.{name}", "must be a Slurm name (letters, digits, _ . + -)", text)
+        names[name] = text
+    running = value.get("max_running")
+    if running is not None and (
+        not _is_number(running) or running != int(running) or not 1 <= running <= MAX_ITEMS_RUNNING
+    ):
+        raise _problem(
+            f"{key}.max_running", f"must be a whole number from 1 to {MAX_ITEMS_RUNNING}", running
+        )
+    return SlurmOptions(
+        **names,
+        options=_texts(f"{key}.options", value.get("options", []), _SBATCH_OPTION),
+        setup=_texts(f"{key}.setup", value.get("setup", []), None),
+        max_running=None if running is None else int(running),
+    )
+
+
 def parse_scheduling(values: dict[str, Any]) -> Scheduling:
     """The scheduling keys of a node's parsed parameters, checked; absent keys keep defaults."""
     timeout = values.get("timeout")
@@ -179,4 +255,5 @@ def parse_scheduling(values: dict[str, Any]) -> Scheduling:
         retries=int(retries),
         retry_delay=0.0 if delay is None else parse_duration("retry_delay", delay),
         resources=_resources(values.get("resources")),
+        slurm=slurm_options(values.get("slurm")),
     )

@@ -240,6 +240,10 @@ OBJECTS: dict[str, Schema] = {
                 "type": "string",
                 "enum": ["none", "ready", "building", "failed", "missing", "stale"],
             },
+            # Its batch job (Slurm) while this server watches it: the job id and Slurm's state
+            # ("PENDING (Resources)", "RUNNING"); of a mapped node, its job array's id and how
+            # many items are in each state ("2 PENDING, 2 RUNNING"). None otherwise.
+            "job": nullable(obj({"id": STR, "state": STR})),
         }
     ),
     "Edge": obj({"id": STR, "source": STR, "target": STR, "slot": STR}),
@@ -302,6 +306,8 @@ OBJECTS: dict[str, Schema] = {
             "restored_from": _STR_OR_NULL,
             "attempt": INT,
             "attempts": INT,
+            # Its batch job (Slurm: "12"; of a mapped node, its job array), None elsewhere.
+            "job_id": _STR_OR_NULL,
             "tries": {"type": "array", "items": {"$ref": "#/components/schemas/NodeAttempt"}},
             "duration": _NUMBER_OR_NULL,
             # What the execution started from: see fingerprint/parts.py.
@@ -345,6 +351,9 @@ OBJECTS: dict[str, Schema] = {
             "attempts": INT,
             "metrics": _OPEN,
             "folder": {"type": "string", "description": "its outputs, relative to the node folder"},
+            # Slurm's state of its job array task while it runs as one ("PENDING (Resources)",
+            # "RUNNING"), None otherwise.
+            "job_state": _STR_OR_NULL,
         }
     ),
     "ItemPage": obj(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..folders.scheduling import Resources
+from ..folders.scheduling import Resources, SlurmOptions
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,18 @@ class NodeJob:
     # on this machine (``local``) has them counted by fusionpipe before ``start``; any
     # other passes them on to where it runs nodes, and refuses (raises) what can never be met.
     resources: Resources = field(default_factory=Resources)
+    # Its time limit in seconds (None: none), which fusionpipe enforces whatever the runner;
+    # a batch scheduler's runner asks for it too (rounded up to its granularity).
+    timeout: float | None = None
+    # What it asks of Slurm (slurm: in node_parameters.yaml); other runners ignore it.
+    slurm: SlurmOptions = field(default_factory=SlurmOptions)
 
 
 class Execution(Protocol):
-    """A started node."""
+    """A started node. A batch scheduler's execution may also have ``job_id`` (its job, recorded
+    to take it back after a restart), ``state`` (the scheduler's word for it now, such as
+    "PENDING (Resources)") and ``why`` (the scheduler's reason for an end, such as "Slurm:
+    OUT_OF_MEMORY"): read with getattr, absent elsewhere."""
 
     pid: int | None
     # Whether the process goes on when the server stops (to be taken back by the next one).
@@ -62,5 +70,8 @@ class NodeRunner(Protocol):
 
     def take_back(self, pid: int, log_path: Path) -> Execution:
         """A node this backend started before the server restarted (service/runs/recovery.py);
-        an ``OSError`` when it cannot be taken back (the node is then marked failed)."""
+        an ``OSError`` when it cannot be taken back (the node is then marked failed). A batch
+        scheduler's runner says ``detached = True``: its executions have a ``job_id``, and it
+        takes them back by it (``take_back(pid, log_path, job_id=...)``), and cancels by it a
+        job it cannot take back (``cancel(job_id)``: a mapped node's job array)."""
         ...

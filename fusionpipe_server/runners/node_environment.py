@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 # Passed on by name: where things are, who and where the user is, language and time zone,
 # which GPUs, proxies and certificates to reach the network, and the settings of the tools a
-# node uses (uv, Python, Jupyter for notebooks, MATLAB/Octave, Ray).
+# node uses (uv, Python, Jupyter for notebooks, MATLAB/Octave, Ray, Slurm).
 _NAMES = frozenset(
     {
         "PATH",
@@ -40,6 +40,7 @@ _NAMES = frozenset(
         "MATLABPATH",
         "OCTAVE_HOME",
         "RAY_ADDRESS",
+        "SLURM_CONF",
         "HTTP_PROXY",
         "HTTPS_PROXY",
         "NO_PROXY",

@@ -1,6 +1,7 @@
 """The runners a server executes nodes with, by run mode (``run_mode:`` in a node's
 parameters). Each mode's runner is a class named by a setting, a traitlets ``Type`` of
-FusionpipeApp (``runner_class`` for ``local``, ``ray_runner_class`` for ``ray``), so a site can
+FusionpipeApp (``runner_class`` for ``local``, ``ray_runner_class`` for ``ray``,
+``slurm_runner_class`` for ``slurm``), so a site can
 put its own in place of one; ``build`` makes one from its class."""
 
 from __future__ import annotations
@@ -42,12 +43,21 @@ class Runners:
         self._by_mode = by_mode
 
     @classmethod
-    def default(cls, settings: Any) -> Runners:
-        """Local processes and Ray, as a server has them unless configured otherwise."""
+    def default(cls, settings: Any, parent: Any = None) -> Runners:
+        """Local processes, Ray and Slurm, as a server has them unless configured otherwise;
+        the Slurm runner's own settings come from ``parent``'s configuration (the server's, as
+        a command loads it), else from the environment."""
         from .local import LocalRunner
         from .ray import RayRunner
+        from .slurm import SlurmRunner
 
-        return cls({"local": LocalRunner(), "ray": RayRunner.from_settings(settings)})
+        return cls(
+            {
+                "local": LocalRunner(),
+                "ray": RayRunner.from_settings(settings),
+                "slurm": SlurmRunner(parent=parent),
+            }
+        )
 
     def __getitem__(self, mode: str) -> NodeRunner:
         return self._by_mode[mode]
@@ -55,6 +65,9 @@ class Runners:
     @property
     def local(self) -> NodeRunner:
         return self._by_mode["local"]
+
+    def modes(self) -> dict[str, NodeRunner]:
+        return dict(self._by_mode)
 
     def by_backend(self, name: str) -> NodeRunner:
         """The runner that recorded itself as ``name`` on a node execution (the local one if

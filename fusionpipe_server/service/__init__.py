@@ -56,6 +56,8 @@ class Service:
         self.history = HistoryService(db, settings)
         self.outputs = OutputService(db, settings)
         self.items = ItemViews(db, settings)
+        # Both show the batch jobs (Slurm) this server watches, live.
+        self.nodes.jobs_of = self.items.jobs_of = self.runs.engine.running.jobs_of
         self.provenance = ProvenanceService(db, settings)
         self.transfer = TransferService(db, settings)
         self.examples = ExampleService(

@@ -32,6 +32,8 @@ class LeftRunning:
     attempts: int
     # When its attempt started: the time limit counts from there.
     attempt_started_at: datetime | None
+    # Its batch job (Slurm), taken back by that id.
+    job_id: str | None = None
 
 
 async def left_running(conn: AsyncConnection, run_id: str) -> list[LeftRunning]:
@@ -40,7 +42,7 @@ async def left_running(conn: AsyncConnection, run_id: str) -> list[LeftRunning]:
         await cur.execute(
             "SELECT rn.run_id, r.pipeline_id, r.requested_by, rn.node_id, rn.pid, rn.backend, "
             "rn.fingerprint, rn.fingerprint_parts AS parts, n.folder, n.kind, rn.attempt, "
-            "rn.attempts, a.started_at AS attempt_started_at "
+            "rn.attempts, a.started_at AS attempt_started_at, rn.job_id "
             "FROM run_nodes rn JOIN runs r ON r.id = rn.run_id JOIN nodes n ON n.id = rn.node_id "
             "LEFT JOIN run_node_attempts a ON a.run_id = rn.run_id AND a.node_id = rn.node_id "
             "AND a.attempt = rn.attempt "

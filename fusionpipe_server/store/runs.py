@@ -17,7 +17,7 @@ from .locks import HOLDERS_JOIN, LOCKED, REFERENCED
 _RUN = "id, pipeline_id, requested_by, scope, status, created_at, started_at, finished_at"
 _NODE = (
     "node_id, status, backend, host, pid, started_at, finished_at, exit_code, reason, "
-    "fingerprint, fingerprint_parts, inputs_from, restored_from, attempt, attempts"
+    "fingerprint, fingerprint_parts, inputs_from, restored_from, attempt, attempts, job_id"
 )
 
 
@@ -219,21 +219,37 @@ async def node_started(
     *,
     attempt: int = 1,
     attempts: int = 1,
+    job_id: str | None = None,
 ) -> None:
-    """An attempt's process started. The node's ``started_at`` is its first attempt's: its
-    duration in the run counts every attempt and the waits between them."""
+    """An attempt's process started (as batch job ``job_id``, if any). The node's
+    ``started_at`` is its first attempt's: its duration in the run counts every attempt and the
+    waits between them."""
     await conn.execute(
         "UPDATE run_nodes SET status = 'running', backend = %s, host = %s, pid = %s, "
-        "attempt = %s, attempts = %s, "
+        "job_id = %s, attempt = %s, attempts = %s, "
         "started_at = CASE WHEN %s = 1 THEN now() ELSE coalesce(started_at, now()) END "
         "WHERE run_id = %s AND node_id = %s",
-        (backend, host, pid, attempt, attempts, attempt, run_id, node_id),
+        (backend, host, pid, job_id, attempt, attempts, attempt, run_id, node_id),
     )
     await conn.execute(
         "INSERT INTO run_node_attempts (run_id, node_id, attempt, backend) "
         "VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, node_id, attempt) DO UPDATE "
         "SET backend = excluded.backend, started_at = now()",
         (run_id, node_id, attempt, backend),
+    )
+
+
+async def job_submitted(
+    conn: AsyncConnection, run_id: str, node_id: str, backend: str, job_id: str
+) -> None:
+    """A mapped node's items were submitted as one batch job (a Slurm job array). The node is
+    recorded running in the run from then on: a server that takes the run back finds its job
+    there (to cancel it: its items are not taken back one by one), rather than a pending node
+    to start again beside it."""
+    await conn.execute(
+        "UPDATE run_nodes SET status = 'running', backend = %s, job_id = %s "
+        "WHERE run_id = %s AND node_id = %s",
+        (backend, job_id, run_id, node_id),
     )
 
 

@@ -862,6 +862,7 @@ export interface components {
       /** @description its outputs, relative to the node folder */
       folder: string;
       id: string;
+      job_state: string | null;
       metrics: {
         [key: string]: unknown;
       };
@@ -1006,6 +1007,10 @@ export interface components {
         running: number;
         staledata: number;
         total: number;
+      } | null;
+      job: {
+        id: string;
+        state: string;
       } | null;
       kernel: string;
       /** @enum {string} */
@@ -1213,6 +1218,7 @@ export interface components {
         running: number;
         total: number;
       } | null;
+      job_id: string | null;
       made_from: {
         code_hash: string;
         environment_hash: string;

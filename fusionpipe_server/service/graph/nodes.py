@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from ...store.database import Database
 from ..common import ServiceBase, Settings, clean_tag, with_warnings
 from ..freshness.staleness import StalenessService
 from ..runs.environments import state as environment_state
+from ..runs.running import job_view
 from .edits import (
     apply_statuses,
     invalidate_inputs,
@@ -50,6 +52,9 @@ class NodeService(ServiceBase):
     def __init__(self, db: Database, settings: Settings, staleness: StalenessService) -> None:
         super().__init__(db, settings)
         self.staleness = staleness
+        # Set by Service: the batch jobs of a node's executions this server watches (see
+        # Running.jobs_of), for the node view's ``job``.
+        self.jobs_of: Callable[[str], dict[str | None, tuple[str, str]]] = lambda _: {}
 
     async def create(
         self,
@@ -124,6 +129,7 @@ class NodeService(ServiceBase):
             "kernel": kernels.kernel_name(node_id),
             "lab_path": lab_paths.lab_path(self.settings.lab_data_prefix, node.folder),
             "environment": await asyncio.to_thread(environment_state, folder),
+            "job": job_view(self.jobs_of(node_id)),
         }
 
     async def update(

@@ -54,14 +54,23 @@ async def wait_within(execution: Execution, seconds: float | None) -> Ended:
 
 
 def failure(
-    code: int, *, killer: str | None, timed_out: bool, lost: bool, timeout: float | None
+    code: int,
+    *,
+    killer: str | None,
+    timed_out: bool,
+    lost: bool,
+    timeout: float | None,
+    ended_by: str | None = None,
 ) -> str | None:
-    """Why an attempt failed, None when it succeeded."""
+    """Why an attempt failed, None when it succeeded; ``ended_by``: the batch scheduler's reason
+    for an end it chose (out of memory, preempted...)."""
     if killer:
         return f"{KILLED_BY}{killer}"
     if timed_out:
         assert timeout is not None
         return f"timed out after {format_duration(timeout)}"
+    if ended_by:
+        return ended_by
     if lost:
         return "its process ended while no server watched it, leaving no exit code"
     if code != 0:
@@ -105,7 +114,9 @@ class Unit(Protocol):
         """Who killed it meanwhile (None: nobody)."""
         ...
 
-    async def started(self, backend: str, pid: int | None, attempt: int, of: int) -> None: ...
+    async def started(
+        self, backend: str, pid: int | None, attempt: int, of: int, job_id: str | None
+    ) -> None: ...
 
     async def finished(self, attempt: int, code: int, why: str) -> None: ...
 
@@ -147,9 +158,11 @@ class NodeUnit:
     def killer(self) -> str | None:
         return self.parts.running.killer(self.node_id)
 
-    async def started(self, backend: str, pid: int | None, attempt: int, of: int) -> None:
+    async def started(
+        self, backend: str, pid: int | None, attempt: int, of: int, job_id: str | None
+    ) -> None:
         await self.parts.recorder.attempt_started(
-            self.run_id, self.node_id, backend, pid, attempt, of
+            self.run_id, self.node_id, backend, pid, attempt, of, job_id
         )
 
     async def finished(self, attempt: int, code: int, why: str) -> None:
@@ -248,24 +261,30 @@ class Attempts:
         async with noted_if_taken_over(log_path):
             return await self.attempts(unit, plan, job)
 
-    async def attempts(self, unit: Unit, plan: Placement, job: NodeJob) -> bool:
-        """Start the unit's job, and again after a failure while its retries allow."""
+    async def attempts(
+        self, unit: Unit, plan: Placement, job: NodeJob, first: Execution | None = None
+    ) -> bool:
+        """Start the unit's job, and again after a failure while its retries allow. ``first``:
+        its first attempt, already started (an item of a job array)."""
         runner, scheduling, log_path = plan.runner, plan.scheduling, job.log_path
         attempts = scheduling.attempts
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 await note(log_path, f"\nfusionpipe: attempt {attempt} of {attempts}, {_now()}\n")
             killer = unit.killer()
+            if killer is not None and attempt == 1 and first is not None:
+                await first.kill()  # submitted with its array, killed before it was watched
             if killer is not None:
                 unstarted = f"{KILLED_BY}{killer} before it started"
                 await note(log_path, f"fusionpipe: {unstarted}\n")
                 return await unit.fail(None, unstarted)
             try:
-                execution = await runner.start(job)
+                execution = first if attempt == 1 and first else await runner.start(job)
             except (OSError, ValueError, FusionpipeError) as err:
                 await note(log_path, f"fusionpipe: could not start the node: {err}\n")
                 return await unit.fail(None, f"could not start: {err}")
-            await unit.started(runner.name, execution.pid, attempt, attempts)
+            job_id = getattr(execution, "job_id", None)
+            await unit.started(runner.name, execution.pid, attempt, attempts, job_id)
             code, why, killed = await self._await_attempt(
                 unit, execution, log_path, attempt, scheduling.timeout
             )
@@ -319,6 +338,7 @@ class Attempts:
             timed_out=ended.timed_out,
             lost=execution.lost,
             timeout=timeout,
+            ended_by=getattr(execution, "why", None),
         )
         await unit.finished(attempt, ended.code, why or "completed")
         await note(log_path, f"\nfusionpipe: {why or 'completed'}\n")
@@ -337,7 +357,7 @@ class Attempts:
             return await self._watch_adopted(left, folder, log_path)
 
     async def _watch_adopted(self, left: LeftRunning, folder: Path, log_path: Path) -> bool:
-        assert left.pid is not None and left.fingerprint and left.parts is not None
+        assert left.fingerprint and left.parts is not None
         unit = NodeUnit(
             self.parts,
             left.run_id,
@@ -350,7 +370,12 @@ class Attempts:
         )
         runner = self.parts.runners.by_backend(left.backend or "")
         try:
-            execution = runner.take_back(left.pid, log_path)
+            if left.job_id:  # a batch job, by its id (its runner is ``detached``: see base.py)
+                take_back: Any = runner.take_back
+                execution = take_back(left.pid, log_path, job_id=left.job_id)
+            else:
+                assert left.pid is not None
+                execution = runner.take_back(left.pid, log_path)
         except OSError as err:
             problem = f"could not be taken back after a server restart: {err}"
             await note(log_path, f"fusionpipe: {problem}\n")

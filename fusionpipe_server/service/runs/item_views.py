@@ -4,6 +4,7 @@ item's log, and the table of values and metrics the compare view draws (by item,
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from ...folders import node_folders as folders
 from ...store import items as item_store
 from ...store import metrics as metric_store
 from ...store import nodes as node_store
-from ..common import ServiceBase
+from ...store.database import Database
+from ..common import ServiceBase, Settings
 from .jobs import item_logs
 
 # The most rows one compare table holds.
@@ -21,6 +23,12 @@ MAX_METRIC_ROWS = 10_000
 
 
 class ItemViews(ServiceBase):
+    # Set by Service: the batch jobs of a node's executions this server watches (see
+    # Running.jobs_of), for each item's ``job_state`` while it runs as one.
+    def __init__(self, db: Database, settings: Settings) -> None:
+        super().__init__(db, settings)
+        self.jobs_of: Callable[[str], dict[str | None, tuple[str, str]]] = lambda _: {}
+
     async def page(
         self, node_id: str, *, status: str | None, text: str, offset: int, limit: int
     ) -> dict[str, Any]:
@@ -29,8 +37,11 @@ class ItemViews(ServiceBase):
             found, total = await item_store.page(
                 conn, node_id, status=status, text=text, offset=offset, limit=limit
             )
+        jobs = self.jobs_of(node_id)
         for item in found:
             item["folder"] = f"data/{item['id']}"
+            job = jobs.get(item["id"])
+            item["job_state"] = job[1] if job else None
         return {"items": found, "total": total, "offset": offset, "limit": limit}
 
     async def log_text(

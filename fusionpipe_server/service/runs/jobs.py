@@ -119,4 +119,6 @@ def node_job(
         variables,
         log_path,
         resources=plan.scheduling.resources,
+        timeout=plan.scheduling.timeout,
+        slurm=plan.scheduling.slurm,
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 from ...core import mapping
 from ...core.mapping import Declaration, Item
-from ...errors import Invalid
+from ...errors import FusionpipeError, Invalid
 from ...fingerprint.digest import canonical, digest_text
 from ...folders import item_folders
 from ...folders import node_folders as folders
@@ -27,6 +27,7 @@ from ...folders import venvs as environments
 from ...folders.logs import note
 from ...folders.permissions import make_folder
 from ...models import KILLED_BY, NodeKind
+from ...runners.base import Execution, NodeJob
 from ...store import items as item_store
 from ...store import nodes as node_store
 from ...store.fingerprints import FingerprintRow
@@ -66,7 +67,9 @@ class ItemUnit:
         # Not taken: a kill of the node is for every item, and ends with the node's claim.
         return self.mapped.parts.running.killed_by(self.node_id)
 
-    async def started(self, backend: str, pid: int | None, attempt: int, of: int) -> None:
+    async def started(
+        self, backend: str, pid: int | None, attempt: int, of: int, job_id: str | None
+    ) -> None:
         recorder = self.mapped.parts.recorder
         if attempt == 1:
             await recorder.item_started(self.run_id, self.node_id, self.item.id)
@@ -204,7 +207,11 @@ class MappedRun:
         return mapping.along_items(parent_items), reads
 
     async def _run_all(self, todo: list[tuple[Item, str, item_store.ItemRow]]) -> None:
-        """The items to run, as many at once as the slots allow (each item holds its own)."""
+        """The items to run, as many at once as the slots allow (each item holds its own); on a
+        runner that takes many jobs at once (``start_array``: Slurm), as one job array."""
+        if hasattr(self.plan.runner, "start_array"):
+            await self._run_array(todo)
+            return
         queue: asyncio.Queue[tuple[Item, str, item_store.ItemRow]] = asyncio.Queue()
         for entry in todo:
             queue.put_nowait(entry)
@@ -216,17 +223,53 @@ class MappedRun:
                 async with self.parts.pool.hold(self.plan.need) as gpus:
                     if self._stopped():
                         return
-                    await self._item(item, fingerprint, was, gpus)
+                    prepared = await self._prepare(item, fingerprint, was, gpus)
+                    if prepared is not None:
+                        await self._attempts(*prepared)
 
         await asyncio.gather(*(work() for _ in range(workers)))
+
+    async def _run_array(self, todo: list[tuple[Item, str, item_store.ItemRow]]) -> None:
+        """Every item to run is a task of one job array: its first attempt. Retries go one job
+        at a time; a failed-items run is a new, smaller array."""
+        prepared = []
+        for item, fingerprint, was in todo:
+            if self._stopped():
+                return
+            ready = await self._prepare(item, fingerprint, was, [])
+            if ready is not None:
+                prepared.append(ready)
+        if not prepared or self._stopped():
+            return
+        jobs = [job for _, job in prepared]
+        try:
+            executions = await self.plan.runner.start_array(jobs)  # type: ignore[attr-defined]
+        except (OSError, ValueError, FusionpipeError) as err:
+            for unit, job in prepared:
+                await note(job.log_path, f"fusionpipe: could not start the node: {err}\n")
+                await unit.fail(None, f"could not start: {err}")
+            return
+        array = str(getattr(executions[0], "job_id", "")).split("_")[0]
+        if array:
+            await self.parts.recorder.job_submitted(
+                self.run_id, self.row.id, self.plan.runner.name, array
+            )
+            await note(self.log_path, f"fusionpipe: {len(jobs)} items in job array {array}\n")
+        await asyncio.gather(
+            *(
+                self._attempts(unit, job, execution)
+                for (unit, job), execution in zip(prepared, executions, strict=True)
+            )
+        )
 
     def _stopped(self) -> bool:
         running = self.parts.running
         return running.killed_by(self.row.id) is not None or running.stopping(self.run_id)
 
-    async def _item(
+    async def _prepare(
         self, item: Item, fingerprint: str, was: item_store.ItemRow, gpus: list[str]
-    ) -> bool:
+    ) -> tuple[ItemUnit, NodeJob] | None:
+        """The item's folders, and its job; None when it was restored from the cache."""
         logs = item_logs(self.folder, item.id)
         log_path = logs / f"{self.run_id}.log"
         outputs = self.folder / "data" / item.id
@@ -253,7 +296,7 @@ class MappedRun:
                 outputs=cached.outputs,
             )
             await self.counted()
-            return True
+            return None
         job = node_job(
             self.parts.settings,
             self.run_id,
@@ -268,11 +311,14 @@ class MappedRun:
                 item.id, item.values, self.declared.slot if self.declared.form == "along" else None
             ),
         )
+        return unit, job
+
+    async def _attempts(self, unit: ItemUnit, job: NodeJob, first: Execution | None = None) -> bool:
         try:
-            return await self.attempts.attempts(unit, self.plan, job)
+            return await self.attempts.attempts(unit, self.plan, job, first)
         except Exception as err:  # the item fails; its siblings go on
             why = f"fusionpipe failed while running it: {type(err).__name__}: {err}"
-            await note(log_path, f"\nfusionpipe: {why}\n")
+            await note(job.log_path, f"\nfusionpipe: {why}\n")
             return await unit.fail(None, why)
 
     async def _put_away(

@@ -120,12 +120,31 @@ class Recorder:
                 )
 
     async def attempt_started(
-        self, run_id: str, node_id: str, backend: str, pid: int | None, attempt: int, of: int
+        self,
+        run_id: str,
+        node_id: str,
+        backend: str,
+        pid: int | None,
+        attempt: int,
+        of: int,
+        job_id: str | None = None,
     ) -> None:
         async with self.leases.fenced(run_id) as conn:
             await run_store.node_started(
-                conn, run_id, node_id, backend, HOST, pid, attempt=attempt, attempts=of
+                conn,
+                run_id,
+                node_id,
+                backend,
+                HOST,
+                pid,
+                attempt=attempt,
+                attempts=of,
+                job_id=job_id,
             )
+
+    async def job_submitted(self, run_id: str, node_id: str, backend: str, job_id: str) -> None:
+        async with self.leases.fenced(run_id) as conn:
+            await run_store.job_submitted(conn, run_id, node_id, backend, job_id)
 
     async def attempt_finished(
         self, run_id: str, node_id: str, attempt: int, exit_code: int, reason: str

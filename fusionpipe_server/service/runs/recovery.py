@@ -1,10 +1,10 @@
 """Recovering at server start: runs and nodes left behind by a server that is gone.
 
 A run whose server (on this host) stopped, was culled or crashed is taken back: its node
-processes that live on are watched again, those that ended meanwhile are finished from the exit
-code their wrapper recorded, and its pending nodes are scheduled, as if the server had never
-left. A node whose process is gone without an exit code, or that no run was executing, is
-marked ``failed`` with the reason in its log.
+processes that live on, and its Slurm jobs (by job id), are watched again, those that ended
+meanwhile are finished from the exit code their wrapper recorded, and its pending nodes are
+scheduled, as if the server had never left. A node whose process is gone without an exit
+code, or that no run was executing, is marked ``failed`` with the reason in its log.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class TakenBack:
     # (pipeline id, who started it, pending nodes)
     executions: list[LeftRunning] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Batch jobs of what was marked failed (a mapped node's job array), to cancel: by backend.
+    cancel: list[tuple[str, str]] = field(default_factory=list)
 
 
 async def recover(
@@ -70,12 +72,20 @@ async def recover(
                 continue
             left = await run_recovery.left_running(conn, run_id)
             for execution in left:
-                if execution.backend in backends and execution.pid and execution.parts:
+                # A mapped node's own row has no attempt (its items have theirs): its items
+                # are not taken back one by one, and its job array is cancelled.
+                if (
+                    execution.backend in backends
+                    and (execution.pid or execution.job_id)
+                    and execution.attempt_started_at is not None
+                    and execution.parts
+                ):
                     found.executions.append(execution)
                 else:
                     why = "its server stopped and its backend cannot be taken back"
                     await _fail_left_over(conn, data_path, execution.node_id, why, run_id)
                     found.failed.append(execution.node_id)
+                    _cancel_job(execution, found)
             pending = await run_recovery.pending_nodes(conn, run_id)
             if left:
                 found.runs[run_id] = (left[0].pipeline_id, left[0].requested_by, pending)
@@ -99,10 +109,16 @@ async def take_back(db: Database, settings: Settings, engine: RunEngine) -> list
         settings.data_path,
         engine.executor,
         go_on=settings.runs_outlive_server,
-        # Ray tasks end with their server; the runner of local nodes may take its back.
-        backends={engine.runners.local.name},
+        # Ray tasks end with their server; the runner of local nodes may take its back, and
+        # a batch scheduler's runner (detached) its jobs.
+        backends={engine.runners.local.name}
+        | {r.name for r in engine.runners.modes().values() if getattr(r, "detached", False)},
         lease_seconds=settings.run_lease_seconds,
     )
+    for backend, job_id in found.cancel:
+        cancel = getattr(engine.runners.by_backend(backend), "cancel", None)
+        if cancel is not None:
+            cancel(job_id)
     engine.adopt(found.executions)
     for run_id, (pipeline_id, requested_by, pending) in found.runs.items():
         planned = [*pending, *(e.node_id for e in found.executions if e.run_id == run_id)]
@@ -120,7 +136,14 @@ async def _fail_run(conn: AsyncConnection, data_path: Path, run_id: str, found: 
             continue
         await _fail_left_over(conn, data_path, execution.node_id, why, run_id)
         found.failed.append(execution.node_id)
+        _cancel_job(execution, found)
     await run_store.close_run(conn, run_id, "failed", "its server stopped")
+
+
+def _cancel_job(execution: LeftRunning, found: TakenBack) -> None:
+    """A job marked failed must not run on unwatched: its items would be run again beside it."""
+    if execution.job_id and execution.backend:
+        found.cancel.append((execution.backend, execution.job_id))
 
 
 async def _fail_left_over(

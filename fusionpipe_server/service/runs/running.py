@@ -22,6 +22,23 @@ HOST = socket.gethostname()
 _ITEM = "\x00"
 
 
+def job_view(jobs: dict[str | None, tuple[str, str]]) -> dict[str, str] | None:
+    """What the node view says of a node's batch job (see ``Running.jobs_of``): its id and
+    state ("PENDING (Resources)", "RUNNING"); of a mapped node, its job array's id and how many
+    of its items are in each state ("3 PENDING, 2 RUNNING"). None when it has none."""
+    if None in jobs:
+        job_id, state = jobs[None]
+        return {"id": job_id, "state": state}
+    if not jobs:
+        return None
+    counts: dict[str, int] = {}
+    for _, state in jobs.values():
+        word = state.split(" ")[0]
+        counts[word] = counts.get(word, 0) + 1
+    array = min(job_id.split("_")[0] for job_id, _ in jobs.values())
+    return {"id": array, "state": ", ".join(f"{n} {word}" for word, n in sorted(counts.items()))}
+
+
 def this_executor() -> str:
     """This server as runs record who executes them (``runs.executor``): host and process."""
     return f"{HOST}:{os.getpid()}"
@@ -68,6 +85,18 @@ class Running:
             for key, (_, execution) in list(self._executions.items())
             if key == node_id or key.startswith(prefix)
         ]
+
+    def jobs_of(self, node_id: str) -> dict[str | None, tuple[str, str]]:
+        """The batch-scheduler jobs of the node's executions watched here, by item (None: the
+        node itself): job id and the scheduler's word for it now ("PENDING (Resources)")."""
+        prefix = f"{node_id}{_ITEM}"
+        found: dict[str | None, tuple[str, str]] = {}
+        for key, (_, execution) in list(self._executions.items()):
+            job_id = getattr(execution, "job_id", None)
+            if job_id and (key == node_id or key.startswith(prefix)):
+                item = None if key == node_id else key[len(prefix) :]
+                found[item] = (job_id, str(getattr(execution, "state", "")))
+        return found
 
     def runs_node(self, node_id: str) -> bool:
         return node_id in self._claimed or bool(self._of_node(node_id))
