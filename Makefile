@@ -8,7 +8,7 @@ STAMP := $(VENV)/.fusionpipe-installed
 UI_STAMP := ui-tests/node_modules/.fusionpipe-installed
 FRONTEND := $(shell find src style -type f 2>/dev/null) package.json tsconfig.json webpack.config.js yarn.lock
 
-.PHONY: install lab dist test test-python test-fast test-ui lint format bench system-deps clean
+.PHONY: install lab dist test test-python test-fast test-ui lint format docs bench system-deps clean
 
 install: $(STAMP) labextension/package.json
 
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml package.json yarn.lock
 	# A previous install put install.json into labextension/ through the `develop` link; left
 	# there, the wheel would hold it twice and pip refuses to build it.
 	rm -f labextension/install.json
-	$(BIN)/python -m pip install --quiet --editable ".[test,dev]"
+	$(BIN)/python -m pip install --quiet --editable ".[test,dev,docs]"
 	$(BIN)/jupyter labextension develop --overwrite .
 	$(BIN)/jupyter server extension enable --sys-prefix fusionpipe_server
 	touch $@
@@ -55,8 +55,8 @@ test: install system-deps $(UI_STAMP)
 	$(MAKE) -j2 --output-sync=target test-python test-ui
 
 # pytest-xdist workers: 2 on the 2-core machines measured (3 and 4 were slower: the tests are
-# CPU-bound once the databases are made ahead; see the README). `--dist loadgroup` keeps each
-# xdist_group of tests/conftest.py (Ray, the hub, the wheel) on one worker.
+# CPU-bound once the databases are made ahead; see docs/developer/commands.md). `--dist
+# loadgroup` keeps each xdist_group of tests/conftest.py (Ray, the hub, the wheel) on one worker.
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 
@@ -83,8 +83,17 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/jlpm lint
 
+# The documentation site, warnings as errors (-W, -n: every cross-reference must resolve), then
+# the link check: links between pages and headings are checked by the build itself; external
+# links are skipped (no network here nor in CI: linkcheck_ignore in docs/conf.py).
+DOCS_BUILD := docs/_build
+SPHINX := $(BIN)/sphinx-build -E -W --keep-going -n -q
+docs: install
+	$(SPHINX) -b html docs $(DOCS_BUILD)/html
+	$(SPHINX) -b linkcheck docs $(DOCS_BUILD)/linkcheck
+
 bench: install $(UI_STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) node_modules ui-tests/node_modules labextension lib tsconfig.tsbuildinfo dist
+	rm -rf $(VENV) node_modules ui-tests/node_modules labextension lib tsconfig.tsbuildinfo dist docs/_build

@@ -14,6 +14,7 @@ module.exports = tseslint.config(
       'ui-tests/node_modules/',
       'ui-tests/test-results/',
       'ui-tests/playwright-report/',
+      'docs/_build/',
       '**/*.d.ts',
     ],
   },

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import argparse
 
-from . import events, file_work, graph_api, items, panel, runs, staleness, startup
+from . import (
+    connections,
+    events,
+    file_work,
+    graph_api,
+    items,
+    panel,
+    runs,
+    slurm,
+    staleness,
+    startup,
+)
 from .harness import Server, environment, print_table
 
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--no-ray", action="store_true", help="skip the Ray measure")
+    options.add_argument(
+        "--no-slurm", action="store_true", help="skip the measure on a single-node Slurm (root)"
+    )
     options.add_argument(
         "--no-browser", action="store_true", help="skip the measure in headless Chromium"
     )
@@ -27,6 +41,9 @@ def main() -> None:
     finally:
         server.close()
     rows += startup.measure()
+    rows += connections.measure()
+    if not args.no_slurm:
+        rows += slurm.measure()
     if not args.no_browser:
         rows += panel.measure()
     print_table(rows)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from .live.watching import CONTENTS_EVENTS, ChangeWatcher
 from .runners.gpus import detect_gpus
 from .runners.registry import Runners, build
 from .service import Service, Settings
-from .store.database import Database
+from .store import connecting, pooling
+from .store.database import DEFAULT_POOL_SIZE, WAIT_SECONDS, CannotConnect, Database
 from .store.embedded import EmbeddedPostgres, default_embedded_path, prepare_database
 
 # jupyter_server counts every setting ending in _last_activity in its last activity.
@@ -29,6 +31,9 @@ ACTIVITY_KEY = "fusionpipe_last_activity"
 ACTIVITY_SECONDS = 5.0
 # The most one step of stopping the extension may take (see FusionpipeApp._stop_step).
 STOP_STEP_SECONDS = 15
+# How long the start hook waits for the pool's first connection before it lets the server
+# serve the lab and goes on trying in the background.
+FIRST_OPEN_SECONDS = 10
 
 
 class FusionpipeApp(ExtensionApp):
@@ -40,6 +45,26 @@ class FusionpipeApp(ExtensionApp):
     database_url = Unicode(
         help="""PostgreSQL database (libpq keyword DSN or URI). Empty: an embedded PostgreSQL
         started on demand in `embedded_db_path`. Defaults to $DATABASE_URL.""",
+    ).tag(config=True)
+
+    db_pool_size = Integer(
+        help=f"""The most database connections this server holds at once (its pool; it holds
+        one more, for live events, and closes pooled connections idle for a minute). Every
+        user's server takes this share of PostgreSQL's max_connections: see the admin guide's
+        sizing table. Defaults to $FUSIONPIPE_DB_POOL_SIZE, else {DEFAULT_POOL_SIZE}.""",
+    ).tag(config=True)
+
+    db_wait_seconds = Float(
+        help=f"""How long a request waits for a free connection of the pool before it answers
+        503 (busy, with Retry-After). Defaults to $FUSIONPIPE_DB_WAIT_SECONDS, else
+        {WAIT_SECONDS:g}.""",
+    ).tag(config=True)
+
+    events_database_url = Unicode(
+        help="""PostgreSQL database of the connection that LISTENs for live events, when
+        database_url goes through a pooler in transaction mode (PgBouncer), where LISTEN does
+        not work: the same database, reached directly. Empty: database_url (and with the
+        embedded database, always that one). Defaults to $FUSIONPIPE_EVENTS_DATABASE_URL.""",
     ).tag(config=True)
 
     embedded_db_path = Unicode(
@@ -211,6 +236,18 @@ class FusionpipeApp(ExtensionApp):
     def _default_database_url(self) -> str:
         return os.environ.get("DATABASE_URL", "")
 
+    @default("db_pool_size")
+    def _default_db_pool_size(self) -> int:
+        return int(os.environ.get("FUSIONPIPE_DB_POOL_SIZE") or DEFAULT_POOL_SIZE)
+
+    @default("db_wait_seconds")
+    def _default_db_wait_seconds(self) -> float:
+        return float(os.environ.get("FUSIONPIPE_DB_WAIT_SECONDS") or WAIT_SECONDS)
+
+    @default("events_database_url")
+    def _default_events_database_url(self) -> str:
+        return os.environ.get("FUSIONPIPE_EVENTS_DATABASE_URL", "")
+
     @default("embedded_db_path")
     def _default_embedded_db_path(self) -> str:
         return str(default_embedded_path())
@@ -247,6 +284,10 @@ class FusionpipeApp(ExtensionApp):
     _watcher: ChangeWatcher | None = None
     _keeping_active: asyncio.Task[None] | None = None
     _sweeping: asyncio.Future[None] | None = None
+    _connecting: asyncio.Task[None] | None = None
+    # A configured database that gave no connection while the server loaded: its schema is
+    # checked once it does (see connecting.py).
+    _unchecked = False
 
     def initialize_settings(self) -> None:
         # The runner and the database are made ready while the server loads, not in the start
@@ -254,7 +295,7 @@ class FusionpipeApp(ExtensionApp):
         # by start hooks, so this is the one place where "refuse to start" can really refuse.
         assert self.serverapp is not None
         try:
-            dsn = self._prepare_database()
+            reach = self._prepare_database()
             settings = self.service_settings(
                 lab_data_prefix=lab_paths.link_data_folder(
                     Path(self.serverapp.root_dir), self.resolved_data_path, self.data_link
@@ -267,8 +308,8 @@ class FusionpipeApp(ExtensionApp):
             sys.exit(1)
         # A server that owns the embedded database starts it again if it dies.
         restart = self._embedded.ensure_running if self._embedded is not None else None
-        self._database = Database(dsn, restart=restart)
-        self._events = EventHub(dsn)
+        self._database = self.database(reach, restart=restart)
+        self._events = EventHub(reach.events_dsn)
         self._service = Service(self._database, settings, runners)
         self._service.staleness.scan_interval = self.staleness_scan_interval
         self._service.trash.purge_interval = self.trash_purge_interval
@@ -323,21 +364,70 @@ class FusionpipeApp(ExtensionApp):
             ),
         )
 
-    def _prepare_database(self) -> str:
-        dsn, self._embedded = prepare_database(self.database_url, Path(self.embedded_db_path))
+    def database(
+        self, reach: pooling.Connections, restart: Callable[[], None] | None = None
+    ) -> Database:
+        """The pool of these settings, for the server and the ``fusionpipe`` command."""
+        return Database(
+            reach.dsn,
+            max_size=self.db_pool_size,
+            wait_seconds=self.db_wait_seconds,
+            restart=restart,
+            prepare_statements=reach.prepare,
+        )
+
+    def connections(self, dsn: str, embedded: bool) -> pooling.Connections:
+        """Where the pool and the live events go, ``dsn`` being the checked database URL."""
+        return pooling.connections(dsn, self.events_database_url, embedded=embedded)
+
+    def _prepare_database(self) -> pooling.Connections:
+        try:
+            dsn, self._embedded = prepare_database(self.database_url, Path(self.embedded_db_path))
+        except CannotConnect as err:
+            if not self.database_url:
+                raise
+            # Busy or down now, maybe back in a minute: the server starts anyway (see the
+            # start hook) rather than leave its user without a lab.
+            self.log.warning("fusionpipe: %s; serving the lab and retrying", err.message)
+            self._unchecked = True
+            return pooling.unprobed(self.database_url, self.events_database_url)
         where = (
             f"embedded PostgreSQL in {self.embedded_db_path}" if self._embedded else "DATABASE_URL"
         )
-        self.log.info("fusionpipe: using the database at %s", where)
-        return dsn
+        reach = self.connections(dsn, embedded=self._embedded is not None)
+        how = (
+            f"through a pooler in {reach.shared.value} mode"
+            if reach.shared
+            else "directly (or pooled per session)"
+        )
+        self.log.info("fusionpipe: using the database at %s, reached %s", where, how)
+        return reach
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
+        assert self._database is not None
+        if not self._unchecked:
+            with contextlib.suppress(Unavailable):
+                await self._database.open(timeout=FIRST_OPEN_SECONDS)
+        if self._database.opened:
+            await self._start_services()
+        else:
+            self._connecting = asyncio.create_task(self._connect_then_start())
+
+    async def _connect_then_start(self) -> None:
+        assert self._database is not None
+        await connecting.connect(self._database, self.log)
+        try:
+            await self._start_services()
+        except Exception:  # a task's failure is otherwise never seen
+            self.log.exception("fusionpipe: starting on the database failed")
+
+    async def _start_services(self) -> None:
+        """What needs the database, started once it gives a connection."""
         assert self._database is not None and self._events is not None
         assert self._service is not None
-        await self._database.open()
         await self._service.rights.load(self._database, self.admins)
         await self._events.start()
         self._events.subscribe(self._service.runs.on_event)
@@ -377,6 +467,7 @@ class FusionpipeApp(ExtensionApp):
             )
 
     async def stop_extension(self) -> None:
+        await self._stop_step("connecting to the database", cancel(self._connecting))
         await self._stop_step("the activity reporter", cancel(self._keeping_active))
         if self._sweeping is not None:
             await self._stop_step("the leftovers sweep", self._sweeping)

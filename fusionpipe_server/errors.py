@@ -38,6 +38,13 @@ class Conflict(FusionpipeError):
 
 
 class Unavailable(FusionpipeError):
-    """A backing service (database, Ray, MATLAB...) cannot be reached or used right now."""
+    """A backing service (database, Ray, MATLAB...) cannot be reached or used right now.
+
+    ``retry_after``: the seconds the client is told to wait before asking again (the answer's
+    ``Retry-After``)."""
 
     status_code = 503
+
+    def __init__(self, message: str, *, retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,11 +1,14 @@
 // The lab-wide state: the projects and their pipelines as the sidebar lists them, the trash,
 // and the one live event connection every other model listens to. Components only read it and
 // call its methods; failures are reported through JupyterLab's notifications (`attempt`).
-import { FusionpipeApi, type MetricsBy, type Pipeline, type Project } from './api';
+import { ApiError, FusionpipeApi, type MetricsBy, type Pipeline, type Project } from './api';
 import { attempt } from './attempt';
 import { EventStream, type FusionpipeEvent } from './events';
 import { LiveModel } from './liveModel';
 import { TrashModel } from './trashModel';
+
+/** How long to wait before asking again after a 503 that gave no Retry-After. */
+const DEFAULT_RETRY_SECONDS = 2;
 
 export class FusionpipeModel extends LiveModel {
   constructor(readonly api = new FusionpipeApi()) {
@@ -38,9 +41,23 @@ export class FusionpipeModel extends LiveModel {
     return [...this._pipelines.values()].flat();
   }
 
+  /** Whether the server answered that its database is busy or not reached yet (503): the
+   * sidebar says so calmly, and the model asks again when the server said to. */
+  get databaseBusy(): boolean {
+    return this._retry !== null;
+  }
+
   async refresh(): Promise<void> {
     await attempt('load the projects', async () => {
-      this._projects = await this.api.listProjects();
+      try {
+        this._projects = await this.api.listProjects();
+        this.retryAfter(null);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 503)) {
+          throw error;
+        }
+        this.retryAfter(error.retryAfter ?? DEFAULT_RETRY_SECONDS);
+      }
     });
     // Pipelines of a project that is gone would still be found by the search.
     const known = new Set(this._projects.map((p) => p.id));
@@ -218,11 +235,21 @@ export class FusionpipeModel extends LiveModel {
   }
 
   dispose(): void {
+    this.retryAfter(null);
     this.trash.dispose();
     super.dispose();
   }
 
+  /** Reload everything in `seconds` (null: no more). */
+  private retryAfter(seconds: number | null): void {
+    if (this._retry !== null) {
+      clearTimeout(this._retry);
+    }
+    this._retry = seconds === null ? null : setTimeout(() => void this.reload(), seconds * 1000);
+  }
+
   private _projects: Project[] = [];
+  private _retry: ReturnType<typeof setTimeout> | null = null;
   private _loadingAll: Promise<void> | null = null;
   private readonly _pipelines = new Map<string, Pipeline[]>();
   private readonly _reloadPipelines = this.debounce(() =>

@@ -6,14 +6,18 @@ import { type ISignal, Signal } from '@lumino/signaling';
 import type {
   GraphNode,
   Group,
+  GroupBox,
   NodeKind,
   Pipeline,
   PipelineGraph,
   RunScope,
   RunWithProgress,
   Size,
+  UndoDone,
+  UndoStacks,
   XY,
 } from './api';
+import { ApiError } from './api';
 import { attempt } from './attempt';
 import type { FusionpipeEvent } from './events';
 import { LiveModel } from './liveModel';
@@ -80,12 +84,54 @@ export class PipelineModel extends LiveModel {
     }
   }
 
+  /** Your next undo and redo here, as the server names them (see `refresh`). */
+  get undoStacks(): UndoStacks {
+    return this._undo;
+  }
+
   async refresh(): Promise<void> {
-    const graph = await attempt('load the pipeline', () => this.app.api.pipeline(this.pipelineId));
+    // The undo stacks come with every reload: any edit, here or in another tab, moves them.
+    const [graph, stacks] = await Promise.all([
+      attempt('load the pipeline', () => this.app.api.pipeline(this.pipelineId)),
+      attempt('load what can be undone', () => this.app.api.undoStacks(this.pipelineId)),
+    ]);
     if (graph) {
       this._graph = graph;
+    }
+    if (stacks) {
+      this._undo = stacks;
+    }
+    if (graph || stacks) {
       this.emitChanged();
     }
+  }
+
+  /** Undoes your last graph edit here; the server refuses (and says why) when a colleague
+   * changed the same object since, or the pipeline is locked. */
+  async undo(): Promise<void> {
+    if (this._undo.undo) {
+      await this.step(() => this.app.api.undo(this.pipelineId));
+    }
+  }
+
+  async redo(): Promise<void> {
+    if (this._undo.redo) {
+      await this.step(() => this.app.api.redo(this.pipelineId));
+    }
+  }
+
+  private async step(action: () => Promise<UndoDone>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      // The server's refusal is a whole sentence: "cannot undo rename of node 'fit': node
+      // 'fit' was renamed by bob since".
+      const message = error instanceof ApiError ? error.message : String(error);
+      Notification.warning(`${message.charAt(0).toUpperCase()}${message.slice(1)}.`, {
+        autoClose: 10000,
+      });
+    }
+    await this.refresh();
   }
 
   // Every action below waits for the server, then reloads the graph: the live event would
@@ -244,21 +290,29 @@ export class PipelineModel extends LiveModel {
     await this.act('delete the group', () => this.app.api.deleteGroup(groupId));
   }
 
-  async savePositions(positions: Record<string, XY>): Promise<void> {
-    await attempt('save the layout', () => this.app.api.savePositions(this.pipelineId, positions));
+  /** Node positions after a drag, and the boxes of the groups dragged with them: one
+   * request, one edit to undo. The canvas already shows them: only the undo stacks reload. */
+  async savePositions(
+    positions: Record<string, XY>,
+    groups: Record<string, GroupBox> = {},
+  ): Promise<void> {
+    await attempt('save the layout', () =>
+      this.app.api.savePositions(this.pipelineId, positions, groups),
+    );
+    const stacks = await attempt('load what can be undone', () =>
+      this.app.api.undoStacks(this.pipelineId),
+    );
+    if (stacks) {
+      this._undo = stacks;
+      this.emitChanged();
+    }
   }
 
-  /** A whole new layout: every node position in one request, then the groups' boxes. */
-  async saveLayout(
-    positions: Record<string, XY>,
-    groups: Record<string, { position: XY; size?: Size }>,
-  ): Promise<void> {
-    await this.act('save the layout', async () => {
-      await this.app.api.savePositions(this.pipelineId, positions);
-      await Promise.all(
-        Object.entries(groups).map(([id, box]) => this.app.api.updateGroup(id, box)),
-      );
-    });
+  /** A whole new layout: every node position and group box in one request, undone as one. */
+  async autoLayout(positions: Record<string, XY>, groups: Record<string, GroupBox>): Promise<void> {
+    await this.act('save the layout', () =>
+      this.app.api.savePositions(this.pipelineId, positions, groups, true),
+    );
   }
 
   protected onEvent(event: FusionpipeEvent): void {
@@ -302,6 +356,7 @@ export class PipelineModel extends LiveModel {
   }
 
   private _graph: PipelineGraph | undefined;
+  private _undo: UndoStacks = { undo: null, redo: null };
   private _latestRun: RunWithProgress | undefined;
   private readonly _runChanged = new Signal<this, void>(this);
   private readonly _loadRun = this.debounce((runId: string) => this.loadRun(runId));

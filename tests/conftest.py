@@ -41,6 +41,7 @@ SYSTEM_TESTS = frozenset(
     {
         "test_admin.py",
         "test_cli_run.py",
+        "test_connection_budget.py",
         "test_database_outage.py",
         "test_doctor.py",
         "test_embedded_database.py",
@@ -50,6 +51,8 @@ SYSTEM_TESTS = frozenset(
         "test_jupyterhub.py",
         "test_kill_anywhere.py",
         "test_make_lab.py",
+        "test_pgbouncer.py",
+        "test_pgbouncer_doctor.py",
         "test_ray.py",
         "test_ray_cluster.py",
         "test_runner_plugin.py",

@@ -55,6 +55,9 @@ SwitchType=switch/none
 ReturnToService=2
 # An impossible request (too many CPUs, too much memory) is refused by sbatch at once.
 EnforcePartLimits=ALL
+# Schedule as soon as a job is submitted or ends: by default Slurm waits seconds between passes,
+# which a test of a few short jobs spends mostly waiting.
+SchedulerParameters=sched_min_interval=0,batch_sched_delay=0
 # Ended jobs stay in scontrol this long: how a test sees their end state without sacct.
 MinJobAge=600
 NodeName=localhost NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory}

@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 import tomllib
 from jupyter_process import free_port
+from pg_cluster import Cluster, sh
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -41,17 +42,6 @@ GROUP = "fpusers"
 # An account of the same machine outside the group: it must read nothing of the data folder.
 OUTSIDER = "fpeve"
 TOKEN = secrets.token_hex(16)
-
-
-def sh(*argv, user=None, **kwargs):
-    command = [*(["runuser", "-u", user, "--"] if user else []), *map(str, argv)]
-    return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
-
-
-def postgres_bin(name):
-    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    assert found, "Debian's postgresql server is needed (make test installs it)"
-    return found[-1]
 
 
 def hub_environment(base: Path) -> Path:
@@ -90,44 +80,6 @@ def ensure_users():
     except KeyError:
         sh("useradd", "--create-home", OUTSIDER)
     assert OUTSIDER not in grp.getgrnam(GROUP).gr_mem, f"{OUTSIDER} must stay outside {GROUP}"
-
-
-class Cluster:
-    """A throwaway PostgreSQL cluster run by the postgres account, on a Unix socket only."""
-
-    def __init__(self, base: Path) -> None:
-        self.data = base / "pgcluster"
-        self.socket = base / "pgsocket"
-        self.data.mkdir()
-        self.socket.mkdir()
-        shutil.chown(self.data, "postgres", "postgres")
-        shutil.chown(self.socket, "postgres", "postgres")
-        self.socket.chmod(0o755)
-        sh(
-            postgres_bin("initdb"),
-            "-D",
-            self.data,
-            "--auth-local=peer",
-            "--auth-host=reject",
-            user="postgres",
-        )
-        sh(
-            postgres_bin("pg_ctl"),
-            "-D",
-            self.data,
-            "-w",
-            "-l",
-            self.data / "log",
-            "-o",
-            f"-k {self.socket} -c listen_addresses=''",
-            "start",
-            user="postgres",
-        )
-        self.dsn = f"host={self.socket} dbname=fusionpipe"
-        sh(postgres_bin("createdb"), "-h", self.socket, "fusionpipe", user="postgres")
-
-    def stop(self) -> None:
-        sh(postgres_bin("pg_ctl"), "-D", self.data, "-m", "fast", "stop", user="postgres")
 
 
 @pytest.fixture(scope="module")

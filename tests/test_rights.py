@@ -210,44 +210,48 @@ async def test_postgresql_refuses_a_users_role_what_the_service_refuses(
 async def test_a_server_on_a_users_role_works_and_the_database_has_the_last_word(
     user_roles, database_url, data_path
 ):
-    """The services connected as alice's role, as a server on a shared database is: what
-    alice may do works; where this server's admins setting is stale, PostgreSQL's row-level
-    security still refuses, and the service says so instead of claiming success."""
-    stale = Settings(data_path=data_path, admins=frozenset({"alice"}))
     db = Database(user_roles["alice"], max_size=2)
     await db.open()
     try:
-        service = Service(db, stale)
-        await service.rights.load(db, stale.admins)
-        assert service.rights.admins == frozenset(), "alice's role may not make herself admin"
-        project = await service.projects.create("bob", "bobs")
-        pipeline = await service.pipelines.create("bob", project.id, "p")
-        with pytest.raises(Forbidden, match="only bob"):
-            await service.pipelines.delete("alice", pipeline.id)
-        service.rights.admins = frozenset({"alice"})  # as a server that skipped the load
-        with pytest.raises(Forbidden, match="the database refused to delete"):
-            await service.pipelines.delete("alice", pipeline.id)
-        with pytest.raises(Forbidden, match="the database refused"):
-            await service.pipelines.update("alice", pipeline.id, locked=True)
-        assert (await service.pipelines.find(pipeline.id)).locked is False
-        mine = await service.pipelines.create("alice", project.id, "mine")
-        node = await service.nodes.create("alice", mine.id, tag="n")
-        await service.pipelines.update("alice", mine.id, locked=True)
-        await service.pipelines.update("alice", mine.id, locked=False)
-        await service.nodes.delete("alice", mine.id, node["id"])
-        await service.pipelines.delete("alice", mine.id)
-        pipeline_item, node_item = await service.trash.listing("alice")
-        assert (pipeline_item.tag, node_item.tag) == ("mine", "n")
-        # Restoring and purging lock the item first: row-level security lets alice's role.
-        await service.trash.restore("alice", pipeline_item.id)
-        await service.trash.restore("alice", node_item.id)
-        graph = await service.pipelines.graph(mine.id)
-        assert [n["tag"] for n in graph["nodes"]] == ["n"]
-        item = await service.pipelines.delete("alice", mine.id)
-        await service.trash.purge("alice", item.id)
-        assert await service.trash.listing("alice") == []
+        await alice_on_her_role(db, data_path)
     finally:
         await db.close()
+
+
+async def alice_on_her_role(db, data_path):
+    """The services connected as alice's role (``db``), as a server on a shared database is:
+    what alice may do works; where this server's admins setting is stale, PostgreSQL's
+    row-level security still refuses, and the service says so instead of claiming success."""
+    stale = Settings(data_path=data_path, admins=frozenset({"alice"}))
+    service = Service(db, stale)
+    await service.rights.load(db, stale.admins)
+    assert service.rights.admins == frozenset(), "alice's role may not make herself admin"
+    project = await service.projects.create("bob", "bobs")
+    pipeline = await service.pipelines.create("bob", project.id, "p")
+    with pytest.raises(Forbidden, match="only bob"):
+        await service.pipelines.delete("alice", pipeline.id)
+    service.rights.admins = frozenset({"alice"})  # as a server that skipped the load
+    with pytest.raises(Forbidden, match="the database refused to delete"):
+        await service.pipelines.delete("alice", pipeline.id)
+    with pytest.raises(Forbidden, match="the database refused"):
+        await service.pipelines.update("alice", pipeline.id, locked=True)
+    assert (await service.pipelines.find(pipeline.id)).locked is False
+    mine = await service.pipelines.create("alice", project.id, "mine")
+    node = await service.nodes.create("alice", mine.id, tag="n")
+    await service.pipelines.update("alice", mine.id, locked=True)
+    await service.pipelines.update("alice", mine.id, locked=False)
+    await service.nodes.delete("alice", mine.id, node["id"])
+    await service.pipelines.delete("alice", mine.id)
+    pipeline_item, node_item = await service.trash.listing("alice")
+    assert (pipeline_item.tag, node_item.tag) == ("mine", "n")
+    # Restoring and purging lock the item first: row-level security lets alice's role.
+    await service.trash.restore("alice", pipeline_item.id)
+    await service.trash.restore("alice", node_item.id)
+    graph = await service.pipelines.graph(mine.id)
+    assert [n["tag"] for n in graph["nodes"]] == ["n"]
+    item = await service.pipelines.delete("alice", mine.id)
+    await service.trash.purge("alice", item.id)
+    assert await service.trash.listing("alice") == []
 
 
 def fusionpipe_admin(*args):

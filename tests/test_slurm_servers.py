@@ -36,7 +36,7 @@ def start_slurm_run(server, code):
 
 
 def running_job(database_url, slurm, run_id, timeout=60.0):
-    """The run's job id once Slurm runs it."""
+    """The run's job id (a mapped node's job array) once Slurm runs it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with psycopg.connect(database_url) as conn:
@@ -44,7 +44,8 @@ def running_job(database_url, slurm, run_id, timeout=60.0):
                 "SELECT job_id FROM run_nodes WHERE run_id = %s AND status = 'running'",
                 (run_id,),
             ).fetchone()
-        if row and row[0] and slurm.job(row[0])["JobState"] == "RUNNING":
+        # Of an array, any of its tasks.
+        if row and row[0] and "RUNNING" in {r["JobState"] for r in slurm.records(row[0])}:
             return row[0]
         time.sleep(0.1)
     raise AssertionError("the job never ran")
@@ -125,3 +126,30 @@ def test_the_doctor_says_whether_slurm_answers(slurm, tmp_path):
     # sinfo either fails or, trying again, runs out of the doctor's patience.
     assert line.startswith("PROBLEM slurm: sinfo "), line
     assert line.endswith("; 1 node(s) use run_mode: slurm: check SLURM_CONF and munge"), line
+
+
+def test_a_job_array_left_by_a_killed_server_is_cancelled_and_its_node_failed(
+    start_server,  # noqa: F811
+    database_url,
+    slurm,
+):
+    first = start_server()
+    project = first.request("POST", "projects", {"tag": "slurm"})
+    pipeline = first.request("POST", "pipelines", {"project_id": project["id"], "tag": "p"})
+    node = first.request("POST", f"pipelines/{pipeline['id']}/nodes", {"tag": "array"})
+    parameters = "run_mode: slurm\nmap:\n  n: [0, 1, 2]\n"
+    first.request("PUT", f"nodes/{node['id']}/parameters", {"content": parameters})
+    (Path(node["folder"]) / "code" / "main.py").write_text(ENDLESS)
+    run = first.request("POST", f"pipelines/{pipeline['id']}/runs", {})
+    array = running_job(database_url, slurm, run["id"])
+    first.kill()
+    second = start_server()
+    finished = wait_run(second, run["id"], timeout=60)
+    (entry,) = finished["nodes"]
+    assert entry["status"] == "failed" and entry["job_id"] == array, entry
+    deadline = time.monotonic() + 30
+    while {r["JobState"] for r in slurm.records(array)} != {"CANCELLED"}:
+        assert time.monotonic() < deadline, slurm.records(array)
+        time.sleep(0.1)
+    items = second.request("GET", f"nodes/{node['id']}/items")["items"]
+    assert {i["status"] for i in items} == {"failed"}, items

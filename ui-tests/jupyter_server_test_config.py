@@ -16,6 +16,14 @@ configure_jupyter_server(c)  # noqa: F821 (c is the config object jupyter inject
 c.ServerApp.port = int(os.environ.get("FUSIONPIPE_UI_PORT", "8888"))  # noqa: F821
 c.ServerApp.allow_root = True  # noqa: F821
 
+# A spec acts as a colleague by sending the header X-Test-User (the REST tests' provider, see
+# tests/users.py); without it the user is the account running the tests, as on any single-user
+# server, so the browser and every other spec are who they always were.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from users import SeveralUsersWithoutLogin  # noqa: E402
+
+c.ServerApp.identity_provider_class = SeveralUsersWithoutLogin  # noqa: F821
+
 scratch = Path(tempfile.mkdtemp(prefix="fusionpipe-ui-tests-"))
 c.FusionpipeApp.embedded_db_path = str(scratch / "pgdata")  # noqa: F821
 c.FusionpipeApp.data_path = str(scratch / "data")  # noqa: F821

@@ -13,15 +13,17 @@ import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
 from ..errors import Invalid, Unavailable
 from ..runners.commands import find_matlab
-from ..store import roles, schema
+from ..store import budget, roles, schema
+from ..store.database import DEFAULT_POOL_SIZE
 from ..store.embedded import default_embedded_path
+from .check import Check
+from .pooler_checks import pooling_checks
 from .slurm_check import slurm_answers
 
 USERS_ROLE = "fusionpipe_users"
@@ -108,17 +110,6 @@ def init_data_dir(path: Path, group: str) -> list[str]:
     return done
 
 
-@dataclass(frozen=True)
-class Check:
-    """One line of the doctor's report. A warning is no failure (the exit status stays 0)
-    but names something to fix."""
-
-    name: str
-    ok: bool
-    detail: str
-    warning: bool = False
-
-
 # How many paths open to others the doctor names; it counts them all.
 OPEN_PATHS_SHOWN = 20
 
@@ -156,7 +147,11 @@ def open_to_others(data_path: Path) -> Iterator[tuple[str, int]]:
 def _others_check(data_path: Path) -> Check:
     """Whether anyone outside the data folder's owner and group can read what it holds."""
     name = "data folder access"
-    if not data_path.is_dir():
+    try:
+        present = data_path.is_dir()
+    except OSError as err:  # the data folder check says why it cannot be reached
+        return Check(name, True, f"cannot look inside {data_path}: {err.strerror}")
+    if not present:
         return Check(name, True, "nothing to check yet")
     shown, count = [], 0
     for path, mode in open_to_others(data_path):
@@ -199,6 +194,13 @@ def _can_write_in(folder: Path) -> bool:
 def _folder_problem(path: Path) -> str | None:
     """Why ``path`` cannot be used as a folder of one's own, or None. A folder that does not
     exist yet is fine when it can be created: the server creates it on its first start."""
+    try:
+        return _folder_problem_unguarded(path)
+    except OSError as err:  # a folder on the way that one may not enter (mode 700 of another)
+        return f"{path} cannot be reached by you: {err.strerror}"
+
+
+def _folder_problem_unguarded(path: Path) -> str | None:
     if path.exists():
         if not path.is_dir():
             return f"{path} is not a folder"
@@ -246,17 +248,27 @@ def _embedded_database_check(path: Path) -> Check:
 
 
 def doctor(
-    dsn: str | None, data_path: Path, matlab_runner: str = "", embedded_path: Path | None = None
+    dsn: str | None,
+    data_path: Path,
+    matlab_runner: str = "",
+    embedded_path: Path | None = None,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    events_dsn: str | None = None,
 ) -> list[Check]:
     """What works and, for what does not, what to do about it. Without ``dsn`` the embedded
-    PostgreSQL in ``embedded_path`` is used (default: the one in the Jupyter data folder)."""
+    PostgreSQL in ``embedded_path`` is used (default: the one in the Jupyter data folder);
+    with one, whether its max_connections suffices for servers of ``pool_size``, and how
+    it and ``events_dsn`` (the live events' connection, when it is not ``dsn``) reach it."""
     checks = []
     if dsn is None:
         checks.append(_embedded_database_check(embedded_path or default_embedded_path()))
     else:
         try:
-            with psycopg.connect(dsn, connect_timeout=5) as conn:
+            # Autocommit: a pooler in statement mode refuses transactions, and the pooling
+            # check below is the one to say so.
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
                 version, latest = schema.current_version(conn), schema.latest_version()
+                room = budget.measure(conn, pool_size, USERS_ROLE) if version == latest else None
             checks.append(
                 Check(
                     "database",
@@ -269,6 +281,12 @@ def doctor(
                     ),
                 )
             )
+            shared, pooled = pooling_checks(dsn, events_dsn)
+            # Behind a pooler that shares backends the pools do not count against
+            # max_connections: the pooling check says what does.
+            if room is not None and shared is None:
+                checks.append(Check("connections", True, room.describe(), warning=not room.enough))
+            checks.extend(pooled)
         except psycopg.Error as err:
             checks.append(Check("database", False, f"cannot connect ({err}): check DATABASE_URL"))
     checks.append(_data_folder_check(data_path))

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..errors import FusionpipeError, NotFound
 from ..live.hub import EventHub
 from ..models import ITEM_STATUSES, Run
+from ..runners.registry import Runners
 from ..service import Service
-from ..store.database import Database
 from ..store.embedded import prepare_database
 from .run_display import RunDisplay, run_display
 
@@ -31,11 +31,13 @@ async def open_service(settings: FusionpipeApp, *, listen: bool = False) -> Asyn
     see configuration.py), for one command; ``listen``: obeying kills and cancels asked from
     a lab (or another command), as a server does."""
     dsn, embedded = prepare_database(settings.database_url, Path(settings.embedded_db_path))
-    db = Database(dsn, max_size=4)
+    reach = settings.connections(dsn, embedded=embedded is not None)
+    db = settings.database(reach)
     await db.open()
-    hub = EventHub(dsn) if listen else None
+    hub = EventHub(reach.events_dsn) if listen else None
     try:
-        service = Service(db, settings.service_settings())
+        service_settings = settings.service_settings()
+        service = Service(db, service_settings, Runners.default(service_settings, parent=settings))
         # The admins PostgreSQL knows, as PostgreSQL enforces them (a command never changes
         # them: `fusionpipe admin admins set` does, as the database's owner).
         await service.rights.load(db)

@@ -84,6 +84,8 @@ def _doctor(args: argparse.Namespace) -> int:
         settings.database_url or None,
         settings.resolved_data_path,
         settings.matlab_runner_path,
+        pool_size=settings.db_pool_size,
+        events_dsn=args.events_database_url or settings.events_database_url or None,
     )
     for check in checks:
         level = "PROBLEM" if not check.ok else "WARNING" if check.warning else "ok     "
@@ -184,6 +186,11 @@ def parser() -> argparse.ArgumentParser:
     doctor = admin_commands.add_parser("doctor", help="check the installation, say what to fix")
     doctor.add_argument("--database-url", help=DATABASE_HELP)
     doctor.add_argument("--data-path", help=DATA_HELP)
+    doctor.add_argument(
+        "--events-database-url",
+        help="the live events' database (default: $FUSIONPIPE_EVENTS_DATABASE_URL or "
+        "c.FusionpipeApp.events_database_url, else the --database-url)",
+    )
     doctor.set_defaults(handler=_doctor)
 
     cache = admin_commands.add_parser("cache", help="the output cache")

@@ -42,6 +42,7 @@ from .runs import (
 )
 from .transfer import ExportHandler, ImportHandler
 from .trash import RestoreHandler, TrashHandler, TrashItemHandler
+from .undo import RedoHandler, UndoHandler
 from .websocket import EventsHandler
 from .whoami import WhoAmIHandler
 
@@ -72,6 +73,8 @@ ROUTES: list[tuple[str, type]] = [
     ("/pipelines/{pipeline_id}/branch", BranchHandler),
     ("/pipelines/{pipeline_id}/duplicate", DuplicatePipelineHandler),
     ("/pipelines/{pipeline_id}/export", ExportHandler),
+    ("/pipelines/{pipeline_id}/undo", UndoHandler),
+    ("/pipelines/{pipeline_id}/redo", RedoHandler),
     ("/pipelines/{pipeline_id}/runs", PipelineRunsHandler),
     ("/pipelines/{pipeline_id}/nodes/{node_id}/kill", KillHandler),
     ("/groups/{group_id}", GroupHandler),

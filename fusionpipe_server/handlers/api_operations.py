@@ -16,7 +16,8 @@ ERRORS = {
     "XSRF token",
     "404": "unknown id",
     "409": "conflict: cycle, locked, referenced, duplicate tag, already running",
-    "503": "the database cannot be reached right now",
+    "503": "the database cannot be reached or is busy right now: ask again after the "
+    "seconds the Retry-After header gives",
 }
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 

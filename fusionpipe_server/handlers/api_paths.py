@@ -91,14 +91,25 @@ GRAPH_PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/pipelines/{pipeline_id}/positions": {
         "post": op(
             "savePositions",
-            "Save node positions after a drag",
+            "Save node positions after a drag or an auto layout, with the groups' boxes that "
+            "moved: one edit on the undo stack",
             "204",
             body={
                 "positions": {
                     "type": "object",
                     "propertyNames": ID,
                     "additionalProperties": XY_IN,
-                }
+                },
+                "groups": {
+                    "type": "object",
+                    "propertyNames": ID,
+                    "additionalProperties": {
+                        "type": "object",
+                        "properties": {"position": XY_IN, "size": SIZE_IN},
+                        "required": ["position"],
+                    },
+                },
+                "auto_layout": BOOL,
             },
             required=("positions",),
         ),
@@ -243,6 +254,29 @@ GRAPH_PATHS: dict[str, dict[str, dict[str, Any]]] = {
             _PIPELINE,
             {"pipeline_ids": SEVERAL_IDS},
             required=("pipeline_ids",),
+        ),
+    },
+    "/pipelines/{pipeline_id}/undo": {
+        "get": op(
+            "undoStacks",
+            "What your next undo and redo of a graph edit in this pipeline would do",
+            "200",
+            ref("UndoStacks"),
+        ),
+        "post": op(
+            "undo",
+            "Undo your last graph edit in this pipeline (409 when a later change of the same "
+            "object, or a lock, stands in the way: the message names it)",
+            "200",
+            ref("UndoDone"),
+        ),
+    },
+    "/pipelines/{pipeline_id}/redo": {
+        "post": op(
+            "redo",
+            "Redo your last undone graph edit in this pipeline (a new edit empties the redo stack)",
+            "200",
+            ref("UndoDone"),
         ),
     },
     "/groups/{group_id}": {

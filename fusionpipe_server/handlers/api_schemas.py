@@ -110,6 +110,8 @@ _XY = obj({"x": NUMBER, "y": NUMBER})
 _SIZE = obj({"width": NUMBER, "height": NUMBER})
 # Said when an edit could not do all it meant to on disk (a folder of another user...).
 _WARNINGS: Schema = {"type": "array", "items": STR}
+# The next undo or redo: "Undo rename of node 'fit'" (label) and the edit alone; null: none.
+_UNDO_STEP = nullable(obj({"label": STR, "edit": STR}))
 # Whether this user may delete, move, lock or unlock it.
 _MAY_MANAGE = BOOL
 
@@ -410,6 +412,8 @@ OBJECTS: dict[str, Schema] = {
         }
     ),
     "WhoAmI": obj({"username": STR, "admin": BOOL}),
+    "UndoStacks": obj({"undo": _UNDO_STEP, "redo": _UNDO_STEP}),
+    "UndoDone": obj({"done": STR, "undo": _UNDO_STEP, "redo": _UNDO_STEP}),
     "TrashItem": obj(
         {
             "id": STR,

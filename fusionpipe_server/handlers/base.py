@@ -13,7 +13,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..errors import FusionpipeError, Invalid
+from ..errors import FusionpipeError, Invalid, Unavailable
 from ..models import Pipeline, Project
 from ..service import Service
 from . import openapi, validation
@@ -22,6 +22,8 @@ from . import openapi, validation
 # (starting, killing and cancelling runs execute code).
 AUTH_RESOURCE = "fusionpipe"
 NO_CREDENTIALS = "log in first, or send the header Authorization: token <token>"
+# Retry-After of a 503 that is no Unavailable of ours (tornado's own, say).
+RETRY_AFTER_SECONDS = 2
 
 
 class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
@@ -137,7 +139,8 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
 
 
 def write_json_error(handler: web.RequestHandler, status_code: int, **kwargs: Any) -> None:
-    """Every fusionpipe error answer: ``{"message": ...}``, plus ``Allow`` on a 405."""
+    """Every fusionpipe error answer: ``{"message": ...}``, plus ``Allow`` on a 405 and
+    ``Retry-After`` on a 503 (a busy or unreachable database is a moment's matter)."""
     error = _domain_error(kwargs.get("exc_info"))
     if error is not None:
         message = error.message
@@ -147,6 +150,9 @@ def write_json_error(handler: web.RequestHandler, status_code: int, **kwargs: An
         message = reason or handler._reason
     if status_code == 401:
         handler.set_header("WWW-Authenticate", "token")
+    if status_code == 503:
+        retry = error.retry_after if isinstance(error, Unavailable) else RETRY_AFTER_SECONDS
+        handler.set_header("Retry-After", str(retry))
     if status_code == 405:
         allowed = openapi.methods(getattr(handler, "api_path", ""))
         handler.set_header("Allow", ", ".join(allowed))
@@ -161,9 +167,14 @@ def _domain_error(exc_info: Any) -> FusionpipeError | None:
     return None
 
 
+def xy(value: dict[str, float]) -> tuple[float, float]:
+    """A checked ``{x, y}`` as a pair."""
+    return float(value["x"]), float(value["y"])
+
+
 def position(value: dict[str, float] | None) -> tuple[float, float] | None:
     """A checked ``{x, y}`` as a pair (``None`` stays ``None``)."""
-    return None if value is None else (float(value["x"]), float(value["y"]))
+    return None if value is None else xy(value)
 
 
 def size(value: dict[str, float] | None) -> tuple[float, float] | None:

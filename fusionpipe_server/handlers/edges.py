@@ -13,7 +13,9 @@ class EdgesHandler(FusionpipeHandler):
     @authorized("write")
     async def post(self, pipeline_id: str) -> None:
         body = self.body()
-        edge = await self.service.edges.connect(pipeline_id, body["source"], body["target"])
+        edge = await self.service.edges.connect(
+            self.username, pipeline_id, body["source"], body["target"]
+        )
         self.created(edge.to_json())
 
 
@@ -21,7 +23,7 @@ class EdgeHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("write")
     async def delete(self, pipeline_id: str, edge_id: str) -> None:
-        await self.service.edges.disconnect(pipeline_id, edge_id)
+        await self.service.edges.disconnect(self.username, pipeline_id, edge_id)
         self.no_content()
 
 
@@ -31,6 +33,7 @@ class GroupsHandler(FusionpipeHandler):
     async def post(self, pipeline_id: str) -> None:
         body = self.body()
         group = await self.service.groups.create(
+            self.username,
             pipeline_id,
             unique(body["node_ids"]),
             tag=body.get("tag"),
@@ -46,6 +49,7 @@ class GroupHandler(FusionpipeHandler):
     async def patch(self, group_id: str) -> None:
         body = self.body()
         group = await self.service.groups.update(
+            self.username,
             group_id,
             tag=body.get("tag"),
             collapsed=body.get("collapsed"),
@@ -57,5 +61,5 @@ class GroupHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("write")
     async def delete(self, group_id: str) -> None:
-        await self.service.groups.delete(group_id)
+        await self.service.groups.delete(self.username, group_id)
         self.no_content()

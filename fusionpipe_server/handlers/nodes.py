@@ -30,6 +30,7 @@ class PipelineNodeHandler(FusionpipeHandler):
     async def patch(self, pipeline_id: str, node_id: str) -> None:
         body = self.body()
         node = await self.service.nodes.update(
+            self.username,
             pipeline_id,
             node_id,
             tag=body.get("tag"),

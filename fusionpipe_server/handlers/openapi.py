@@ -30,6 +30,13 @@ PATHS = {**GRAPH_PATHS, **NODE_PATHS}
 # Path parameters are ids, but for an output's path below the node folder (slashes allowed).
 _PATH_PARAMETERS = {"path": OUTPUT_PATH}
 
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before asking again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
 # OpenAPI cannot describe a websocket: it is listed apart, under "x-websockets".
 _WEBSOCKETS = {
     "/events": "one JSON message per change (statuses, runs, graph), from every user",
@@ -95,7 +102,11 @@ def document(api_url: str = "/fusionpipe/api") -> dict[str, Any]:
             },
             "schemas": OBJECTS,
             "responses": {
-                f"E{code}": {"description": description, "content": error}
+                f"E{code}": {
+                    "description": description,
+                    "content": error,
+                    **({"headers": _RETRY_AFTER} if code == "503" else {}),
+                }
                 for code, description in ERRORS.items()
             },
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from .base import FusionpipeHandler
+from .base import FusionpipeHandler, size, xy
 
 
 class PipelinesHandler(FusionpipeHandler):
@@ -59,9 +59,17 @@ class PositionsHandler(FusionpipeHandler):
     @web.authenticated
     @authorized("write")
     async def post(self, pipeline_id: str) -> None:
-        positions = {
-            node_id: (float(where["x"]), float(where["y"]))
-            for node_id, where in self.body()["positions"].items()
+        body = self.body()
+        positions = {node_id: xy(where) for node_id, where in body["positions"].items()}
+        groups = {
+            group_id: (xy(box["position"]), size(box.get("size")))
+            for group_id, box in body.get("groups", {}).items()
         }
-        await self.service.pipelines.move_nodes(pipeline_id, positions)
+        await self.service.pipelines.move_nodes(
+            self.username,
+            pipeline_id,
+            positions,
+            groups,
+            auto_layout=body.get("auto_layout", False),
+        )
         self.no_content()

@@ -2,6 +2,8 @@
 
 Changes made by any fusionpipe server on the same database (another user's, on a shared
 JupyterHub) arrive here too, because every change is announced with NOTIFY in its transaction.
+Its connection goes to ``events_database_url``: a LISTEN belongs to one PostgreSQL connection,
+which a pooler in transaction mode (PgBouncer) would hand to other clients between statements.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from .background import cancel
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[str], None]
+# How long starting waits for the LISTEN connection before it lets the server go on without.
+READY_SECONDS = 10
 
 
 class EventHub:
@@ -38,7 +42,12 @@ class EventHub:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen_forever())
-        await asyncio.wait_for(self._ready.wait(), timeout=30)
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout=READY_SECONDS)
+        except asyncio.TimeoutError:
+            # A full PostgreSQL refuses the connection for now: the server starts anyway and
+            # the listener goes on trying (see _listen_forever).
+            log.warning("fusionpipe: live events not connected yet; retrying in the background")
 
     async def stop(self) -> None:
         await cancel(self._task)

@@ -72,6 +72,6 @@ class NodeRunner(Protocol):
         """A node this backend started before the server restarted (service/runs/recovery.py);
         an ``OSError`` when it cannot be taken back (the node is then marked failed). A batch
         scheduler's runner says ``detached = True``: its executions have a ``job_id``, and it
-        takes them back by it (``take_back(pid, log_path, job_id=...)``) whatever the
-        server's ``runs_outlive_server``."""
+        takes them back by it (``take_back(pid, log_path, job_id=...)``), and cancels by it a
+        job it cannot take back (``cancel(job_id)``: a mapped node's job array)."""
         ...

@@ -43,8 +43,10 @@ class Runners:
         self._by_mode = by_mode
 
     @classmethod
-    def default(cls, settings: Any) -> Runners:
-        """Local processes, Ray and Slurm, as a server has them unless configured otherwise."""
+    def default(cls, settings: Any, parent: Any = None) -> Runners:
+        """Local processes, Ray and Slurm, as a server has them unless configured otherwise;
+        the Slurm runner's own settings come from ``parent``'s configuration (the server's, as
+        a command loads it), else from the environment."""
         from .local import LocalRunner
         from .ray import RayRunner
         from .slurm import SlurmRunner
@@ -53,7 +55,7 @@ class Runners:
             {
                 "local": LocalRunner(),
                 "ray": RayRunner.from_settings(settings),
-                "slurm": SlurmRunner(),
+                "slurm": SlurmRunner(parent=parent),
             }
         )
 

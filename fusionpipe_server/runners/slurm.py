@@ -78,16 +78,25 @@ class SlurmQueue:
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._seen: dict[str, JobState] = {}
+        self._failure: Unavailable | None = None
         self._at = -float("inf")
         self._lock = asyncio.Lock()
 
     async def states(self) -> dict[str, JobState]:
+        """Job id → state; ``Unavailable`` when squeue failed (told once an interval too)."""
         async with self._lock:
             if time.monotonic() - self._at >= self.interval / 2:
-                text = await slurm_command(
-                    ["squeue", "--me", "-h", "-r", "-t", "all", "-o", "%i|%T|%r"]
-                )
-                self._seen, self._at = parse_queue(text), time.monotonic()
+                self._at = time.monotonic()
+                try:
+                    text = await slurm_command(
+                        ["squeue", "--me", "-h", "-r", "-t", "all", "-o", "%i|%T|%r"]
+                    )
+                except Unavailable as err:
+                    self._failure = err
+                else:
+                    self._seen, self._failure = parse_queue(text), None
+            if self._failure is not None:
+                raise self._failure
             return self._seen
 
 
@@ -115,10 +124,15 @@ class SlurmExecution:
             if code is not None:
                 self.state = "COMPLETED" if code == 0 else "FAILED"
                 return code
-            seen = (await self.runner.queue.states()).get(self.job_id)
-            if seen is None or not seen.live:
-                return await self._ended(seen)
-            self.state = seen.shown()
+            try:
+                seen = (await self.runner.queue.states()).get(self.job_id)
+            except Unavailable as err:
+                # slurmctld restarting, say: the job goes on meanwhile; look again later.
+                log.warning("fusionpipe: cannot see Slurm job %s now: %s", self.job_id, err)
+            else:
+                if seen is None or not seen.live:
+                    return await self._ended(seen)
+                self.state = seen.shown()
             await asyncio.sleep(self.runner.poll_seconds)
 
     async def _ended(self, seen: JobState | None) -> int:
@@ -169,8 +183,9 @@ class SlurmRunner(Configurable):
     ).tag(config=True)
     setup = List(
         Unicode(),
-        help="""Shell commands every job runs before the node (module load ...); they count in
-        nodes' fingerprints. Defaults to $FP_SLURM_SETUP, one command a line.""",
+        help="""Shell commands every job runs before the node (module load ...), before the
+        node's own (slurm.setup, which counts in its fingerprint). Defaults to $FP_SLURM_SETUP,
+        one command a line.""",
     ).tag(config=True)
     max_running = Integer(
         0,

@@ -17,6 +17,7 @@ from .graph.pipelines import PipelineService
 from .graph.projects import ProjectService
 from .graph.transfer import TransferService
 from .graph.trash import TrashService
+from .graph.undo import UndoService
 from .rights import Rights
 from .runs.engine import RunEngine
 from .runs.environments import EnvironmentService
@@ -68,10 +69,12 @@ class Service:
             edges=self.edges,
         )
         self.trash = TrashService(db, settings)
+        self.undo = UndoService(db, settings, self.trash)
         self.pipelines.on_fetch = self.staleness.fetched
         for service in (self.pipelines, self.nodes, self.edges, self.groups, self.copies):
             service.recheck = self._recheck
         self.trash.recheck = self._recheck
+        self.undo.recheck = self._recheck
         # One rule, one list of admins (loaded from the database at start, see rights.py).
         self.rights = Rights(settings.admins)
         for part in vars(self).values():

@@ -239,11 +239,17 @@ async def node_started(
     )
 
 
-async def job_submitted(conn: AsyncConnection, run_id: str, node_id: str, job_id: str) -> None:
-    """A mapped node's items were submitted as one batch job (a Slurm job array)."""
+async def job_submitted(
+    conn: AsyncConnection, run_id: str, node_id: str, backend: str, job_id: str
+) -> None:
+    """A mapped node's items were submitted as one batch job (a Slurm job array). The node is
+    recorded running in the run from then on: a server that takes the run back finds its job
+    there (to cancel it: its items are not taken back one by one), rather than a pending node
+    to start again beside it."""
     await conn.execute(
-        "UPDATE run_nodes SET job_id = %s WHERE run_id = %s AND node_id = %s",
-        (job_id, run_id, node_id),
+        "UPDATE run_nodes SET status = 'running', backend = %s, job_id = %s "
+        "WHERE run_id = %s AND node_id = %s",
+        (backend, job_id, run_id, node_id),
     )
 
 

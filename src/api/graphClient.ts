@@ -5,6 +5,7 @@ import type {
   GraphEdge,
   GraphNode,
   Group,
+  GroupBox,
   IdMap,
   NodeDetails,
   NodeKind,
@@ -15,6 +16,8 @@ import type {
   SavedParameters,
   Size,
   TrashItem,
+  UndoDone,
+  UndoStacks,
   XY,
 } from './types';
 
@@ -101,8 +104,33 @@ export class GraphApi extends ApiTransport {
     return this.request<Pipeline>('POST', 'pipelines/merge', { pipeline_ids: pipelineIds });
   }
 
-  savePositions(pipelineId: string, positions: Record<string, XY>): Promise<void> {
-    return this.request<void>('POST', `pipelines/${pipelineId}/positions`, { positions });
+  /** Node positions, and the boxes of groups that moved with them: one edit to undo (an
+   * `auto_layout` is named so on the undo stack). */
+  savePositions(
+    pipelineId: string,
+    positions: Record<string, XY>,
+    groups: Record<string, GroupBox> = {},
+    autoLayout = false,
+  ): Promise<void> {
+    return this.request<void>('POST', `pipelines/${pipelineId}/positions`, {
+      positions,
+      groups,
+      auto_layout: autoLayout,
+    });
+  }
+
+  // Undo and redo of your own graph edits in a pipeline
+
+  undoStacks(pipelineId: string): Promise<UndoStacks> {
+    return this.request<UndoStacks>('GET', `pipelines/${pipelineId}/undo`);
+  }
+
+  undo(pipelineId: string): Promise<UndoDone> {
+    return this.request<UndoDone>('POST', `pipelines/${pipelineId}/undo`);
+  }
+
+  redo(pipelineId: string): Promise<UndoDone> {
+    return this.request<UndoDone>('POST', `pipelines/${pipelineId}/redo`);
   }
 
   // Nodes

@@ -5,9 +5,11 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 export class ApiError extends Error {
+  /** `retryAfter`: the seconds a 503 (database busy or unreachable) says to wait. */
   constructor(
     readonly status: number,
     message: string,
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
   }
@@ -52,7 +54,12 @@ export class ApiTransport {
       throw new ApiError(0, `cannot reach the fusionpipe server: ${String(error)}`);
     }
     if (!response.ok) {
-      throw new ApiError(response.status, errorMessage(response, await response.text()));
+      const retryAfter = Number(response.headers.get('Retry-After')) || null;
+      throw new ApiError(
+        response.status,
+        errorMessage(response, await response.text()),
+        retryAfter,
+      );
     }
     return response;
   }

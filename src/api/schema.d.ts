@@ -530,8 +530,27 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Save node positions after a drag */
+    /** Save node positions after a drag or an auto layout, with the groups' boxes that moved: one edit on the undo stack */
     post: operations['savePositions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines/{pipeline_id}/redo': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Redo your last undone graph edit in this pipeline (a new edit empties the redo stack) */
+    post: operations['redo'];
     delete?: never;
     options?: never;
     head?: never;
@@ -590,6 +609,26 @@ export interface paths {
     put?: never;
     /** Set nodes completed or staledata by hand */
     post: operations['setStatus'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines/{pipeline_id}/undo': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: string;
+      };
+      cookie?: never;
+    };
+    /** What your next undo and redo of a graph edit in this pipeline would do */
+    get: operations['undoStacks'];
+    put?: never;
+    /** Undo your last graph edit in this pipeline (409 when a later change of the same object, or a lock, stands in the way: the message names it) */
+    post: operations['undo'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1242,6 +1281,27 @@ export interface components {
       project_id: string | null;
       tag: string;
     };
+    UndoDone: {
+      done: string;
+      redo: {
+        edit: string;
+        label: string;
+      } | null;
+      undo: {
+        edit: string;
+        label: string;
+      } | null;
+    };
+    UndoStacks: {
+      redo: {
+        edit: string;
+        label: string;
+      } | null;
+      undo: {
+        edit: string;
+        label: string;
+      } | null;
+    };
     WhoAmI: {
       admin: boolean;
       username: string;
@@ -1293,9 +1353,11 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
-    /** @description the database cannot be reached right now */
+    /** @description the database cannot be reached or is busy right now: ask again after the seconds the Retry-After header gives */
     E503: {
       headers: {
+        /** @description seconds to wait before asking again */
+        'Retry-After'?: number;
         [name: string]: unknown;
       };
       content: {
@@ -2390,6 +2452,19 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          auto_layout?: boolean;
+          groups?: {
+            [key: string]: {
+              position: {
+                x: number;
+                y: number;
+              };
+              size?: {
+                height: number;
+                width: number;
+              };
+            };
+          };
           positions: {
             [key: string]: {
               x: number;
@@ -2406,6 +2481,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      400: components['responses']['E400'];
+      401: components['responses']['E401'];
+      403: components['responses']['E403'];
+      404: components['responses']['E404'];
+      409: components['responses']['E409'];
+      503: components['responses']['E503'];
+    };
+  };
+  redo: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UndoDone'];
+        };
       };
       400: components['responses']['E400'];
       401: components['responses']['E401'];
@@ -2546,6 +2649,62 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      400: components['responses']['E400'];
+      401: components['responses']['E401'];
+      403: components['responses']['E403'];
+      404: components['responses']['E404'];
+      409: components['responses']['E409'];
+      503: components['responses']['E503'];
+    };
+  };
+  undoStacks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UndoStacks'];
+        };
+      };
+      400: components['responses']['E400'];
+      401: components['responses']['E401'];
+      403: components['responses']['E403'];
+      404: components['responses']['E404'];
+      409: components['responses']['E409'];
+      503: components['responses']['E503'];
+    };
+  };
+  undo: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UndoDone'];
+        };
       };
       400: components['responses']['E400'];
       401: components['responses']['E401'];

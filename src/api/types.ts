@@ -78,3 +78,10 @@ export type IdMap = Schemas['IdMap']['id_map'];
 export type SavedParameters = Schemas['SavedParameters'];
 export type Kill = Schemas['Kill'];
 export type WhoAmI = Schemas['WhoAmI'];
+/** Your next undo and redo of a graph edit in one pipeline, with their labels ("Undo rename of
+ * node 'fit'"); null when there is nothing to undo or redo. */
+export type UndoStacks = Schemas['UndoStacks'];
+/** What an undo or redo did (`done`), and the stacks after it. */
+export type UndoDone = Schemas['UndoDone'];
+/** A group's new box in a layout saved with node positions. */
+export type GroupBox = { position: XY; size?: Size };

@@ -47,15 +47,18 @@ export const unique = (name: string) => `${name}-${Date.now().toString(36)}`;
  * The REST API through the test's `request`. `get`, `post` and `patch` fail the test unless the
  * answer is 2xx (its text is the failure's message) and return the JSON body, `{}` when there is
  * none (204); `call` returns the status and body of any answer, for the tests that expect an error.
+ * With `user`, every call is that user's, a colleague of the browser's (the test server's
+ * identity provider reads the header X-Test-User).
  */
-export function rest(request: APIRequestContext) {
+export function rest(request: APIRequestContext, user?: string) {
+  const headers = user ? { 'X-Test-User': user } : undefined;
   const call = async (method: string, path: string, data?: object) => {
-    const response = await request.fetch(`${API}/${path}`, { method, data });
+    const response = await request.fetch(`${API}/${path}`, { method, data, headers });
     const text = await response.text();
     return { status: response.status(), body: text ? JSON.parse(text) : undefined };
   };
   const ok = async (method: string, path: string, data?: object) => {
-    const response = await request.fetch(`${API}/${path}`, { method, data });
+    const response = await request.fetch(`${API}/${path}`, { method, data, headers });
     const text = await response.text();
     expect(response.status(), text).toBeLessThan(300);
     return text ? JSON.parse(text) : {};

@@ -22,6 +22,7 @@ from ...store import pipelines as pipeline_store
 from ..common import ServiceBase, Unit
 from .edits import load_graph, refresh_identities, require_unlocked, sync_read_only
 from .removal import refused
+from .undo_log import record_copies
 
 # Where a copy lands when it shares a canvas with its original.
 _OFFSET = 40.0
@@ -40,10 +41,11 @@ class CopyService(ServiceBase):
         status: Status | None,
         offset: float = 0.0,
         prepared: dict[str, Path] | None = None,
-    ) -> None:
+    ) -> list[Edge]:
         """Make the planned copies: folders first (removed again on failure), then rows,
-        memberships and input edges. ``status`` None keeps each original's status. A folder
-        in ``prepared`` (see ``_copy_aside``) is only renamed into place, and taken out of it."""
+        memberships and input edges (returned). ``status`` None keeps each original's status. A
+        folder in ``prepared`` (see ``_copy_aside``) is only renamed into place, and taken out
+        of it."""
         rows, positions = [], []
         for node in originals:
             copy_id = plan.id_map[node.id]
@@ -84,9 +86,9 @@ class CopyService(ServiceBase):
             positions.append((copy_id, node.x + offset, node.y + offset))
         await node_store.insert_nodes(unit.conn, rows)
         await node_store.add_members(unit.conn, target.id, positions)
-        await edge_store.insert_edges(
-            unit.conn, [Edge(new_id("edge"), p, c, slot) for p, c, slot in plan.edges]
-        )
+        edges = [Edge(new_id("edge"), p, c, slot) for p, c, slot in plan.edges]
+        await edge_store.insert_edges(unit.conn, edges)
+        return edges
 
     async def _copy_aside(
         self, pipeline_id: str, node_ids: Sequence[str] | None, target_pipeline_id: str
@@ -167,7 +169,7 @@ class CopyService(ServiceBase):
                 available=target_members,
                 new_id=lambda: new_id("node"),
             )
-            await self._copy_nodes(
+            edges = await self._copy_nodes(
                 unit,
                 owner,
                 target,
@@ -178,6 +180,7 @@ class CopyService(ServiceBase):
                 offset=_OFFSET if target.id == pipeline_id else 0.0,
                 prepared=prepared,
             )
+            await record_copies(unit, owner, target.id, list(plan.id_map.values()), edges)
             await refresh_identities(unit, self.settings.data_path, plan.id_map.values())
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=target.id)
         return plan.id_map

@@ -113,7 +113,9 @@ class ExampleService(ServiceBase):
                 ids[node.tag] = await self._new_node(owner, pipeline.id, node)
             for node in NODES:
                 for parent in node.parents:
-                    await self._edges.connect(pipeline.id, ids[parent], ids[node.tag])
+                    await self._edges.connect(
+                        owner, pipeline.id, ids[parent], ids[node.tag], undoable=False
+                    )
         except BaseException:
             await self._projects.delete(owner, project.id, cascade=True, keep=False)
             raise
@@ -130,7 +132,12 @@ class ExampleService(ServiceBase):
 
     async def _new_node(self, owner: str, pipeline_id: str, node: ExampleNode) -> str:
         created = await self._nodes.create(
-            owner, pipeline_id, tag=node.tag, kind=node.kind.value, position=node.position
+            owner,
+            pipeline_id,
+            tag=node.tag,
+            kind=node.kind.value,
+            position=node.position,
+            undoable=False,
         )
         code = Path(created["folder"]) / "code"
         for name, source in node.code.items():
@@ -138,5 +145,7 @@ class ExampleService(ServiceBase):
                 stream.write(example_file(source))
         if node.parameters:
             await self._nodes.set_parameters(created["id"], example_file(node.parameters))
-        await self._nodes.update(pipeline_id, created["id"], notes=node.notes)
+        await self._nodes.update(
+            owner, pipeline_id, created["id"], notes=node.notes, undoable=False
+        )
         return str(created["id"])

@@ -13,7 +13,7 @@ from ...errors import Conflict, Invalid, NotFound
 from ...fingerprint import hashing
 from ...folders import item_folders, kernels, lab_paths, parameters
 from ...folders import node_folders as folders
-from ...models import NodeKind, Status, TrashItem, new_id
+from ...models import Node, NodeKind, Status, TrashItem, new_id
 from ...store import edges as edge_store
 from ...store import events
 from ...store import fingerprints as fp_store
@@ -34,7 +34,8 @@ from .edits import (
     require_writable,
     sync_read_only,
 )
-from .removal import Deletion, delete_node_rows, keep_in_trash, refused
+from .removal import remove_node
+from .undo_log import member_change, node_change, record
 
 
 def node_kind(kind: str | None) -> NodeKind:
@@ -63,9 +64,11 @@ class NodeService(ServiceBase):
         tag: str | None = None,
         kind: str | None = None,
         position: tuple[float, float] | None = None,
+        undoable: bool = True,
     ) -> dict[str, Any]:
         """A new node with its folder made from the template of its kind. Fast: no environment
-        is built here. Without a ``position`` it gets a free place (see layout.py)."""
+        is built here. Without a ``position`` it gets a free place (see layout.py).
+        ``undoable`` False: not on the owner's undo stack (the example's own making)."""
         node_kind_ = node_kind(kind)
         node_id = new_id("node")
         tag = clean_tag(tag) or node_id
@@ -99,9 +102,12 @@ class NodeService(ServiceBase):
                 position = layout.place(await node_store.positions(unit.conn, pipeline_id))
             await node_store.add_members(unit.conn, pipeline_id, [(node_id, *position)])
             node = await node_store.member(unit.conn, pipeline_id, node_id)
+            assert node is not None
+            if undoable:
+                added = [node_change(None, node)]
+                await record(unit, owner, pipeline_id, f"new node {tag!r}", added)
             await refresh_identities(unit, self.settings.data_path, [node_id])
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
-        assert node is not None
         return node.to_json(str(self.settings.data_path))
 
     async def get(self, node_id: str) -> dict[str, Any]:
@@ -128,6 +134,7 @@ class NodeService(ServiceBase):
 
     async def update(
         self,
+        username: str,
         pipeline_id: str,
         node_id: str,
         *,
@@ -135,16 +142,19 @@ class NodeService(ServiceBase):
         notes: str | None = None,
         position: tuple[float, float] | None = None,
         locked: bool | None = None,
+        undoable: bool = True,
     ) -> dict[str, Any]:
-        """Edit a node. Locking makes its folder read-only on disk; a locked node accepts
-        nothing but being unlocked (and moved: layout is not content). ``locked`` is the node's
-        own lock: a locked pipeline holding it keeps it locked whatever this says."""
+        """Edit a node, on ``username``'s undo stack unless ``undoable`` is False. Locking makes
+        its folder read-only on disk; a locked node accepts nothing but being unlocked (and
+        moved: layout is not content). ``locked`` is the node's own lock: a locked pipeline
+        holding it keeps it locked whatever this says."""
         tag = clean_tag(tag)
         async with self.unit() as unit:
             await self.pipeline(unit.conn, pipeline_id)
             node = await node_store.member(unit.conn, pipeline_id, node_id)
             if node is None:
                 raise NotFound(f"pipeline {pipeline_id} has no node {node_id!r}")
+            original = node
             locked_itself = node.locked_by == {"kind": "node"}  # its own lock wins, see locks.py
             lock_changes = locked is not None and locked != locked_itself
             if lock_changes and not locked:
@@ -166,62 +176,29 @@ class NodeService(ServiceBase):
                 children = await node_store.children(unit.conn, node_id)
                 await refresh_identities(unit, self.settings.data_path, [node_id, *children])
             updated = await node_store.member(unit.conn, pipeline_id, node_id)
+            assert updated is not None
+            if undoable:
+                label = _update_label(original, updated)
+                changes = [node_change(original, updated)]
+                changes.append(member_change(pipeline_id, original, updated))
+                await record(unit, username, pipeline_id, label, changes)
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
-        assert updated is not None
         return with_warnings(updated.to_json(str(self.settings.data_path)), unit)
 
     async def delete(self, username: str, pipeline_id: str, node_id: str) -> TrashItem:
-        """Remove a node from a pipeline, into the trash; its row and folder go only when no
-        other pipeline holds it. Its children here lose that parent, which makes their outputs
-        stale."""
+        """Remove a node from a pipeline, into the trash (see ``remove_node``); undoable."""
         async with self.unit() as unit:
-            pipeline = await self.pipeline(unit.conn, pipeline_id)
-            graph = await load_graph(unit, pipeline_id)
-            node = graph.member(node_id, pipeline_id)
-            self.rights.require_node(
-                username, node.owner, pipeline.owner, f"delete node {node.tag!r} ({node.id})"
-            )
-            await self.pipeline(unit.conn, pipeline_id, editable=True)
-            require_unlocked(node, "remove it")
-            if node.status == Status.RUNNING.value:
-                raise Conflict(f"node {node.tag!r} ({node.id}) is running: kill it first")
-            outgoing = [edge for edge in graph.edges if edge.source == node_id]
-            shared = [graph.nodes[e.target] for e in outgoing if graph.nodes[e.target].referenced]
-            if shared:
-                names = ", ".join(f"{n.tag!r} ({n.id})" for n in shared)
-                raise Conflict(
-                    f"node {node.tag!r} feeds nodes shared with other pipelines ({names}): "
-                    f"remove or detach those first"
-                )
-            # A node held by this pipeline only goes whole (its parent edges too: nothing else
-            # can use them); a shared one leaves this pipeline and the edges to its children here.
-            removed = [edge.id for edge in outgoing]
-            deletion = Deletion(
-                "node",
-                node.id,
-                node.tag,
-                node.owner,
-                pipeline_id=pipeline_id,
-                project_id=pipeline.project_id,
-                edges=removed,
-            )
-            if node.referenced:
-                deletion.memberships = [(pipeline_id, node_id)]
-            else:
-                deletion.nodes = [node_id]
-            item = await keep_in_trash(unit, self.settings, username, deletion)
-            await edge_store.delete_edges(unit.conn, removed)
-            children = [edge.target for edge in outgoing]
-            await invalidate_inputs(unit, children)
-            if node.referenced:
-                if not await node_store.remove_member(unit.conn, pipeline_id, node_id):
-                    raise refused(f"node {node.tag!r} ({node.id}) from this pipeline")
-                await sync_read_only(unit, self.settings.data_path, [node_id])
-            else:
-                await delete_node_rows(unit, [node_id])
-            await refresh_identities(unit, self.settings.data_path, children)
-            await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
-            await events.announce(unit.conn, "trash.changed")
+            node = await node_store.member(unit.conn, pipeline_id, node_id)
+            # The edges that go with it: a redo takes them again, and no others.
+            edges = [
+                edge.id
+                for edge in await edge_store.pipeline_edges(unit.conn, pipeline_id)
+                if node_id in (edge.source, edge.target)
+            ]
+            item = await remove_node(unit, self, username, pipeline_id, node_id)
+            assert node is not None
+            gone = node_change(node, None, trash=item.id, edges=edges)
+            await record(unit, username, pipeline_id, f"deletion of node {node.tag!r}", [gone])
         return item
 
     async def get_parameters(self, node_id: str) -> str:
@@ -335,3 +312,15 @@ class NodeService(ServiceBase):
                 unit.folders.undo.append(partial(folders.restore_outputs, path, aside))
                 unit.folders.finish.append(partial(folders.purge, aside))
             await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
+
+
+def _update_label(before: Node, after: Node) -> str:
+    """How the undo stack names an edit of a node: its most visible change."""
+    name = f"node {before.tag!r}"
+    if before.tag != after.tag:
+        return f"rename of {name}"
+    if before.notes != after.notes:
+        return f"notes of {name}"
+    if before.locked_by != after.locked_by:
+        return f"{'lock' if after.locked_by else 'unlock'} of {name}"
+    return f"move of {name}"

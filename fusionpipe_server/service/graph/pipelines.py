@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from psycopg import AsyncConnection
 
+from ...core.edit_log import count
 from ...errors import Conflict, NotFound
 from ...models import Pipeline, Status, TrashItem, new_id
 from ...store import events
 from ...store import graph as graph_store
+from ...store import groups as group_store
 from ...store import nodes as node_store
 from ...store import pipelines as pipeline_store
 from ...store import projects as project_store
 from ..common import ServiceBase, clean_tag, with_warnings
+from .edges import checked_size
 from .edits import sync_read_only
 from .removal import trash_pipelines
+from .undo_log import group_change, member_change, record
+
+# Where a group's box goes, and its new size (None: unchanged).
+GroupBox = tuple[tuple[float, float], tuple[float, float] | None]
 
 
 async def ensure_tag_free(conn: AsyncConnection, tag: str, pipeline_id: str | None = None) -> None:
@@ -146,14 +154,45 @@ class PipelineService(ServiceBase):
             await self.pipeline(unit.conn, pipeline_id, editable=True)
             return await trash_pipelines(unit, self.settings, username, [pipeline])
 
-    async def move_nodes(self, pipeline_id: str, positions: dict[str, tuple[float, float]]) -> None:
-        """Save positions after a drag, all in one statement. Layout is not the graph, so a
-        locked pipeline still accepts it."""
-        async with self.db.transaction() as conn:
+    async def move_nodes(
+        self,
+        username: str,
+        pipeline_id: str,
+        positions: dict[str, tuple[float, float]],
+        groups: dict[str, GroupBox] | None = None,
+        *,
+        auto_layout: bool = False,
+    ) -> None:
+        """Save positions after a drag or an auto layout, all nodes in one statement, with the
+        boxes of the ``groups`` that moved too: one edit on ``username``'s undo stack. Layout
+        is not the graph, so a locked pipeline still accepts it."""
+        groups = groups or {}
+        async with self.unit() as unit:
+            conn = unit.conn
             await self.pipeline(conn, pipeline_id)
-            moved = await node_store.set_positions(conn, pipeline_id, positions)
-            if moved != len(positions):
-                members = {node.id for node in await node_store.members(conn, pipeline_id)}
-                unknown = sorted(set(positions) - members)
+            before = await node_store.members_by_id(conn, pipeline_id, list(positions))
+            unknown = sorted(set(positions) - set(before))
+            if unknown:
                 raise NotFound(f"pipeline {pipeline_id} has no node(s) {', '.join(unknown)}")
+            await node_store.set_positions(conn, pipeline_id, positions)
+            after = await node_store.members_by_id(conn, pipeline_id, list(positions))
+            changes = [member_change(pipeline_id, before[n], after[n]) for n in positions]
+            for group_id, (where, size) in groups.items():
+                group = await group_store.get_group(conn, group_id)
+                if group is None or group.pipeline_id != pipeline_id:
+                    raise NotFound(f"pipeline {pipeline_id} has no group {group_id!r}")
+                moved = replace(group, x=where[0], y=where[1])
+                if size is not None:
+                    moved.width, moved.height = checked_size(size)
+                await group_store.update_group(conn, moved)
+                changes.append(group_change(group, moved))
+            if auto_layout:
+                label = "auto layout"
+            elif len(positions) == 1:
+                label = f"move of node {before[next(iter(positions))].tag!r}"
+            elif positions:
+                label = f"move of {count(len(positions), 'node')}"
+            else:
+                label = f"move of {count(len(groups), 'group')}"
+            await record(unit, username, pipeline_id, label, changes)
             await events.announce(conn, "pipeline.layout", pipeline_id=pipeline_id)

@@ -16,14 +16,21 @@ from pathlib import Path
 
 from ...errors import Conflict, Forbidden
 from ...folders import kernels, trash_folders
-from ...models import Pipeline, Project, TrashItem, new_id
+from ...models import Pipeline, Project, Status, TrashItem, new_id
+from ...store import edges as edge_store
 from ...store import events
 from ...store import nodes as node_store
 from ...store import pipelines as pipeline_store
 from ...store import projects as project_store
 from ...store import trash as trash_store
-from ..common import Settings, Unit
-from .edits import sync_read_only
+from ..common import ServiceBase, Settings, Unit
+from .edits import (
+    invalidate_inputs,
+    load_graph,
+    refresh_identities,
+    require_unlocked,
+    sync_read_only,
+)
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -171,3 +178,59 @@ def purge_kept(data_path: Path, kept: Sequence[dict[str, str]]) -> None:
     """Delete for good the folders a trash item kept (in a thread: whole trees)."""
     for entry in kept:
         trash_folders.purge_trashed(data_path, entry["trashed"])
+
+
+async def remove_node(
+    unit: Unit, service: ServiceBase, username: str, pipeline_id: str, node_id: str
+) -> TrashItem:
+    """Remove a node from a pipeline, into the trash; its row and folder go only when no other
+    pipeline holds it. Its children here lose that parent, which makes their outputs stale.
+    Shared by a delete and by the undo of a new node."""
+    pipeline = await service.pipeline(unit.conn, pipeline_id)
+    graph = await load_graph(unit, pipeline_id)
+    node = graph.member(node_id, pipeline_id)
+    service.rights.require_node(
+        username, node.owner, pipeline.owner, f"delete node {node.tag!r} ({node.id})"
+    )
+    await service.pipeline(unit.conn, pipeline_id, editable=True)
+    require_unlocked(node, "remove it")
+    if node.status == Status.RUNNING.value:
+        raise Conflict(f"node {node.tag!r} ({node.id}) is running: kill it first")
+    outgoing = [edge for edge in graph.edges if edge.source == node_id]
+    shared = [graph.nodes[e.target] for e in outgoing if graph.nodes[e.target].referenced]
+    if shared:
+        names = ", ".join(f"{n.tag!r} ({n.id})" for n in shared)
+        raise Conflict(
+            f"node {node.tag!r} feeds nodes shared with other pipelines ({names}): "
+            f"remove or detach those first"
+        )
+    # A node held by this pipeline only goes whole (its parent edges too: nothing else
+    # can use them); a shared one leaves this pipeline and the edges to its children here.
+    removed = [edge.id for edge in outgoing]
+    deletion = Deletion(
+        "node",
+        node.id,
+        node.tag,
+        node.owner,
+        pipeline_id=pipeline_id,
+        project_id=pipeline.project_id,
+        edges=removed,
+    )
+    if node.referenced:
+        deletion.memberships = [(pipeline_id, node_id)]
+    else:
+        deletion.nodes = [node_id]
+    item = await keep_in_trash(unit, service.settings, username, deletion)
+    await edge_store.delete_edges(unit.conn, removed)
+    children = [edge.target for edge in outgoing]
+    await invalidate_inputs(unit, children)
+    if node.referenced:
+        if not await node_store.remove_member(unit.conn, pipeline_id, node_id):
+            raise refused(f"node {node.tag!r} ({node.id}) from this pipeline")
+        await sync_read_only(unit, service.settings.data_path, [node_id])
+    else:
+        await delete_node_rows(unit, [node_id])
+    await refresh_identities(unit, service.settings.data_path, children)
+    await events.announce(unit.conn, "pipeline.changed", pipeline_id=pipeline_id)
+    await events.announce(unit.conn, "trash.changed")
+    return item

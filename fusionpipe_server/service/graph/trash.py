@@ -48,32 +48,36 @@ class TrashService(ServiceBase):
         (nothing changed) when that is not possible any more: a tag now taken, its pipeline or
         project itself in the trash, a place now occupied..."""
         async with self.unit() as unit:
-            item, rows, kept = await self._locked(unit.conn, username, trash_id, "restore")
-            what = f"{item.kind} {item.tag!r} ({item.item_id})"
-            await self._check_restorable(unit, item, rows)
-            # Folders first: a place taken refuses the restore before any row is written.
-            for entry in kept:
-                trash_folders.take_back(self.settings.data_path, entry["folder"], entry["trashed"])
-                unit.folders.undo.append(
-                    partial(
-                        trash_folders.put_again,
-                        self.settings.data_path,
-                        entry["folder"],
-                        entry["trashed"],
-                    )
+            return await self.restore_in(unit, username, trash_id)
+
+    async def restore_in(self, unit: Unit, username: str, trash_id: str) -> TrashItem:
+        """``restore`` inside a transaction of the caller's (an undo of a node's deletion)."""
+        item, rows, kept = await self._locked(unit.conn, username, trash_id, "restore")
+        what = f"{item.kind} {item.tag!r} ({item.item_id})"
+        await self._check_restorable(unit, item, rows)
+        # Folders first: a place taken refuses the restore before any row is written.
+        for entry in kept:
+            trash_folders.take_back(self.settings.data_path, entry["folder"], entry["trashed"])
+            unit.folders.undo.append(
+                partial(
+                    trash_folders.put_again,
+                    self.settings.data_path,
+                    entry["folder"],
+                    entry["trashed"],
                 )
-            await trash_store.put_back(unit.conn, rows)
-            restored_edges = [edge["id"] for edge in rows.get("edges", [])]
-            cycle = await trash_store.closes_cycle(unit.conn, restored_edges)
-            if cycle:
-                tags = await node_store.tags(unit.conn, list(cycle))
-                raise Conflict(
-                    f"restoring {what} would close a cycle: {tags[cycle[1]]!r} reaches "
-                    f"{tags[cycle[0]]!r} again through edges made since; delete one of them first"
-                )
-            if not await trash_store.delete_item(unit.conn, trash_id):
-                raise Forbidden(f"the database refused to restore {what}")
-            await self._after_restore(unit, rows)
+            )
+        await trash_store.put_back(unit.conn, rows)
+        restored_edges = [edge["id"] for edge in rows.get("edges", [])]
+        cycle = await trash_store.closes_cycle(unit.conn, restored_edges)
+        if cycle:
+            tags = await node_store.tags(unit.conn, list(cycle))
+            raise Conflict(
+                f"restoring {what} would close a cycle: {tags[cycle[1]]!r} reaches "
+                f"{tags[cycle[0]]!r} again through edges made since; delete one of them first"
+            )
+        if not await trash_store.delete_item(unit.conn, trash_id):
+            raise Forbidden(f"the database refused to restore {what}")
+        await self._after_restore(unit, rows)
         return item
 
     async def purge(self, username: str, trash_id: str) -> TrashItem:

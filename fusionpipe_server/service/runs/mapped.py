@@ -251,7 +251,9 @@ class MappedRun:
             return
         array = str(getattr(executions[0], "job_id", "")).split("_")[0]
         if array:
-            await self.parts.recorder.job_submitted(self.run_id, self.row.id, array)
+            await self.parts.recorder.job_submitted(
+                self.run_id, self.row.id, self.plan.runner.name, array
+            )
             await note(self.log_path, f"fusionpipe: {len(jobs)} items in job array {array}\n")
         await asyncio.gather(
             *(

@@ -142,9 +142,9 @@ class Recorder:
                 job_id=job_id,
             )
 
-    async def job_submitted(self, run_id: str, node_id: str, job_id: str) -> None:
+    async def job_submitted(self, run_id: str, node_id: str, backend: str, job_id: str) -> None:
         async with self.leases.fenced(run_id) as conn:
-            await run_store.job_submitted(conn, run_id, node_id, job_id)
+            await run_store.job_submitted(conn, run_id, node_id, backend, job_id)
 
     async def attempt_finished(
         self, run_id: str, node_id: str, attempt: int, exit_code: int, reason: str

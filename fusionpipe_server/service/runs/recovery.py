@@ -41,6 +41,8 @@ class TakenBack:
     # (pipeline id, who started it, pending nodes)
     executions: list[LeftRunning] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Batch jobs of what was marked failed (a mapped node's job array), to cancel: by backend.
+    cancel: list[tuple[str, str]] = field(default_factory=list)
 
 
 async def recover(
@@ -70,9 +72,12 @@ async def recover(
                 continue
             left = await run_recovery.left_running(conn, run_id)
             for execution in left:
+                # A mapped node's own row has no attempt (its items have theirs): its items
+                # are not taken back one by one, and its job array is cancelled.
                 if (
                     execution.backend in backends
                     and (execution.pid or execution.job_id)
+                    and execution.attempt_started_at is not None
                     and execution.parts
                 ):
                     found.executions.append(execution)
@@ -80,6 +85,7 @@ async def recover(
                     why = "its server stopped and its backend cannot be taken back"
                     await _fail_left_over(conn, data_path, execution.node_id, why, run_id)
                     found.failed.append(execution.node_id)
+                    _cancel_job(execution, found)
             pending = await run_recovery.pending_nodes(conn, run_id)
             if left:
                 found.runs[run_id] = (left[0].pipeline_id, left[0].requested_by, pending)
@@ -109,6 +115,10 @@ async def take_back(db: Database, settings: Settings, engine: RunEngine) -> list
         | {r.name for r in engine.runners.modes().values() if getattr(r, "detached", False)},
         lease_seconds=settings.run_lease_seconds,
     )
+    for backend, job_id in found.cancel:
+        cancel = getattr(engine.runners.by_backend(backend), "cancel", None)
+        if cancel is not None:
+            cancel(job_id)
     engine.adopt(found.executions)
     for run_id, (pipeline_id, requested_by, pending) in found.runs.items():
         planned = [*pending, *(e.node_id for e in found.executions if e.run_id == run_id)]
@@ -126,7 +136,14 @@ async def _fail_run(conn: AsyncConnection, data_path: Path, run_id: str, found: 
             continue
         await _fail_left_over(conn, data_path, execution.node_id, why, run_id)
         found.failed.append(execution.node_id)
+        _cancel_job(execution, found)
     await run_store.close_run(conn, run_id, "failed", "its server stopped")
+
+
+def _cancel_job(execution: LeftRunning, found: TakenBack) -> None:
+    """A job marked failed must not run on unwatched: its items would be run again beside it."""
+    if execution.job_id and execution.backend:
+        found.cancel.append((execution.backend, execution.job_id))
 
 
 async def _fail_left_over(

@@ -248,7 +248,7 @@ export class CanvasActions {
       return box && box.width ? box : DEFAULT_NODE_SIZE;
     };
     const { positions, groups } = autoLayout(graph, sizeOf);
-    await this.model.saveLayout(positions, groups);
+    await this.model.autoLayout(positions, groups);
     // The new layout may lie far from the old view: show it once Svelte Flow has drawn it.
     await tick();
     await this.fitView();
@@ -257,13 +257,11 @@ export class CanvasActions {
   /** After a drag: node positions in one request, and the box of each group that moved. */
   async saveDrag(moved: readonly FlowNode[]): Promise<void> {
     const { nodes, groups } = absolutePositions(moved, this.flow.nodes());
-    if (Object.keys(groups).length) {
+    if (Object.keys(nodes).length || Object.keys(groups).length) {
       const boxes = Object.fromEntries(
         Object.entries(groups).map(([id, position]) => [id, { position }]),
       );
-      await this.model.saveLayout(nodes, boxes);
-    } else if (Object.keys(nodes).length) {
-      await this.model.savePositions(nodes);
+      await this.model.savePositions(nodes, boxes);
     }
   }
 }
