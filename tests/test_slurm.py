@@ -104,6 +104,26 @@ async def test_a_kill_cancels_the_job(engine, slurm):
     await wait_state(slurm, job_id, "CANCELLED")
 
 
+async def test_a_job_submitted_after_the_last_look_at_the_queue_is_not_taken_for_gone(
+    engine, slurm
+):
+    """squeue is asked once an interval for every job: a job submitted after that look is
+    missing from it, and must be looked for anew, not judged forgotten by Slurm (which ended
+    it at once as 'ended while no server watched it'). The held job holds none of this
+    server's slots (max_parallel_nodes is 1 here): Slurm queues its jobs itself."""
+    runner = engine.service.runs.engine.runners["slurm"]
+    runner.poll_seconds = runner.queue.interval = 12.0  # one look, fresh for 6 s
+    pipeline = await engine.pipeline()
+    held = await slurm_node(engine, pipeline, "held", "", 'slurm:\n  options: ["--hold"]\n')
+    first = await engine.start(pipeline, node_ids=[held["id"]])
+    await wait_state(slurm, await job_of(engine, first["id"]), "PENDING")
+    other = await engine.pipeline("q")
+    await slurm_node(engine, other, "quick", "print('ran')\n")
+    (entry,) = (await engine.run(other))["nodes"]
+    assert entry["status"] == "completed", entry
+    await engine.cancel(first["id"])
+
+
 async def test_a_timeout_is_enforced_to_the_second_and_asked_of_slurm(engine, slurm):
     pipeline = await engine.pipeline()
     await slurm_node(engine, pipeline, "slow", "import time\ntime.sleep(120)\n", "timeout: 3s\n")

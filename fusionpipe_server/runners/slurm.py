@@ -82,10 +82,12 @@ class SlurmQueue:
         self._at = -float("inf")
         self._lock = asyncio.Lock()
 
-    async def states(self) -> dict[str, JobState]:
-        """Job id → state; ``Unavailable`` when squeue failed (told once an interval too)."""
+    async def states(self, since: float = -float("inf")) -> dict[str, JobState]:
+        """Job id → state; ``Unavailable`` when squeue failed (told once an interval too).
+        ``since``: a look taken before then (``time.monotonic``) is not used, however recent:
+        a job submitted after it is missing from it without having ended."""
         async with self._lock:
-            if time.monotonic() - self._at >= self.interval / 2:
+            if time.monotonic() - self._at >= self.interval / 2 or self._at < since:
                 self._at = time.monotonic()
                 try:
                     text = await slurm_command(
@@ -112,6 +114,8 @@ class SlurmExecution:
         self.job_id = job_id
         self.log_path = log_path
         self.lost = False
+        # Since when squeue must know it: a job missing from an older look has not ended.
+        self.known_since = time.monotonic()
         # Slurm's word for it now ("PENDING (Resources)", "RUNNING"); its reason for an end.
         self.state = "PENDING"
         self.why: str | None = None
@@ -125,7 +129,7 @@ class SlurmExecution:
                 self.state = "COMPLETED" if code == 0 else "FAILED"
                 return code
             try:
-                seen = (await self.runner.queue.states()).get(self.job_id)
+                seen = (await self.runner.queue.states(self.known_since)).get(self.job_id)
             except Unavailable as err:
                 # slurmctld restarting, say: the job goes on meanwhile; look again later.
                 log.warning("fusionpipe: cannot see Slurm job %s now: %s", self.job_id, err)

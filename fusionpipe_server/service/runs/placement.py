@@ -34,8 +34,9 @@ def _machine_memory() -> int:
 
 
 def place_node(folder: Path, default_mode: str, runners: Runners, pool: SlotPool) -> Placement:
-    """Read the node's run mode and scheduling; a local node holds its CPUs and GPUs, any
-    other one slot (``max_parallel_nodes`` bounds what this server starts at once). A
+    """Read the node's run mode and scheduling; a local node holds its CPUs and GPUs, a batch
+    scheduler's none, any other one slot (``max_parallel_nodes`` bounds what this server
+    starts at once). A
     request a local run can never meet is a ``problem``: the node fails at once rather than
     waiting forever."""
     try:
@@ -45,6 +46,10 @@ def place_node(folder: Path, default_mode: str, runners: Runners, pool: SlotPool
         return Placement(runners[default_mode], Scheduling(), Need(), message)
     runner = runners[mode]
     resources = scheduling.resources
+    if getattr(runner, "detached", False):
+        # A batch scheduler (Slurm) queues its jobs itself, across its cluster: this server
+        # holding a slot for each would throttle 500 jobs to max_parallel_nodes at a time.
+        return Placement(runner, scheduling, Need(0, 0), mapped=mapped)
     if not runner.local:
         return Placement(runner, scheduling, Need(), mapped=mapped)
     need = Need(resources.cpus, resources.gpus)
