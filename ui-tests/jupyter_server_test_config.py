@@ -35,7 +35,6 @@ atexit.register(shutil.rmtree, scratch, ignore_errors=True)
 # runner passes on to sbatch. Its daemons are stopped by their pids when the server exits.
 # Only as root with Slurm installed (scripts/install-system-deps.sh), as CI is: elsewhere the
 # Slurm spec fails saying sbatch cannot run, and the others are unaffected.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from slurm_cluster import SBIN, SlurmCluster  # noqa: E402
 
 if os.geteuid() == 0 and (SBIN / "slurmctld").exists():

@@ -155,6 +155,8 @@ _ITEM_COUNTS = nullable(
             "completed": INT,
             "failed": INT,
             "staledata": INT,
+            # Of the running ones, those still waiting in a batch queue (Slurm's PENDING).
+            "queued": INT,
         }
     )
 )

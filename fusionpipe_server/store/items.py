@@ -26,6 +26,11 @@ STALE_WITH_NODE = (
 SHOWN_STATUS = (
     f"CASE WHEN i.status = 'completed' AND {STALE_WITH_NODE} THEN 'staledata' ELSE i.status END"
 )
+# Of a node's running items, those still waiting in a batch queue (see migration 0010).
+QUEUED_COUNT = (
+    "(SELECT count(*) FROM node_items q WHERE q.node_id = n.id AND q.queued "
+    "AND q.status = 'running')"
+)
 # A node's items counted by shown status, null for a node without items: what the graph holds.
 COUNTS_JSON = f"""(SELECT json_build_object(
     'total', sum(c.n),
@@ -35,7 +40,8 @@ COUNTS_JSON = f"""(SELECT json_build_object(
                                            AND NOT {STALE_WITH_NODE}), 0),
     'failed', coalesce(sum(c.n) FILTER (WHERE c.status = 'failed'), 0),
     'staledata', coalesce(sum(c.n) FILTER (WHERE c.status = 'staledata'
-                                           OR (c.status = 'completed' AND {STALE_WITH_NODE})), 0))
+                                           OR (c.status = 'completed' AND {STALE_WITH_NODE})), 0),
+    'queued', {QUEUED_COUNT})
   FROM node_item_counts c WHERE c.node_id = n.id HAVING count(*) > 0)"""
 
 
@@ -152,9 +158,19 @@ async def counts(conn: AsyncConnection, node_ids: Sequence[str]) -> dict[str, di
     )
     found: dict[str, dict[str, int]] = {}
     for node_id, status, n in await cur.fetchall():
-        counted = found.setdefault(node_id, {"total": 0, **{s: 0 for s in ITEM_STATUSES}})
+        counted = found.setdefault(
+            node_id, {"total": 0, **{s: 0 for s in ITEM_STATUSES}, "queued": 0}
+        )
         counted[status] = n
         counted["total"] += n
+    if found:
+        cur = await conn.execute(
+            "SELECT node_id, count(*) FROM node_items WHERE node_id = ANY(%s) AND queued "
+            "AND status = 'running' GROUP BY node_id",
+            (list(found),),
+        )
+        for node_id, n in await cur.fetchall():
+            found[node_id]["queued"] = n
     return found
 
 
@@ -289,7 +305,8 @@ async def finished(
     success = status == "completed"
     await conn.execute(
         "UPDATE node_items SET status = %s, exit_code = %s, reason = %s, metrics = %s, "
-        "finished_at = now(), fingerprint = CASE WHEN %s THEN %s ELSE fingerprint END, "
+        "finished_at = now(), queued = false, "
+        "fingerprint = CASE WHEN %s THEN %s ELSE fingerprint END, "
         "outputs = CASE WHEN %s THEN %s ELSE outputs END, run_id = %s "
         "WHERE node_id = %s AND item_id = %s",
         (
@@ -319,8 +336,8 @@ async def finished(
 async def end_running(conn: AsyncConnection, node_id: str, reason: str) -> None:
     """Items a node's execution left ``running`` (a crash, a take-over) end ``failed``."""
     await conn.execute(
-        "UPDATE node_items SET status = 'failed', reason = %s, finished_at = now() "
-        "WHERE node_id = %s AND status = 'running'",
+        "UPDATE node_items SET status = 'failed', reason = %s, finished_at = now(), "
+        "queued = false WHERE node_id = %s AND status = 'running'",
         (reason, node_id),
     )
 
@@ -339,3 +356,14 @@ async def existing(conn: AsyncConnection, node_id: str, item_ids: Sequence[str])
         (node_id, list(item_ids)),
     )
     return {row[0] for row in await cur.fetchall()}
+
+
+async def set_queued(
+    conn: AsyncConnection, node_id: str, item_ids: list[str], queued: bool
+) -> None:
+    """Items of a job array that wait in the batch queue (``queued``) or have left it; counted
+    as queued while ``running`` (the mark may come first, and an item's end clears it)."""
+    await conn.execute(
+        "UPDATE node_items SET queued = %s WHERE node_id = %s AND item_id = ANY(%s)",
+        (queued, node_id, item_ids),
+    )

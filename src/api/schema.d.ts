@@ -940,6 +940,7 @@ export interface components {
       items: {
         completed: number;
         failed: number;
+        queued: number;
         ready: number;
         running: number;
         staledata: number;
@@ -1003,6 +1004,7 @@ export interface components {
       items: {
         completed: number;
         failed: number;
+        queued: number;
         ready: number;
         running: number;
         staledata: number;
@@ -1104,6 +1106,7 @@ export interface components {
         items: {
           completed: number;
           failed: number;
+          queued: number;
           ready: number;
           running: number;
           staledata: number;

@@ -36,6 +36,7 @@ from .attempts import Attempts, read_metrics
 from .jobs import ItemJob, item_logs, metrics_file, node_job
 from .parts import EngineParts
 from .placement import Placement
+from .queued import queue_followed
 
 log = logging.getLogger(__name__)
 
@@ -255,12 +256,18 @@ class MappedRun:
                 self.run_id, self.row.id, self.plan.runner.name, array
             )
             await note(self.log_path, f"fusionpipe: {len(jobs)} items in job array {array}\n")
-        await asyncio.gather(
-            *(
-                self._attempts(unit, job, execution)
-                for (unit, job), execution in zip(prepared, executions, strict=True)
+        by_item = {unit.item.id: run for (unit, _), run in zip(prepared, executions, strict=True)}
+        async with queue_followed(by_item, self._mark_queued, self.plan.runner):
+            await asyncio.gather(
+                *(
+                    self._attempts(unit, job, execution)
+                    for (unit, job), execution in zip(prepared, executions, strict=True)
+                )
             )
-        )
+
+    async def _mark_queued(self, item_ids: list[str], queued: bool) -> None:
+        await self.parts.recorder.items_queued(self.run_id, self.row.id, item_ids, queued)
+        await self.counted()
 
     def _stopped(self) -> bool:
         running = self.parts.running

@@ -261,6 +261,12 @@ class Recorder:
         async with self.leases.fenced(run_id) as conn:
             await item_store.started(conn, run_id, node_id, item_id)
 
+    async def items_queued(
+        self, run_id: str, node_id: str, item_ids: list[str], queued: bool
+    ) -> None:
+        async with self.leases.fenced(run_id) as conn:
+            await item_store.set_queued(conn, node_id, item_ids, queued)
+
     async def item_attempt(self, run_id: str, node_id: str, item_id: str, attempt: int) -> None:
         async with self.leases.fenced(run_id) as conn:
             await item_store.attempted(conn, run_id, node_id, item_id, attempt)
