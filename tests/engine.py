@@ -42,7 +42,7 @@ class Engine:
         return await self.service.nodes.create(self.user, pipeline["id"], tag=tag, kind=kind)
 
     async def connect(self, pipeline: dict[str, Any], parent: Any, child: Any) -> None:
-        await self.service.edges.connect(pipeline["id"], parent["id"], child["id"])
+        await self.service.edges.connect(self.user, pipeline["id"], parent["id"], child["id"])
 
     async def set_parameters(self, node: dict[str, Any], content: str) -> dict[str, Any]:
         return await self.service.nodes.set_parameters(node["id"], content)

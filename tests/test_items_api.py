@@ -57,6 +57,7 @@ async def test_items_over_rest_from_counts_to_a_failed_items_run(api):
         "completed": 2,
         "failed": 1,
         "staledata": 0,
+        "queued": 0,
     }
     status, page = await api("GET", f"nodes/{node['id']}/items?status=failed")
     assert status == 200

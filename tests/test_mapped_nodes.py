@@ -81,6 +81,7 @@ async def test_a_list_runs_one_process_per_item_with_its_own_folder_log_and_metr
         "completed": 3,
         "failed": 0,
         "staledata": 0,
+        "queued": 0,
     }
     page = await engine.items(node)
     assert [i["metrics"]["chi2"] for i in page["items"]] == [1.0, 2.0, 4.0]
