@@ -1,17 +1,26 @@
 """What the Slurm runner submits and reads, without a cluster: sbatch's arguments from a node's
 resources, time limit and slurm: keys over the site's, the task file, squeue and scontrol
-read back, the node view's job, and which slurm: keys count in the fingerprint."""
+read back, the node view's job, which slurm: keys count in the fingerprint, and the site's setup
+commands counting in Slurm nodes' fingerprints (on the run engine, a local process standing in
+for the cluster)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from engine import Engine
+from test_runs_api import write_code
 
 from fusionpipe_server.errors import Invalid
-from fusionpipe_server.fingerprint.hashing import counted
+from fusionpipe_server.fingerprint.hashing import StatCache, counted
+from fusionpipe_server.fingerprint.parts import Input, Parts, differences
+from fusionpipe_server.fingerprint.scan import scan_code
 from fusionpipe_server.folders.scheduling import Resources, SlurmOptions, parse_scheduling
 from fusionpipe_server.runners.base import NodeJob
+from fusionpipe_server.runners.local import LocalRunner
+from fusionpipe_server.runners.registry import Runners
+from fusionpipe_server.runners.slurm import SlurmRunner
 from fusionpipe_server.runners.slurm_tasks import (
     JOB_SCRIPT,
     SiteOptions,
@@ -21,6 +30,8 @@ from fusionpipe_server.runners.slurm_tasks import (
     scontrol_exit,
     task_file,
 )
+from fusionpipe_server.service import Service
+from fusionpipe_server.service.common import Settings
 from fusionpipe_server.service.runs.running import job_view
 
 
@@ -166,3 +177,129 @@ def test_the_site_settings_of_a_command_come_from_the_servers_configuration(tmp_
     app = load_settings()
     runner = Runners.default(app.service_settings(), parent=app)["slurm"]
     assert runner.site.partition == "batch" and runner.site.qos == "short"
+
+
+SITE_A = ["module purge", "module load python/3.11"]
+SITE_B = ["module purge", "module load python/3.12"]
+
+
+def parts(site_setup: list[str]) -> Parts:
+    return Parts(
+        "python", {"main.py": "h"}, "p", {}, {"01": Input("n1", "a", "d")}, None, None, site_setup
+    )
+
+
+def test_the_site_setup_counts_in_the_fingerprint_and_names_what_changed():
+    a, b, none = parts(SITE_A), parts(SITE_B), parts([])
+    assert len({a.fingerprint(), b.fingerprint(), none.fingerprint()}) == 3
+    assert differences(a, b) == [
+        {
+            "kind": "environment",
+            "message": "site setup changed: module load python/3.11 → module load python/3.12",
+        }
+    ]
+    assert differences(none, a) == [
+        {
+            "kind": "environment",
+            "message": "site setup changed: none → module purge; module load python/3.11",
+        }
+    ]
+    assert differences(a, parts(SITE_A[:1]))[0]["message"].endswith("python/3.11 → none")
+    assert differences(a, Parts.from_json(a.to_json())) == []
+    # Parts recorded before the site setup counted have none, and keep their fingerprint.
+    recorded = none.to_json()
+    del recorded["site_setup"]
+    assert Parts.from_json(recorded).fingerprint() == none.fingerprint()
+
+
+def test_the_site_setup_applies_to_the_nodes_of_its_run_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("FP_SLURM_SETUP", "module purge\nmodule load python/3.11\n")
+    runners = Runners({"local": LocalRunner(), "slurm": SlurmRunner()})
+    assert runners.site_setup() == {"slurm": tuple(SITE_A)}
+    local = Settings(data_path=tmp_path, site_setup=runners.site_setup())
+    assert local.site_setup_of("slurm") == tuple(SITE_A)
+    assert local.site_setup_of("") == local.site_setup_of("local") == ()
+    by_default = Settings(tmp_path, default_run_mode="slurm", site_setup=runners.site_setup())
+    assert by_default.site_setup_of("") == tuple(SITE_A)
+    # The scan reads the run mode a node names from its parameters, through the stat cache.
+    code = tmp_path / "n" / "code"
+    code.mkdir(parents=True)
+    (code / "node_parameters.yaml").write_text("run_mode: slurm\nx: 1\n")
+    cache = StatCache()
+    assert scan_code(tmp_path / "n", cache).run_mode == "slurm"
+    (code / "node_parameters.yaml").write_text("x: 1\n")
+    assert scan_code(tmp_path / "n", StatCache()).run_mode == ""
+    # A value cached before the run mode was recorded reads as naming none.
+    (entry,) = cache.entries.values()
+    entry.hash = entry.hash.replace(":slurm;", ";")
+    assert scan_code(tmp_path / "n", cache).run_mode == ""
+
+
+class LocalAsSlurm(LocalRunner):
+    """Where there is no cluster: the node runs as a local process, and the runner has the
+    site setup the Slurm runner would run before it (what the fingerprint counts)."""
+
+    def __init__(self, site_setup: list[str]) -> None:
+        super().__init__()
+        self.site_setup = tuple(site_setup)
+
+
+STAMP = """
+import time
+from pathlib import Path
+Path("../data/out.txt").write_text(str(time.time_ns()))
+"""
+
+
+async def test_a_new_site_setup_stales_slurm_nodes_only_and_the_cache_keeps_to_each(engine):
+    db, settings = engine.service.staleness.db, engine.service.settings
+    sites = []
+
+    def site(setup: list[str]) -> Engine:
+        runners = Runners({"local": LocalRunner(), "slurm": LocalAsSlurm(setup)})
+        sites.append(Engine(Service(db, settings, runners)))
+        return sites[-1]
+
+    a, b = site(SITE_A), site(SITE_B)
+    try:
+        pipeline = await a.pipeline()
+        on_slurm, local = await a.node(pipeline, "s"), await a.node(pipeline, "l")
+        await a.set_parameters(on_slurm, "run_mode: slurm\n")
+        for node in (on_slurm, local):
+            write_code(node, STAMP)
+        assert (await a.run(pipeline))["status"] == "completed"
+        out = Path(on_slurm["folder"]) / "data" / "out.txt"
+        made_under_a = out.read_text()
+
+        async def checked(engine: Engine) -> dict[str, tuple[str, list[str]]]:
+            await engine.service.staleness.check_pipeline(pipeline["id"])
+            nodes = await engine.graph_nodes(pipeline)
+            return {
+                tag: (n["status"], [r["message"] for r in n["stale_reasons"]])
+                for tag, n in nodes.items()
+            }
+
+        assert await checked(b) == {
+            "s": (
+                "staledata",
+                ["site setup changed: module load python/3.11 → module load python/3.12"],
+            ),
+            "l": ("completed", []),
+        }
+        assert await checked(a) == {"s": ("completed", []), "l": ("completed", [])}
+
+        # Run under B, the node runs: what A's setup made is not B's.
+        ran = await b.run(pipeline)
+        by_tag = {n["node_id"]: n for n in ran["nodes"]}
+        assert by_tag[on_slurm["id"]]["status"] == "completed"
+        assert not by_tag[on_slurm["id"]]["reason"].startswith("restored"), by_tag
+        assert local["id"] not in by_tag or by_tag[local["id"]]["status"] == "skipped"
+        assert out.read_text() != made_under_a
+        # Back under A: stale again, and A's outputs come back from the cache.
+        assert (await checked(a))["s"][0] == "staledata"
+        back = {n["node_id"]: n for n in (await a.run(pipeline))["nodes"]}
+        assert back[on_slurm["id"]]["reason"].startswith("restored from run"), back
+        assert out.read_text() == made_under_a
+    finally:
+        for each in sites:
+            await each.service.runs.shutdown()

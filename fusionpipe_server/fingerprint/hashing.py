@@ -158,8 +158,9 @@ def parameter_values(text: str) -> dict[str, Any] | None:
 
 def parameters_hash(path: str, st: os.stat_result) -> str:
     """The digest of the parsed parameters, followed by the options the scan needs from the
-    file (``;s`` outputs by stat, ``;n`` no cache, then ``;NAME`` the file in code/ that
-    ``map: {from: NAME}`` reads), so an unchanged file is never parsed."""
+    file (``;s`` outputs by stat, ``n`` no cache, ``:MODE`` the run mode it names, then
+    ``;SUMMARY`` of its ``map:``), so an unchanged file is never parsed. Values cached before
+    the run mode was written read as naming none."""
     with open(path, encoding="utf-8", errors="replace") as handle:
         text = handle.read()
     values = node_parameters.parse_parameters_or_none(text)
@@ -168,7 +169,9 @@ def parameters_hash(path: str, st: os.stat_result) -> str:
     flags = ("s" if values.get("fingerprint") == "stat" else "") + (
         "n" if values.get("cache") is False else ""
     )
-    return f"{digest_text(canonical(counted(values)))};{flags};{map_summary(values)}"
+    mode = values.get("run_mode")
+    mode = mode if mode in node_parameters.RUN_MODES else ""
+    return f"{digest_text(canonical(counted(values)))};{flags}:{mode};{map_summary(values)}"
 
 
 def map_summary(values: dict[str, Any]) -> str:

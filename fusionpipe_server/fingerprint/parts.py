@@ -1,7 +1,8 @@
 """What a fingerprint is made of, and the reasons two of them differ. Pure: no I/O.
 
-A node's fingerprint combines its code, parsed parameters, environment spec and kind, and for
-each input slot the digest of that parent's ``data/``. The parts are kept beside the
+A node's fingerprint combines its code, parsed parameters, environment spec and kind, the
+site's setup commands its runner runs before it (Slurm's ``setup`` setting), and for each input
+slot the digest of that parent's ``data/``. The parts are kept beside the
 fingerprint so that a difference can be explained ("code/main.py changed", "parameter lr:
 0.1 → 0.2", "input 01 (load) has new data") and so that provenance can say what made a result.
 """
@@ -50,19 +51,21 @@ class Parts:
     # code/, or the mapped parent's outputs). Not in the fingerprint: a new item must leave
     # the others' fingerprints alone; a change is still a reason to look at the items again.
     items: str | None = None
+    # The site's setup commands (``module load ...``) the node's runner runs before it, kept
+    # as text to name what changed; the node's own (``slurm.setup``) are in its parameters.
+    site_setup: list[str] = field(default_factory=list)
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(
-            canonical(
-                {
-                    "kind": self.kind,
-                    "code": self.code,
-                    "parameters": self.parameters,
-                    "environment": self.environment,
-                    "inputs": {slot: i.digest for slot, i in sorted(self.inputs.items())},
-                }
-            ).encode()
-        ).hexdigest()
+        counted: dict[str, Any] = {
+            "kind": self.kind,
+            "code": self.code,
+            "parameters": self.parameters,
+            "environment": self.environment,
+            "inputs": {slot: i.digest for slot, i in sorted(self.inputs.items())},
+        }
+        if self.site_setup:  # absent, not empty: nodes without one keep their fingerprints
+            counted["site_setup"] = self.site_setup
+        return hashlib.sha256(canonical(counted).encode()).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +80,7 @@ class Parts:
             inputs={slot: Input(**i) for slot, i in value["inputs"].items()},
             parameter_values=value.get("parameter_values"),
             items=value.get("items"),
+            site_setup=list(value.get("site_setup", [])),
         )
 
 
@@ -147,6 +151,24 @@ def _input_changes(before: dict[str, Input], after: dict[str, Input]) -> list[di
     return found
 
 
+def _setup_changes(before: list[str], after: list[str]) -> list[dict[str, str]]:
+    """The commands that differ, without those both share at the start and the end."""
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < min(len(before), len(after)) - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    old, new = before[start : len(before) - end], after[start : len(after) - end]
+    return [
+        reason(
+            "environment",
+            f"site setup changed: {_short('; '.join(old)) or 'none'} → "
+            f"{_short('; '.join(new)) or 'none'}",
+        )
+    ]
+
+
 def differences(recorded: Parts, current: Parts) -> list[dict[str, str]]:
     """Why ``current`` no longer matches ``recorded``: empty when the fingerprints agree.
     ``current.parameter_values`` must be filled when the parameters differ."""
@@ -159,6 +181,8 @@ def differences(recorded: Parts, current: Parts) -> list[dict[str, str]]:
     if recorded.kind != current.kind:
         found.append(reason("environment", f"kind changed: {recorded.kind} → {current.kind}"))
     found += _file_changes("environment", recorded.environment, current.environment)
+    if recorded.site_setup != current.site_setup:
+        found += _setup_changes(recorded.site_setup, current.site_setup)
     found += _input_changes(recorded.inputs, current.inputs)
     if recorded.items != current.items:
         found.append(reason("items", "its items, or what they read, changed (map:)"))

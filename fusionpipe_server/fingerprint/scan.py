@@ -29,6 +29,7 @@ class FolderScan:
     cache_outputs: bool = True  # not `cache: false`
     outputs: str | None = None  # digest of data/, when asked for
     map: MapScan | None = None  # a mapped node's declaration, in short
+    run_mode: str = ""  # the run mode it names; "": the server's default
 
 
 @dataclass
@@ -53,6 +54,7 @@ def scan_code(folder: Path | str, cache: StatCache) -> FolderScan:
             value = cache.hash(key, path, st, hashing.parameters_hash)
             scan.parameters, _, flags = value.partition(";")
             flags, _, summary = flags.partition(";")
+            flags, _, scan.run_mode = flags.partition(":")
             if summary:
                 scan.map = MapScan(*summary.split("|", 3))
             scan.outputs_by_stat = "s" in flags

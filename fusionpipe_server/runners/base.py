@@ -61,6 +61,8 @@ class NodeRunner(Protocol):
     # Its nodes run on this machine: fusionpipe hands them CPU slots (max_parallel_nodes) and
     # GPUs (CUDA_VISIBLE_DEVICES) before ``start``, never a GPU two nodes at once.
     local: bool
+    # Optional, read with getattr: ``site_setup``, the shell commands it runs before every
+    # node (Slurm's ``module load ...``); they count in its nodes' fingerprints.
 
     async def start(self, job: NodeJob) -> Execution:
         """Start the node's command (``job.argv`` in ``job.cwd`` with ``job.env``, output

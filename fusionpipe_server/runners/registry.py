@@ -69,6 +69,12 @@ class Runners:
     def modes(self) -> dict[str, NodeRunner]:
         return dict(self._by_mode)
 
+    def site_setup(self) -> dict[str, tuple[str, ...]]:
+        """The setup commands each mode's runner runs before every node (``site_setup``,
+        which only the Slurm runner has), by mode: what counts in its nodes' fingerprints."""
+        found = {mode: tuple(getattr(r, "site_setup", ())) for mode, r in self._by_mode.items()}
+        return {mode: setup for mode, setup in found.items() if setup}
+
     def by_backend(self, name: str) -> NodeRunner:
         """The runner that recorded itself as ``name`` on a node execution (the local one if
         none did, as a restarted server finds it)."""

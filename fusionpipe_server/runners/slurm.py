@@ -188,8 +188,8 @@ class SlurmRunner(Configurable):
     setup = List(
         Unicode(),
         help="""Shell commands every job runs before the node (module load ...), before the
-        node's own (slurm.setup, which counts in its fingerprint). Defaults to $FP_SLURM_SETUP,
-        one command a line.""",
+        node's own (slurm.setup). Both count in the node's fingerprint: a change here makes
+        every completed Slurm node stale. Defaults to $FP_SLURM_SETUP, one command a line.""",
     ).tag(config=True)
     max_running = Integer(
         0,
@@ -230,6 +230,11 @@ class SlurmRunner(Configurable):
         self.queue = SlurmQueue(self.poll_seconds)
         self._cancelling: set[str] = set()
         self._flush: asyncio.Task[None] | None = None
+
+    @property
+    def site_setup(self) -> tuple[str, ...]:
+        """What it runs before every node: counted in their fingerprints (runners/base.py)."""
+        return tuple(self.setup)
 
     @property
     def site(self) -> SiteOptions:

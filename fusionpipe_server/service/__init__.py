@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..runners.registry import Runners
 from ..store.database import Database
 from .common import ServiceBase, Settings
@@ -32,7 +34,11 @@ class Service:
     """Every operation the REST API, the CLI and the runners perform, by aggregate."""
 
     def __init__(self, db: Database, settings: Settings, runners: Runners | None = None) -> None:
-        """``runners``: the runner of each run mode (default: local processes and Ray)."""
+        """``runners``: the runner of each run mode (default: local processes, Ray and
+        Slurm). What they run before every node counts in its fingerprint: it joins
+        ``settings`` here, where every server and command builds its services."""
+        runners = runners or Runners.default(settings)
+        settings = replace(settings, site_setup=runners.site_setup())
         self.settings = settings
         self.staleness = StalenessService(db, settings)
         self.cache = OutputCache(db, settings)
@@ -50,7 +56,7 @@ class Service:
                 self.staleness,
                 self.cache,
                 self.environments,
-                runners or Runners.default(settings),
+                runners,
             )
         )
         self.history = HistoryService(db, settings)

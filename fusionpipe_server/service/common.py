@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +51,14 @@ class Settings:
     admins: frozenset[str] = frozenset()
     # How long deleted projects, pipelines and nodes stay in the trash.
     trash_days: float = 30.0
+    # The setup commands each run mode's runner runs before every node (Slurm's ``setup``),
+    # by mode: they make the node's environment, so they count in its fingerprint. Filled
+    # from the runners by Service.
+    site_setup: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def site_setup_of(self, run_mode: str) -> tuple[str, ...]:
+        """The site's setup commands of a node naming ``run_mode`` ("": the default mode)."""
+        return tuple(self.site_setup.get(run_mode or self.default_run_mode, ()))
 
 
 def clean_tag(tag: str | None, field_name: str = "tag") -> str | None:

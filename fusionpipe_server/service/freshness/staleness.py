@@ -272,6 +272,7 @@ class StalenessService(ServiceBase):
             digest = scans[parent].outputs if parent in scans else rows[parent].outputs_seen
             inputs[slot] = Input(parent, rows[parent].tag if parent in rows else parent, digest)
         parts = Parts(row.kind, scan.code, scan.parameters, scan.environment, inputs)
+        parts.site_setup = list(self.settings.site_setup_of(scan.run_mode))
         if scan.map is not None:
             parts.items = _items_key(scan.map, inputs, rows)
         recorded = row.recorded
