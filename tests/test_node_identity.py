@@ -48,7 +48,7 @@ def test_saving_parameters_keeps_the_file_mode(tmp_path):
         ("a: 1\n\tb: 2\n", "line 2, column 1"),
         ("- 1\n- 2\n", "must be a mapping of names to values .*not a list"),
         ("just text\n", "not a str"),
-        ("run_mode: cloud\n", "run_mode must be one of local, ray, not 'cloud'"),
+        ("run_mode: cloud\n", "run_mode must be one of local, ray, slurm, not 'cloud'"),
         ("1: one\n", "parameter names must be text, not 1"),
     ],
 )

@@ -22,7 +22,7 @@ from ..runners.commands import find_matlab
 from ..store import budget, roles, schema
 from ..store.database import DEFAULT_POOL_SIZE
 from ..store.embedded import default_embedded_path
-from .check import Check
+from .check import Check, enterable_folder
 from .pooler_checks import pooling_checks
 from .slurm_check import slurm_answers
 
@@ -147,12 +147,8 @@ def open_to_others(data_path: Path) -> Iterator[tuple[str, int]]:
 def _others_check(data_path: Path) -> Check:
     """Whether anyone outside the data folder's owner and group can read what it holds."""
     name = "data folder access"
-    try:
-        present = data_path.is_dir()
-    except OSError as err:  # the data folder check says why it cannot be reached
-        return Check(name, True, f"cannot look inside {data_path}: {err.strerror}")
-    if not present:
-        return Check(name, True, "nothing to check yet")
+    if not enterable_folder(data_path):  # the data folder check says why, if it is there
+        return Check(name, True, "nothing to check")
     shown, count = [], 0
     for path, mode in open_to_others(data_path):
         count += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -14,3 +15,12 @@ class Check:
     ok: bool
     detail: str
     warning: bool = False
+
+
+def enterable_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder the user may look into: False, not an error, for one
+    behind a folder they may not enter (mode 700 of another), which its own check reports."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..folders import parameters
+from .check import enterable_folder
 
 # Any of these says the site means to use Slurm (the runner's settings read the FP_ ones).
 SETTINGS = (
@@ -43,7 +44,7 @@ def nodes_asking(data_path: Path) -> int:
 def slurm_answers(data_path: Path, environ: Mapping[str, str] = os.environ) -> tuple[bool, str]:
     """Whether Slurm answers (``sinfo``) when it is configured or nodes use it, and in words."""
     configured = any(environ.get(name) for name in SETTINGS) or DEFAULT_CONF.exists()
-    asking = nodes_asking(data_path) if data_path.is_dir() else 0
+    asking = nodes_asking(data_path) if enterable_folder(data_path) else 0
     users = f"; {asking} node(s) use run_mode: slurm" if asking else ""
     if not configured and not asking:
         return True, "not configured (only needed for run_mode: slurm)"

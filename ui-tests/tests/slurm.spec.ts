@@ -63,6 +63,7 @@ test('Slurm jobs: the node waiting in the queue with Slurm reason, items queued 
   const inspector = view.getByTestId('fp-inspector');
   await expect(inspector.getByTestId('fp-inspector-job')).toHaveText(
     /^\d+ · 2 PENDING, 1 RUNNING$/,
+    { timeout: 30000 },
   );
   const rows = inspector.getByTestId('fp-items').getByTestId('fp-item');
   await expect(rows).toHaveCount(3);
@@ -77,6 +78,7 @@ test('Slurm jobs: the node waiting in the queue with Slurm reason, items queued 
   await view.getByTestId('fp-node').filter({ hasText: 'later' }).click();
   await expect(inspector.getByTestId('fp-inspector-job')).toHaveText(
     /^\d+ · PENDING \(BeginTime\)$/,
+    { timeout: 30000 },
   );
   await page.screenshot({ path: 'screenshots/slurm-node-pending.png' });
 
