@@ -177,6 +177,9 @@ def test_a_server_started_while_the_database_is_down_serves_the_lab_then_connect
         time.sleep(0.2)
     assert call(server.port, "POST", "projects", {"tag": "after"})[0] == 201
     assert "fusionpipe: connected to the database" in server.output
+    # Each 503 is one line of the log, no traceback: an outage is expected, not a crash.
+    assert "answered 503: the fusionpipe database" in server.output
+    assert "Uncaught exception" not in server.output
 
 
 async def test_a_full_database_is_busy_not_lost(cluster):

@@ -135,6 +135,11 @@ class FusionpipeHandler(ExtensionHandlerMixin, APIHandler):
         if isinstance(value, FusionpipeError) and value.status_code < 500:
             self.log.debug("fusionpipe: %s refused: %s", self.request.uri, value)
             return
+        if isinstance(value, Unavailable):
+            # A busy or lost database is expected and said once by store/database.py: one line
+            # a request, with no traceback (a hundred of them under load would drown the log).
+            self.log.warning("fusionpipe: %s answered 503: %s", self.request.uri, value)
+            return
         super().log_exception(typ, value, tb)
 
 
