@@ -26,6 +26,14 @@ export async function attempt<T>(what: string, action: () => Promise<T>): Promis
     showWarnings(answer);
     return answer;
   } catch (error) {
+    if (error instanceof ApiError && error.status === 503) {
+      // A busy or restarting database: a moment's wait, not a failure of the user's action.
+      const wait = error.retryAfter ? ` in ${error.retryAfter} s` : ' in a moment';
+      Notification.warning(`Database busy, retrying: could not ${what} now; try again${wait}.`, {
+        autoClose: 5000,
+      });
+      return undefined;
+    }
     const message = error instanceof ApiError ? error.message : String(error);
     Notification.error(`fusionpipe could not ${what}: ${message}`, { autoClose: 8000 });
     return undefined;
