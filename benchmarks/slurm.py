@@ -7,7 +7,6 @@ Needs root and Slurm (scripts/install-system-deps.sh), as the tests do."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -57,14 +56,10 @@ def bare_array(folder: Path, env: dict[str, str]) -> float:
 
 
 def measure() -> list[Row]:
-    from slurm_cluster import SlurmCluster  # tests/, on the path the harness sets
+    from slurm_cluster import running_cluster  # tests/, on the path the harness sets
 
-    cluster = SlurmCluster(Path(tempfile.mkdtemp(prefix="fusionpipe-bench-slurm-")))
-    before = os.environ.get("SLURM_CONF")
-    try:
-        cluster.start()
-        # The server reads where the cluster is from its environment, as on a login node.
-        os.environ["SLURM_CONF"] = str(cluster.conf)
+    # The server reads where the cluster is from its environment, as on a login node.
+    with running_cluster(Path(tempfile.mkdtemp(prefix="fusionpipe-bench-slurm-"))) as cluster:
         server = Server()
         try:
             project = server.call("POST", "projects", {"tag": "bench-slurm"})["id"]
@@ -77,12 +72,6 @@ def measure() -> list[Row]:
             bare = bare_array(cluster.root / "bare", cluster.env)
         finally:
             server.close()
-    finally:
-        cluster.stop()
-        if before is None:
-            os.environ.pop("SLURM_CONF", None)
-        else:
-            os.environ["SLURM_CONF"] = before
     return [
         Row(
             f"{ITEMS} items on Slurm against the local runner",

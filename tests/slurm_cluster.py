@@ -187,14 +187,12 @@ def _alive(pid: int) -> bool:
     return False
 
 
-@pytest.fixture(scope="session")
-def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
-    """One cluster for the session; its ``env`` (``SLURM_CONF``) is set in this process too,
-    for the servers the tests make, and put back afterwards."""
-    if os.geteuid() != 0 or not (SBIN / "slurmctld").exists() or not shutil.which("sbatch"):
-        pytest.fail("the Slurm tests need root and scripts/install-system-deps.sh (slurm-wlm)")
-    # Short: munge's socket path must fit in a sockaddr_un (108 bytes).
-    cluster = SlurmCluster(tmp_path_factory.mktemp("slurm"))
+@contextlib.contextmanager
+def running_cluster(root: Path) -> Iterator[SlurmCluster]:
+    """A cluster in ``root`` while inside, its ``SLURM_CONF`` set in this process's environment
+    (for the servers started meanwhile) and put back after; its daemons stopped whatever
+    happens."""
+    cluster = SlurmCluster(root)
     before = os.environ.get("SLURM_CONF")
     try:
         cluster.start()
@@ -206,3 +204,14 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmClu
             os.environ.pop("SLURM_CONF", None)
         else:
             os.environ["SLURM_CONF"] = before
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
+    """One cluster for the session; its ``env`` (``SLURM_CONF``) is set in this process too,
+    for the servers the tests make, and put back afterwards."""
+    if os.geteuid() != 0 or not (SBIN / "slurmctld").exists() or not shutil.which("sbatch"):
+        pytest.fail("the Slurm tests need root and scripts/install-system-deps.sh (slurm-wlm)")
+    # Short: munge's socket path must fit in a sockaddr_un (108 bytes).
+    with running_cluster(tmp_path_factory.mktemp("slurm")) as cluster:
+        yield cluster

@@ -3,7 +3,16 @@ import type { Locator } from '@playwright/test';
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 
-import { openFromSidebar, pageErrors, rest, unique, type RestGraph } from './fusionpipe';
+import {
+  openFromSidebar,
+  pageErrors,
+  rest,
+  unique,
+  type RestGraph,
+  flowNode,
+  drag,
+  menu,
+} from './fusionpipe';
 
 // Room for the canvas beside the sidebar and the node inspector.
 test.use({ viewport: { width: 1440, height: 900 } });
@@ -29,28 +38,6 @@ async function open(page: IJupyterLabPageFixture, pipeline: { id: string; tag: s
   const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await expect(canvas.getByTestId('fp-canvas')).toBeVisible();
   return { canvas, errors };
-}
-
-function flowNode(canvas: Locator, id: string): Locator {
-  return canvas.locator(`.svelte-flow__node[data-id="${id}"]`);
-}
-
-/** Presses the mouse on one point and releases it on another, in small steps like a hand. */
-async function drag(page: IJupyterLabPageFixture, from: Locator, to: Locator) {
-  const a = (await from.boundingBox())!;
-  const b = (await to.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
-  await page.mouse.up();
-}
-
-async function menu(page: IJupyterLabPageFixture, target: Locator, item: string) {
-  await target.click({ button: 'right' });
-  const entries = page.getByTestId('fp-context-menu');
-  await expect(entries).toBeVisible();
-  await entries.getByRole('menuitem', { name: item, exact: false }).first().click();
-  await expect(entries).toHaveCount(0);
 }
 
 function toast(page: IJupyterLabPageFixture, text: string | RegExp): Locator {

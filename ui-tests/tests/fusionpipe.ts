@@ -210,3 +210,27 @@ export function pageErrors(page: LabPage): string[] {
   page.on('pageerror', (error) => errors.push(error.message));
   return errors;
 }
+
+/** A node of the canvas as Svelte Flow draws it (its box, which a drag moves). */
+export function flowNode(canvas: Locator, id: string): Locator {
+  return canvas.locator(`.svelte-flow__node[data-id="${id}"]`);
+}
+
+/** Presses the mouse on one point and releases it on another, in small steps like a hand. */
+export async function drag(page: IJupyterLabPageFixture, from: Locator, to: Locator) {
+  const a = (await from.boundingBox())!;
+  const b = (await to.boundingBox())!;
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+  await page.mouse.up();
+}
+
+/** Chooses `item` of the canvas's context menu on `target`. */
+export async function menu(page: IJupyterLabPageFixture, target: Locator, item: string) {
+  await target.click({ button: 'right' });
+  const entries = page.getByTestId('fp-context-menu');
+  await expect(entries).toBeVisible();
+  await entries.getByRole('menuitem', { name: item, exact: false }).first().click();
+  await expect(entries).toHaveCount(0);
+}

@@ -1,9 +1,9 @@
 // The documentation's tutorial (docs/tutorial/first-pipeline.md), step by step as a person takes
 // it, with the panel's own words; the pictures it saves are the tutorial's.
-import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 
-import { pageErrors, rest, unique } from './fusionpipe';
+import { pageErrors, rest, unique, flowNode, drag } from './fusionpipe';
 
 // Room for the canvas beside the sidebar and the node inspector.
 test.use({ viewport: { width: 1440, height: 900 } });
@@ -33,20 +33,6 @@ result = shot * sum(int(n) for n in numbers)
 (fusionpipe.data_dir() / "result.txt").write_text(f"{result}\\n")  # data/shot=30101/...
 fusionpipe.metrics(result=result)  # a column of the Compare view
 `;
-
-function flowNode(canvas: Locator, id: string): Locator {
-  return canvas.locator(`.svelte-flow__node[data-id="${id}"]`);
-}
-
-/** Presses the mouse on one point and releases it on another, in small steps like a hand. */
-async function drag(page: IJupyterLabPageFixture, from: Locator, to: Locator) {
-  const a = (await from.boundingBox())!;
-  const b = (await to.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
-  await page.mouse.up();
-}
 
 test('a first pipeline in ten minutes, as the tutorial tells it', async ({ page, request }) => {
   const api = rest(request);

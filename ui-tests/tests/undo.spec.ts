@@ -1,5 +1,4 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { Locator } from '@playwright/test';
 
 import {
   openFromSidebar,
@@ -8,6 +7,8 @@ import {
   rest,
   unique,
   type RestGraph,
+  flowNode,
+  menu,
 } from './fusionpipe';
 
 // Room for the canvas beside the sidebar and the node inspector.
@@ -30,18 +31,6 @@ async function open(page: IJupyterLabPageFixture, pipeline: { id: string; tag: s
   const canvas = page.locator(`#fusionpipe-pipeline-${pipeline.id}`);
   await expect(canvas.getByTestId('fp-canvas')).toBeVisible();
   return canvas;
-}
-
-function flowNode(canvas: Locator, id: string): Locator {
-  return canvas.locator(`.svelte-flow__node[data-id="${id}"]`);
-}
-
-async function menu(page: IJupyterLabPageFixture, target: Locator, item: string) {
-  await target.click({ button: 'right' });
-  const entries = page.getByTestId('fp-context-menu');
-  await expect(entries).toBeVisible();
-  await entries.getByRole('menuitem', { name: item, exact: false }).first().click();
-  await expect(entries).toHaveCount(0);
 }
 
 async function answer(page: IJupyterLabPageFixture, text: string, button = 'OK') {
