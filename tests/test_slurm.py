@@ -76,8 +76,9 @@ async def test_a_node_runs_as_a_job_with_its_resources_and_its_log(engine, slurm
     assert entry["status"] == "completed", entry
     assert entry["exit_code"] == 0 and entry["tries"][0]["backend"] == "slurm"
     assert (data(node) / "env.txt").read_text() == f"{slurm.cpus} set-up"
-    job = slurm.job(entry["job_id"])
-    assert job["JobState"] == "COMPLETED" and job["NumCPUs"] == str(slurm.cpus)
+    # The node ends with its exit file; Slurm may still be COMPLETING the job a moment.
+    await wait_state(slurm, entry["job_id"], "COMPLETED")
+    assert slurm.job(entry["job_id"])["NumCPUs"] == str(slurm.cpus)
     log = await engine.log_text(node)
     assert f"hello from {entry['job_id']}" in log and "fusionpipe: completed" in log
 

@@ -39,6 +39,10 @@ test('Slurm jobs: the node waiting in the queue with Slurm reason, items queued 
   }
   const { lab_path: labPath } = await api.get(`nodes/${sweep.id}`);
   await api.writeMain(labPath, 'import time\n\ntime.sleep(600)\n');
+  // Code of its own: a node with the default code would be restored from the run cache (an
+  // earlier spec ran one), and never reach Slurm.
+  const { lab_path: laterPath } = await api.get(`nodes/${later.id}`);
+  await api.writeMain(laterPath, `print("held back by Slurm", ${Date.now()})\n`);
   const run = await api.post(`pipelines/${pipeline.id}/runs`, {});
 
   const errors = pageErrors(page);
