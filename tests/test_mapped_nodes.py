@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from test_runs_api import write_code
 
+from fusionpipe_server.store import items as item_store
+
 SLOPES = "map:\n  slope: [0.5, 1.0, 2.0]\n"
 MAKE = """
 import json, fusionpipe
@@ -364,3 +366,29 @@ async def test_a_node_no_longer_mapped_has_no_items(engine):
     await engine.run(pipeline)
     await engine.set_parameters(node, "x: 1\n")
     assert (await engine.graph_nodes(pipeline))["make"]["items"] is None
+
+
+async def test_a_crash_leaves_no_item_marked_queued_whatever_its_status(engine):
+    """The server watching a job array marks its waiting items queued, possibly before they are
+    recorded as started: after a crash, ending the node's running items clears every mark, so a
+    later local run never shows its items as waiting in a batch queue."""
+    pipeline, node = await mapped(engine)
+    assert (await engine.run(pipeline))["status"] == "completed"
+    async with engine.service.projects.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE node_items SET status = 'running' WHERE node_id = %s AND item_id = %s",
+            (node["id"], "slope=0.5"),
+        )
+        await item_store.set_queued(conn, node["id"], ["slope=0.5", "slope=1.0"], True)
+        assert (await item_store.counts(conn, [node["id"]]))[node["id"]]["queued"] == 1
+        await item_store.end_running(conn, node["id"], "its server stopped")
+    assert await engine.item_statuses(node) == {
+        "slope=0.5": "failed",
+        "slope=1.0": "completed",
+        "slope=2.0": "completed",
+    }
+    async with engine.service.projects.db.transaction() as conn:
+        cur = await conn.execute(
+            "SELECT count(*) FROM node_items WHERE node_id = %s AND queued", (node["id"],)
+        )
+        assert (await cur.fetchone())[0] == 0

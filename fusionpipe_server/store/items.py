@@ -334,10 +334,14 @@ async def finished(
 
 
 async def end_running(conn: AsyncConnection, node_id: str, reason: str) -> None:
-    """Items a node's execution left ``running`` (a crash, a take-over) end ``failed``."""
+    """Items a node's execution left ``running`` (a crash, a take-over) end ``failed``; none
+    stays marked queued, not even one marked before it was started (a crash in between)."""
     await conn.execute(
-        "UPDATE node_items SET status = 'failed', reason = %s, finished_at = now(), "
-        "queued = false WHERE node_id = %s AND status = 'running'",
+        "UPDATE node_items SET status = CASE WHEN status = 'running' THEN 'failed' "
+        "  ELSE status END, "
+        "reason = CASE WHEN status = 'running' THEN %s ELSE reason END, "
+        "finished_at = CASE WHEN status = 'running' THEN now() ELSE finished_at END, "
+        "queued = false WHERE node_id = %s AND (status = 'running' OR queued)",
         (reason, node_id),
     )
 
